@@ -1,0 +1,1 @@
+"""FastAPI's WebSockets guide made real: the backend of the real-time app."""

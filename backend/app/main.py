@@ -1,0 +1,48 @@
+"""The application factory: ``uvicorn app.main:create_app --factory``."""
+
+import logging
+
+from fastapi import FastAPI
+
+from app.cache_headers import FrontendCacheHeaders
+from app.refusals import install_refusal_handlers
+from app.routes import echo, health, items, session
+from app.settings import Settings, get_settings
+
+logger = logging.getLogger("app")
+
+
+def configure_logging(settings: Settings) -> None:
+    """Give the app's own logger uvicorn's look and level (uvicorn configures only its own)."""
+    level = logging.DEBUG if settings.log_level == "trace" else settings.log_level.upper()
+    logger.setLevel(level)
+    if not logger.handlers:
+        handler = logging.StreamHandler()
+        handler.setFormatter(logging.Formatter("%(levelname)-9s %(name)s: %(message)s"))
+        logger.addHandler(handler)
+        logger.propagate = False
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    settings = settings or get_settings()
+    configure_logging(settings)
+
+    app = FastAPI(title="FastAPI + React real-time", version="0.1.0")
+    app.dependency_overrides[get_settings] = lambda: settings
+    install_refusal_handlers(app)
+    app.add_middleware(FrontendCacheHeaders)
+
+    app.include_router(echo.router)
+    app.include_router(items.router)
+    app.include_router(health.router)
+    app.include_router(session.router)
+
+    # Last, and lowest in priority: the SPA, with index.html for client-side routes.
+    if (settings.frontend_dir / "index.html").is_file():
+        app.frontend("/", directory=settings.frontend_dir, fallback="index.html")
+    else:
+        logger.warning(
+            "no frontend build in %s: run `npm run build` (in development, Vite serves it)",
+            settings.frontend_dir,
+        )
+    return app

@@ -1,0 +1,59 @@
+"""How a WebSocket is refused: the right close code, and a reason the UI can show."""
+
+import logging
+
+from fastapi import FastAPI, WebSocketException
+from fastapi.exceptions import WebSocketRequestValidationError
+from starlette.websockets import WebSocket, WebSocketState
+
+from app.protocol import negotiated_subprotocol
+
+logger = logging.getLogger(__name__)
+
+# RFC 6455 5.5: a control frame's payload is at most 125 bytes, 2 of them the code.
+MAX_CLOSE_REASON_BYTES = 123
+
+
+def clip_close_reason(reason: str) -> str:
+    """The reason cut to what fits in a close frame, never splitting a character."""
+    encoded = reason.encode()
+    if len(encoded) <= MAX_CLOSE_REASON_BYTES:
+        return reason
+    return encoded[: MAX_CLOSE_REASON_BYTES - 3].decode(errors="ignore") + "..."
+
+
+async def refuse(websocket: WebSocket, code: int, reason: str) -> None:
+    """Close the connection with ``code`` and ``reason``.
+
+    Before accept, a plain client (the guide's) is refused at the handshake, which uvicorn
+    answers with HTTP 403. A client that negotiated our subprotocol is accepted first, so that
+    it reads the code and reason in a close frame.
+    """
+    logger.info("refused %s: %s %s", websocket.url.path, code, reason)
+    subprotocol = negotiated_subprotocol(websocket)
+    if websocket.client_state == WebSocketState.CONNECTING and subprotocol is not None:
+        await websocket.accept(subprotocol=subprotocol)
+    await websocket.close(code=code, reason=clip_close_reason(reason))
+
+
+async def _on_websocket_exception(websocket: WebSocket, exc: Exception) -> None:
+    assert isinstance(exc, WebSocketException)
+    await refuse(websocket, exc.code, exc.reason)
+
+
+async def _on_websocket_validation_error(websocket: WebSocket, exc: Exception) -> None:
+    assert isinstance(exc, WebSocketRequestValidationError)
+    # ("query", "q") -> "q": the parameter the user can fix
+    problems = (
+        f"{'.'.join(str(part) for part in error['loc'][1:])}: {error['msg']}"
+        for error in exc.errors()
+    )
+    await refuse(websocket, 1008, "; ".join(problems))
+
+
+def install_refusal_handlers(app: FastAPI) -> None:
+    app.add_exception_handler(WebSocketException, _on_websocket_exception)
+    app.add_exception_handler(
+        WebSocketRequestValidationError,
+        _on_websocket_validation_error,
+    )

@@ -1,0 +1,87 @@
+"""The contract over real sockets: uvicorn in its own process, a real WebSocket client."""
+
+import socket
+
+import httpx2
+import pytest
+from websockets.exceptions import ConnectionClosedError, InvalidStatus
+from websockets.sync.client import connect
+from websockets.typing import Subprotocol
+
+from tests.conftest import INDEX_HTML, LiveServer
+
+
+def test_echo_over_a_real_socket(live_server: LiveServer) -> None:
+    with connect(f"{live_server.ws_url}/ws") as websocket:
+        for text in ["first", "second", "third"]:
+            websocket.send(text)
+            assert websocket.recv(timeout=5) == f"Message text was: {text}"
+        websocket.send(b"\x00\xffbinary")
+        assert websocket.recv(timeout=5) == b"\x00\xffbinary"
+
+
+def test_items_with_token_and_q_over_a_real_socket(live_server: LiveServer) -> None:
+    with connect(f"{live_server.ws_url}/items/2/ws?q=3&token=some-token") as websocket:
+        websocket.send("Message one")
+        assert [websocket.recv(timeout=5) for _ in range(3)] == [
+            "Session cookie or query token value is: some-token",
+            "Query parameter q is: 3",
+            "Message text was: Message one, for item ID: 2",
+        ]
+
+
+def test_items_with_cookie_over_a_real_socket(live_server: LiveServer) -> None:
+    with connect(
+        f"{live_server.ws_url}/items/foo/ws?token=ignored",
+        additional_headers={"Cookie": "session=fakesession"},
+    ) as websocket:
+        websocket.send("Message one")
+        assert [websocket.recv(timeout=5) for _ in range(2)] == [
+            "Session cookie or query token value is: fakesession",
+            "Message text was: Message one, for item ID: foo",
+        ]
+
+
+@pytest.mark.parametrize("query", ["", "?q=bar&token=t"])
+def test_refusal_before_accept_is_http_403_over_a_real_socket(
+    live_server: LiveServer, query: str
+) -> None:
+    with pytest.raises(InvalidStatus) as exc:
+        connect(f"{live_server.ws_url}/items/foo/ws{query}")
+    assert exc.value.response.status_code == 403
+
+
+def test_refusal_code_and_reason_reach_a_negotiating_client(live_server: LiveServer) -> None:
+    with connect(
+        f"{live_server.ws_url}/items/foo/ws", subprotocols=[Subprotocol("realtime.text.v1")]
+    ) as websocket:
+        assert websocket.subprotocol == "realtime.text.v1"
+        with pytest.raises(ConnectionClosedError) as exc:
+            websocket.recv(timeout=5)
+    assert exc.value.rcvd is not None
+    assert exc.value.rcvd.code == 1008
+    assert exc.value.rcvd.reason == (
+        "missing credentials: set the session cookie or the token query parameter"
+    )
+
+
+def test_spa_and_api_on_one_port(live_server: LiveServer) -> None:
+    page = httpx2.get(f"{live_server.http_url}/items", headers={"accept": "text/html"})
+    assert page.status_code == 200
+    assert page.text == INDEX_HTML
+    assert httpx2.get(f"{live_server.http_url}/assets/nope.js").status_code == 404
+
+
+def test_ordinary_disconnects_leave_no_traceback(live_server: LiveServer) -> None:
+    for path in ["/ws", "/items/foo/ws?token=t"]:
+        # a clean close, and an abrupt one in the middle of a conversation
+        with connect(f"{live_server.ws_url}{path}") as websocket:
+            websocket.send("bye")
+        with connect(f"{live_server.ws_url}{path}") as websocket:
+            websocket.send("gone")
+            websocket.socket.shutdown(socket.SHUT_RDWR)  # no close frame: the network died
+    with connect(f"{live_server.ws_url}/ws") as websocket:  # still serving
+        websocket.send("still here")
+        assert websocket.recv(timeout=5) == "Message text was: still here"
+    assert "Traceback" not in live_server.log()
+    assert "ERROR" not in live_server.log()
