@@ -1,0 +1,46 @@
+/** The HttpOnly `session` cookie, which page scripts cannot read, set and cleared by the API. */
+
+export class ApiError extends Error {}
+
+/** FastAPI's 422 lists problems as `{detail: [{loc, msg}]}`; other errors as `{detail: "…"}`. */
+export async function readableError(response: Response): Promise<string> {
+  try {
+    const body: unknown = await response.json();
+    if (typeof body === 'object' && body !== null && 'detail' in body) {
+      const { detail } = body;
+      if (typeof detail === 'string') return detail;
+      if (Array.isArray(detail)) {
+        return detail
+          .map((problem: { msg?: unknown }) => String(problem.msg ?? 'invalid'))
+          .join('; ');
+      }
+    }
+  } catch {
+    // not JSON: fall through to the status line
+  }
+  return `${response.status} ${response.statusText}`.trim();
+}
+
+async function call(method: string, body?: unknown): Promise<Response> {
+  const response = await fetch('/api/session', {
+    method,
+    headers: body === undefined ? {} : { 'content-type': 'application/json' },
+    body: body === undefined ? null : JSON.stringify(body),
+    credentials: 'same-origin',
+  });
+  if (!response.ok) throw new ApiError(await readableError(response));
+  return response;
+}
+
+export async function startSession(value: string): Promise<void> {
+  await call('POST', { value });
+}
+
+export async function endSession(): Promise<void> {
+  await call('DELETE');
+}
+
+export async function hasSession(): Promise<boolean> {
+  const state: { active: boolean } = await (await call('GET')).json();
+  return state.active;
+}

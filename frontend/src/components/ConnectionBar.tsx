@@ -1,0 +1,45 @@
+import { useEffect } from 'react';
+import type { LogKind } from '../log/messageLog';
+import { describeState } from '../realtime/describe';
+import type { Socket } from '../realtime/useWebSocket';
+
+interface ConnectionBarProps {
+  readonly socket: Socket;
+  /** Writes each change of state into the page's log too, so the log tells the whole story. */
+  readonly onChange: (kind: LogKind, text: string) => void;
+  /** The Items page connects through its form instead. */
+  readonly showConnect?: boolean;
+}
+
+export function ConnectionBar({ socket, onChange, showConnect = true }: ConnectionBarProps) {
+  const { state } = socket;
+  const text = describeState(state);
+
+  useEffect(() => {
+    if (state.status === 'idle' || state.status === 'connecting') return;
+    const failed = state.status === 'closed' && !state.byUser && state.code !== 1000;
+    onChange(failed ? 'error' : 'event', text);
+  }, [state, text, onChange]);
+
+  const live = state.status === 'open' || state.status === 'connecting';
+  return (
+    <div className="connection-bar">
+      <p className={`status status-${state.status}`} role="status" aria-live="polite">
+        <span className="status-dot" aria-hidden="true" />
+        <span data-testid="connection-status">{text}</span>
+      </p>
+      <div className="connection-actions">
+        {showConnect && !live && (
+          <button type="button" onClick={socket.connect}>
+            Connect
+          </button>
+        )}
+        {live && (
+          <button type="button" className="secondary" onClick={socket.disconnect}>
+            Disconnect
+          </button>
+        )}
+      </div>
+    </div>
+  );
+}

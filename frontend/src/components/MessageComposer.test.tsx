@@ -1,0 +1,38 @@
+import { render, screen } from '@testing-library/react';
+import userEvent from '@testing-library/user-event';
+import { describe, expect, it, vi } from 'vitest';
+import { MessageComposer } from './MessageComposer';
+
+describe('MessageComposer', () => {
+  it('sends on Enter and empties the box', async () => {
+    const onSend = vi.fn(() => true);
+    render(<MessageComposer connected onSend={onSend} />);
+    const box = screen.getByLabelText('Message');
+    await userEvent.type(box, 'hello{Enter}');
+    expect(onSend).toHaveBeenCalledWith('hello');
+    expect(box).toHaveProperty('value', '');
+  });
+
+  it('does not send an empty or blank message', async () => {
+    const onSend = vi.fn(() => true);
+    render(<MessageComposer connected onSend={onSend} />);
+    await userEvent.type(screen.getByLabelText('Message'), '   {Enter}');
+    expect(onSend).not.toHaveBeenCalled();
+    expect(screen.getByRole('button', { name: 'Send' })).toHaveProperty('disabled', true);
+  });
+
+  it('disables Send while not connected', async () => {
+    const onSend = vi.fn(() => true);
+    render(<MessageComposer connected={false} onSend={onSend} />);
+    await userEvent.type(screen.getByLabelText('Message'), 'hello{Enter}');
+    expect(onSend).not.toHaveBeenCalled();
+    expect(screen.getByRole('button', { name: 'Send' })).toHaveProperty('disabled', true);
+  });
+
+  it('keeps the text when it could not go out', async () => {
+    render(<MessageComposer connected onSend={() => false} />);
+    const box = screen.getByLabelText('Message');
+    await userEvent.type(box, 'keep me{Enter}');
+    expect(box).toHaveProperty('value', 'keep me');
+  });
+});

@@ -1,0 +1,39 @@
+import { Link } from 'wouter';
+
+export function HomePage() {
+  return (
+    <article className="page">
+      <header className="page-header">
+        <h1>FastAPI's WebSockets guide, made real</h1>
+        <p>
+          The endpoints of FastAPI's{' '}
+          <a href="https://fastapi.tiangolo.com/advanced/websockets/">WebSockets guide</a>, exactly
+          as the guide writes their messages, driven by a React app over the browser's own{' '}
+          <code>WebSocket</code>. In development Vite serves this page and forwards the sockets to
+          uvicorn; in production uvicorn serves both on one port.
+        </p>
+      </header>
+      <ul className="cards">
+        <li className="card">
+          <h2>
+            <Link href="/echo">Echo</Link>
+          </h2>
+          <p>
+            <code>WS /ws</code> answers each message with <q>Message text was: …</q> on one
+            connection. The page connects as it opens.
+          </p>
+        </li>
+        <li className="card">
+          <h2>
+            <Link href="/items">Items</Link>
+          </h2>
+          <p>
+            <code>WS /items/{'{item_id}'}/ws</code> needs a credential, the <code>session</code>{' '}
+            cookie or a <code>token</code> query parameter, and takes an optional integer{' '}
+            <code>q</code>. Try it without a credential to see the server refuse with 1008.
+          </p>
+        </li>
+      </ul>
+    </article>
+  );
+}

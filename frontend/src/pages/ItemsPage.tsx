@@ -1,0 +1,188 @@
+import { type FormEvent, useEffect, useState } from 'react';
+import { endSession, hasSession, startSession } from '../api/session';
+import { Conversation } from '../components/Conversation';
+import { useMessageLog } from '../log/messageLog';
+import { describeData } from '../realtime/describe';
+import { TEXT_V1 } from '../realtime/protocol';
+import { webSocketUrl } from '../realtime/url';
+import { useWebSocket } from '../realtime/useWebSocket';
+
+type CredentialKind = 'token' | 'cookie';
+
+export interface ItemsForm {
+  readonly itemId: string;
+  readonly credentialKind: CredentialKind;
+  readonly credential: string;
+  readonly q: string;
+}
+
+/** The socket URL for the form: the token rides in the query only when chosen. */
+export function itemsSocketUrl(form: ItemsForm, location?: Pick<Location, 'protocol' | 'host'>) {
+  return webSocketUrl(
+    `/items/${encodeURIComponent(form.itemId)}/ws`,
+    {
+      q: form.q === '' ? undefined : form.q,
+      token: form.credentialKind === 'token' ? form.credential : undefined,
+    },
+    location,
+  );
+}
+
+export function ItemsPage() {
+  const { log, add, clear } = useMessageLog();
+  const [form, setForm] = useState<ItemsForm>({
+    itemId: 'foo',
+    credentialKind: 'token',
+    credential: 'some-token',
+    q: '',
+  });
+  const [cookieSet, setCookieSet] = useState<boolean | null>(null);
+  const [formError, setFormError] = useState('');
+  const socket = useWebSocket({
+    url: () => itemsSocketUrl(form),
+    protocols: [TEXT_V1],
+    onMessage: (data) => add('received', describeData(data)),
+  });
+  const live = socket.state.status === 'open' || socket.state.status === 'connecting';
+
+  useEffect(() => {
+    hasSession()
+      .then(setCookieSet)
+      .catch(() => setCookieSet(null));
+  }, []);
+
+  const update = (change: Partial<ItemsForm>) => setForm((current) => ({ ...current, ...change }));
+
+  const connect = async (event: FormEvent) => {
+    event.preventDefault();
+    setFormError('');
+    if (form.credentialKind === 'cookie') {
+      try {
+        await startSession(form.credential);
+        setCookieSet(true);
+      } catch (error) {
+        setFormError(`The session cookie was not set: ${(error as Error).message}`);
+        return;
+      }
+    }
+    socket.connect();
+  };
+
+  const clearCookie = async () => {
+    setFormError('');
+    try {
+      await endSession();
+      setCookieSet(false);
+    } catch (error) {
+      setFormError(`The session cookie was not cleared: ${(error as Error).message}`);
+    }
+  };
+
+  return (
+    <article className="page">
+      <header className="page-header">
+        <h1>Items</h1>
+        <p>
+          The guide's second endpoint, <code>WS /items/{'{item_id}'}/ws</code>: it needs a
+          credential, the <code>session</code> cookie or a <code>token</code> in the query (the
+          cookie wins when both are sent), and takes an optional integer <code>q</code>. Without a
+          credential, or with a <code>q</code> that is not an integer, the server refuses with 1008.
+        </p>
+      </header>
+
+      <form className="items-form" onSubmit={connect} aria-describedby="items-form-error">
+        <fieldset disabled={live}>
+          <legend className="visually-hidden">Connection</legend>
+          <div className="field">
+            <label htmlFor="item-id">Item ID</label>
+            <input
+              id="item-id"
+              value={form.itemId}
+              onChange={(event) => update({ itemId: event.target.value })}
+              required
+              maxLength={200}
+              autoComplete="off"
+            />
+          </div>
+          <fieldset className="field choice">
+            <legend>Send the credential as</legend>
+            <label>
+              <input
+                type="radio"
+                name="credential-kind"
+                checked={form.credentialKind === 'token'}
+                onChange={() => update({ credentialKind: 'token' })}
+              />
+              Query token
+            </label>
+            <label>
+              <input
+                type="radio"
+                name="credential-kind"
+                checked={form.credentialKind === 'cookie'}
+                onChange={() => update({ credentialKind: 'cookie' })}
+              />
+              Session cookie
+            </label>
+          </fieldset>
+          <div className="field">
+            <label htmlFor="credential">
+              {form.credentialKind === 'token' ? 'Token' : 'Session cookie value'}
+            </label>
+            <input
+              id="credential"
+              value={form.credential}
+              onChange={(event) => update({ credential: event.target.value })}
+              autoComplete="off"
+              maxLength={256}
+              aria-describedby="credential-hint"
+            />
+            <p id="credential-hint" className="hint">
+              {form.credentialKind === 'token'
+                ? 'Sent as ?token=… in the URL. Leave it empty to see the refusal.'
+                : 'Set as an HttpOnly cookie by POST /api/session; scripts cannot read it.'}
+            </p>
+          </div>
+          <div className="field">
+            <label htmlFor="q">q (optional integer)</label>
+            <input
+              id="q"
+              value={form.q}
+              onChange={(event) => update({ q: event.target.value })}
+              inputMode="numeric"
+              autoComplete="off"
+              maxLength={40}
+            />
+          </div>
+        </fieldset>
+        <div className="form-actions">
+          {!live && <button type="submit">Connect</button>}
+          {live && (
+            <button type="button" className="secondary" onClick={socket.disconnect}>
+              Disconnect
+            </button>
+          )}
+          <span className="cookie-state" data-testid="cookie-state">
+            Session cookie: {cookieSet === null ? 'unknown' : cookieSet ? 'set' : 'not set'}
+          </span>
+          {cookieSet && (
+            <button type="button" className="link-button" onClick={clearCookie} disabled={live}>
+              Clear cookie
+            </button>
+          )}
+        </div>
+        {cookieSet && form.credentialKind === 'token' && (
+          <p className="hint">
+            A session cookie is set: the server uses it rather than the token. Clear it to use the
+            token.
+          </p>
+        )}
+        <p id="items-form-error" className="form-error" role="alert">
+          {formError}
+        </p>
+      </form>
+
+      <Conversation socket={socket} log={log} add={add} clear={clear} showConnect={false} />
+    </article>
+  );
+}

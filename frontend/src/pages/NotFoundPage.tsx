@@ -1,0 +1,14 @@
+import { Link } from 'wouter';
+
+export function NotFoundPage() {
+  return (
+    <article className="page">
+      <header className="page-header">
+        <h1>Page not found</h1>
+        <p>
+          There is no page at this address. <Link href="/">Go to the home page</Link>.
+        </p>
+      </header>
+    </article>
+  );
+}
