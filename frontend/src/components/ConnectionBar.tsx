@@ -7,11 +7,11 @@ interface ConnectionBarProps {
   readonly socket: Socket;
   /** Writes each change of state into the page's log too, so the log tells the whole story. */
   readonly onChange: (kind: LogKind, text: string) => void;
-  /** The Items page connects through its form instead. */
-  readonly showConnect?: boolean;
+  /** Connect and Disconnect buttons; the Items page has its own, in its form. */
+  readonly showActions?: boolean;
 }
 
-export function ConnectionBar({ socket, onChange, showConnect = true }: ConnectionBarProps) {
+export function ConnectionBar({ socket, onChange, showActions = true }: ConnectionBarProps) {
   const { state } = socket;
   const text = describeState(state);
 
@@ -28,18 +28,19 @@ export function ConnectionBar({ socket, onChange, showConnect = true }: Connecti
         <span className="status-dot" aria-hidden="true" />
         <span data-testid="connection-status">{text}</span>
       </p>
-      <div className="connection-actions">
-        {showConnect && !live && (
-          <button type="button" onClick={socket.connect}>
-            Connect
-          </button>
-        )}
-        {live && (
-          <button type="button" className="secondary" onClick={socket.disconnect}>
-            Disconnect
-          </button>
-        )}
-      </div>
+      {showActions && (
+        <div className="connection-actions">
+          {live ? (
+            <button type="button" className="secondary" onClick={socket.disconnect}>
+              Disconnect
+            </button>
+          ) : (
+            <button type="button" onClick={socket.connect}>
+              Connect
+            </button>
+          )}
+        </div>
+      )}
     </div>
   );
 }

@@ -9,14 +9,14 @@ interface ConversationProps {
   readonly log: MessageLog;
   readonly add: (kind: LogKind, text: string) => void;
   readonly clear: () => void;
-  readonly showConnect?: boolean;
+  readonly showActions?: boolean;
 }
 
 /** A socket's state, its log and the box to write in: what every page of the app shows. */
-export function Conversation({ socket, log, add, clear, showConnect = true }: ConversationProps) {
+export function Conversation({ socket, log, add, clear, showActions = true }: ConversationProps) {
   return (
     <>
-      <ConnectionBar socket={socket} onChange={add} showConnect={showConnect} />
+      <ConnectionBar socket={socket} onChange={add} showActions={showActions} />
       <MessageLogView log={log} onClear={clear} />
       <MessageComposer
         connected={socket.state.status === 'open'}

@@ -182,7 +182,7 @@ export function ItemsPage() {
         </p>
       </form>
 
-      <Conversation socket={socket} log={log} add={add} clear={clear} showConnect={false} />
+      <Conversation socket={socket} log={log} add={add} clear={clear} showActions={false} />
     </article>
   );
 }
