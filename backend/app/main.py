@@ -37,8 +37,12 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(health.router)
     app.include_router(session.router)
 
-    # Last, and lowest in priority: the SPA, with index.html for client-side routes.
+    # Last, and lowest in priority: the SPA, with index.html for client-side routes. Under
+    # /assets/ only real files: a missing one is a 404 even for a browser navigation, never
+    # the page with the asset's year-long cache lifetime.
     if (settings.frontend_dir / "index.html").is_file():
+        if (settings.frontend_dir / "assets").is_dir():
+            app.frontend("/assets", directory=settings.frontend_dir / "assets", fallback=None)
         app.frontend("/", directory=settings.frontend_dir, fallback="index.html")
     else:
         logger.warning(

@@ -69,7 +69,9 @@ def test_spa_and_api_on_one_port(live_server: LiveServer) -> None:
     page = httpx2.get(f"{live_server.http_url}/items", headers={"accept": "text/html"})
     assert page.status_code == 200
     assert page.text == INDEX_HTML
-    assert httpx2.get(f"{live_server.http_url}/assets/nope.js").status_code == 404
+    for accept in ["*/*", "text/html"]:
+        missing = httpx2.get(f"{live_server.http_url}/assets/nope.js", headers={"accept": accept})
+        assert missing.status_code == 404
 
 
 def test_ordinary_disconnects_leave_no_traceback(live_server: LiveServer) -> None:

@@ -34,6 +34,12 @@ def test_missing_asset_is_404_not_the_spa(client: TestClient, path: str) -> None
     assert "cache-control" not in response.headers
 
 
+def test_missing_hashed_asset_is_404_even_for_a_browser_navigation(client: TestClient) -> None:
+    response = client.get("/assets/missing-123.js", headers=BROWSER_NAVIGATION)
+    assert response.status_code == 404
+    assert "cache-control" not in response.headers
+
+
 def test_api_routes_win_over_the_spa(client: TestClient) -> None:
     response = client.get("/api/health", headers=BROWSER_NAVIGATION)
     assert response.json() == {"status": "ok"}

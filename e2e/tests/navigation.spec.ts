@@ -28,9 +28,11 @@ test('an unknown page says so', async ({ page }) => {
   await expect(page.getByRole('heading', { level: 1 })).toHaveText('Page not found');
 });
 
-test('a missing asset is a 404, not the app', async ({ request }) => {
-  const response = await request.get('/assets/missing-0000.js');
-  expect(response.status()).toBe(404);
+test('a missing asset is a 404, not the app', async ({ page, request }) => {
+  expect((await request.get('/assets/missing-0000.js')).status()).toBe(404);
+  // Also when typed into the address bar, which asks for HTML.
+  const navigation = await page.goto('/assets/missing-0000.js');
+  expect(navigation?.status()).toBe(404);
 });
 
 test('leaving a page closes its socket', async ({ page }) => {
