@@ -9,12 +9,15 @@ from starlette.websockets import WebSocket
 # malformed query) arrives as a close frame with its code and reason after the handshake,
 # because a browser cannot see the code of a handshake that was refused with HTTP 403.
 TEXT_V1 = "realtime.text.v1"
+# Typed JSON messages (app/messages.py, docs/protocol.md): the same conversation with message
+# ids, an application-level ping for round-trip times and dead peers, and typed errors.
+JSON_V1 = "realtime.json.v1"
 
-SUPPORTED_SUBPROTOCOLS = (TEXT_V1,)
+SUPPORTED_SUBPROTOCOLS = frozenset({TEXT_V1, JSON_V1})
 
 
 def negotiated_subprotocol(websocket: WebSocket) -> str | None:
-    """The first subprotocol the client offered that the server speaks, if any."""
+    """The first subprotocol, in the client's order of preference, that the server speaks."""
     for offered in websocket.scope.get("subprotocols", ()):
         if offered in SUPPORTED_SUBPROTOCOLS:
             return str(offered)

@@ -99,3 +99,32 @@ def test_binary_message_is_refused_as_unsupported_data(client: TestClient) -> No
             websocket.receive_text()
     assert exc.value.code == status.WS_1003_UNSUPPORTED_DATA
     assert exc.value.reason == "this endpoint takes text only"
+
+
+def test_items_speak_json_with_each_line_a_reply(client: TestClient) -> None:
+    with client.websocket_connect(
+        "/items/2/ws?q=3&token=some-token", subprotocols=["realtime.json.v1"]
+    ) as websocket:
+        websocket.send_json({"type": "text", "id": "m1", "text": "Message one"})
+        assert [websocket.receive_json() for _ in range(3)] == [
+            {
+                "type": "text",
+                "text": "Session cookie or query token value is: some-token",
+                "reply_to": "m1",
+            },
+            {"type": "text", "text": "Query parameter q is: 3", "reply_to": "m1"},
+            {
+                "type": "text",
+                "text": "Message text was: Message one, for item ID: 2",
+                "reply_to": "m1",
+            },
+        ]
+
+
+def test_items_refusal_reaches_a_json_client_as_a_close_frame(client: TestClient) -> None:
+    with (
+        client.websocket_connect("/items/foo/ws", subprotocols=["realtime.json.v1"]) as websocket,
+        pytest.raises(WebSocketDisconnect) as exc,
+    ):
+        websocket.receive_json()
+    assert exc.value.code == status.WS_1008_POLICY_VIOLATION

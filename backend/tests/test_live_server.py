@@ -1,5 +1,6 @@
 """The contract over real sockets: uvicorn in its own process, a real WebSocket client."""
 
+import json
 import socket
 
 import httpx2
@@ -87,3 +88,55 @@ def test_ordinary_disconnects_leave_no_traceback(live_server: LiveServer) -> Non
         assert websocket.recv(timeout=5) == "Message text was: still here"
     assert "Traceback" not in live_server.log()
     assert "ERROR" not in live_server.log()
+
+
+JSON_V1 = [Subprotocol("realtime.json.v1")]
+
+
+def test_json_protocol_over_a_real_socket(live_server: LiveServer) -> None:
+    with connect(f"{live_server.ws_url}/ws", subprotocols=JSON_V1) as websocket:
+        assert websocket.subprotocol == "realtime.json.v1"
+        websocket.send(json.dumps({"type": "ping", "id": "p1", "sent_at": 5.0}))
+        assert json.loads(websocket.recv(timeout=5)) == {"type": "pong", "id": "p1", "sent_at": 5.0}
+        websocket.send(json.dumps({"type": "text", "id": "m1", "text": "hi"}))
+        assert json.loads(websocket.recv(timeout=5)) == {
+            "type": "text",
+            "text": "Message text was: hi",
+            "reply_to": "m1",
+        }
+
+
+def test_malformed_input_leaves_other_clients_served(live_server: LiveServer) -> None:
+    with (
+        connect(f"{live_server.ws_url}/ws", subprotocols=JSON_V1) as hostile,
+        connect(f"{live_server.ws_url}/ws", subprotocols=JSON_V1) as bystander,
+    ):
+        for raw in ["{not json", '{"type": "shout"}', '{"type": "text", "id": "x", "text": 1}']:
+            hostile.send(raw)
+            assert json.loads(hostile.recv(timeout=5))["type"] == "error"
+        bystander.send(json.dumps({"type": "text", "id": "b", "text": "fine"}))
+        assert json.loads(bystander.recv(timeout=5))["text"] == "Message text was: fine"
+        hostile.send("x" * (64 * 1024 + 1))
+        with pytest.raises(ConnectionClosedError) as exc:
+            hostile.recv(timeout=5)
+        assert exc.value.rcvd is not None
+        assert exc.value.rcvd.code == 1009
+        bystander.send(json.dumps({"type": "text", "id": "c", "text": "still fine"}))
+        assert json.loads(bystander.recv(timeout=5))["text"] == "Message text was: still fine"
+    assert "Traceback" not in live_server.log()
+
+
+def test_binary_file_round_trips_byte_for_byte(live_server: LiveServer) -> None:
+    payload = bytes(range(256)) * 64  # 16 KiB with every byte value
+    with connect(f"{live_server.ws_url}/ws") as websocket:
+        websocket.send(payload)
+        assert websocket.recv(timeout=5) == payload
+
+
+def test_items_refuse_binary_with_1003(live_server: LiveServer) -> None:
+    with connect(f"{live_server.ws_url}/items/foo/ws?token=t") as websocket:
+        websocket.send(b"\x00")
+        with pytest.raises(ConnectionClosedError) as exc:
+            websocket.recv(timeout=5)
+    assert exc.value.rcvd is not None
+    assert (exc.value.rcvd.code, exc.value.rcvd.reason) == (1003, "this endpoint takes text only")

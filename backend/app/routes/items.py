@@ -2,20 +2,9 @@
 
 from typing import Annotated
 
-from fastapi import (
-    APIRouter,
-    Cookie,
-    Depends,
-    Query,
-    WebSocket,
-    WebSocketDisconnect,
-    WebSocketException,
-    status,
-)
+from fastapi import APIRouter, Cookie, Depends, Query, WebSocket, WebSocketException, status
 
-from app.frames import receive_frames
-from app.protocol import negotiated_subprotocol
-from app.refusals import refuse
+from app.conversation import Replies, serve_conversation
 
 router = APIRouter(tags=["items"])
 
@@ -36,6 +25,17 @@ async def get_cookie_or_token(
 CredentialDep = Annotated[str, Depends(get_cookie_or_token)]
 
 
+def item_replies(credential: str, item_id: str, q: int | None) -> Replies:
+    def replies(text: str) -> list[str]:
+        lines = [f"Session cookie or query token value is: {credential}"]
+        if q is not None:
+            lines.append(f"Query parameter q is: {q}")
+        lines.append(f"Message text was: {text}, for item ID: {item_id}")
+        return lines
+
+    return replies
+
+
 @router.websocket("/items/{item_id}/ws")
 async def item_messages(
     websocket: WebSocket,
@@ -43,17 +43,4 @@ async def item_messages(
     credential: CredentialDep,
     q: int | None = None,
 ) -> None:
-    await websocket.accept(subprotocol=negotiated_subprotocol(websocket))
-    try:
-        async for frame in receive_frames(websocket):
-            if isinstance(frame, bytes):
-                await refuse(
-                    websocket, status.WS_1003_UNSUPPORTED_DATA, "this endpoint takes text only"
-                )
-                return
-            await websocket.send_text(f"Session cookie or query token value is: {credential}")
-            if q is not None:
-                await websocket.send_text(f"Query parameter q is: {q}")
-            await websocket.send_text(f"Message text was: {frame}, for item ID: {item_id}")
-    except WebSocketDisconnect:
-        pass  # the client left while we were answering: nothing to do
+    await serve_conversation(websocket, item_replies(credential, item_id, q), binary="refuse")

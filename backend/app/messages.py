@@ -1,0 +1,133 @@
+"""The messages of the ``realtime.json.v1`` subprotocol, defined once, here.
+
+``docs/protocol.schema.json`` is generated from these models (``python -m app.messages``); the
+frontend's types in ``frontend/src/realtime/messages.ts`` are tested against that file, and a
+backend test fails when the file no longer matches these models.
+"""
+
+import json
+import sys
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
+
+# Protocol messages are small; the limit keeps a client from making the server parse megabytes.
+MAX_JSON_MESSAGE_BYTES = 64 * 1024
+MAX_TEXT_LENGTH = 16 * 1024
+
+MessageId = Annotated[str, Field(min_length=1, max_length=64)]
+
+
+class _Message(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+# Client to server
+
+
+class SendText(_Message):
+    """A message for the endpoint, as a guide client would send it as plain text."""
+
+    type: Literal["text"]
+    id: MessageId
+    text: Annotated[str, Field(max_length=MAX_TEXT_LENGTH)]
+
+
+class Ping(_Message):
+    """Asks for a ``pong``: the client measures round trips and notices a dead connection."""
+
+    type: Literal["ping"]
+    id: MessageId
+    # The client's clock, in milliseconds; echoed unchanged so it needs no bookkeeping.
+    sent_at: float
+
+
+ClientMessage = Annotated[SendText | Ping, Field(discriminator="type")]
+
+
+# Server to client
+
+
+class Reply(_Message):
+    """One of the guide's text messages, for example ``Message text was: X``."""
+
+    type: Literal["text"] = "text"
+    text: str
+    # The ``id`` of the client's message that this answers.
+    reply_to: str | None
+
+
+class Pong(_Message):
+    type: Literal["pong"] = "pong"
+    id: str
+    sent_at: float
+
+
+ErrorCode = Literal["invalid_json", "unknown_type", "invalid_message"]
+
+
+class Error(_Message):
+    """A client message the server could not take; the connection stays open."""
+
+    type: Literal["error"] = "error"
+    code: ErrorCode
+    detail: str
+    reply_to: str | None
+
+
+ServerMessage = Annotated[Reply | Pong | Error, Field(discriminator="type")]
+
+client_message_adapter: TypeAdapter[SendText | Ping] = TypeAdapter(ClientMessage)
+server_message_adapter: TypeAdapter[Reply | Pong | Error] = TypeAdapter(ServerMessage)
+
+
+def parse_client_message(raw: str) -> SendText | Ping | Error:
+    """The message, or the typed error to send back when it is not one."""
+    try:
+        return client_message_adapter.validate_json(raw)
+    except ValidationError as exc:
+        return _error_for(raw, exc)
+
+
+def _error_for(raw: str, exc: ValidationError) -> Error:
+    first = exc.errors(include_url=False)[0]
+    reply_to = _id_of(raw)
+    if first["type"] == "json_invalid":
+        return Error(code="invalid_json", detail="not valid JSON", reply_to=None)
+    if first["type"] == "union_tag_invalid":
+        expected = first.get("ctx", {}).get("expected_tags", "")
+        return Error(
+            code="unknown_type",
+            detail=f"unknown message type; expected one of {expected}",
+            reply_to=reply_to,
+        )
+    problems = "; ".join(
+        f"{'.'.join(str(part) for part in error['loc'][1:]) or 'message'}: {error['msg']}"
+        for error in exc.errors(include_url=False)
+    )
+    return Error(code="invalid_message", detail=problems, reply_to=reply_to)
+
+
+def _id_of(raw: str) -> str | None:
+    """The message's id, when it has a usable one, so that the client can match the error."""
+    try:
+        message = json.loads(raw)
+    except ValueError:
+        return None
+    candidate = message.get("id") if isinstance(message, dict) else None
+    return candidate if isinstance(candidate, str) and 0 < len(candidate) <= 64 else None
+
+
+def protocol_schema() -> dict[str, Any]:
+    return {
+        "$schema": "https://json-schema.org/draft/2020-12/schema",
+        "title": "realtime.json.v1",
+        "description": "Generated from backend/app/messages.py by `python -m app.messages`.",
+        "client_to_server": client_message_adapter.json_schema(mode="validation"),
+        "server_to_client": server_message_adapter.json_schema(mode="serialization"),
+    }
+
+
+if __name__ == "__main__":
+    json.dump(protocol_schema(), sys.stdout, indent=2, sort_keys=True)
+    sys.stdout.write("\n")
