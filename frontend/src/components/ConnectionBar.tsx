@@ -1,46 +1,68 @@
 import { useEffect } from 'react';
 import type { LogKind } from '../log/messageLog';
 import { describeState } from '../realtime/describe';
-import type { Socket } from '../realtime/useWebSocket';
+import { DEFAULT_BACKOFF } from '../realtime/reconnectPolicy';
+import type { Connection } from '../realtime/useConnection';
 
 interface ConnectionBarProps {
-  readonly socket: Socket;
+  readonly connection: Connection;
   /** Writes each change of state into the page's log too, so the log tells the whole story. */
   readonly onChange: (kind: LogKind, text: string) => void;
   /** Connect and Disconnect buttons; the Items page has its own, in its form. */
   readonly showActions?: boolean;
 }
 
-export function ConnectionBar({ socket, onChange, showActions = true }: ConnectionBarProps) {
-  const { state } = socket;
-  const text = describeState(state);
+export function ConnectionBar({ connection, onChange, showActions = true }: ConnectionBarProps) {
+  const { state, rttMs, queued } = connection;
+  const text = describeState(state, DEFAULT_BACKOFF.maxAttempts);
 
   useEffect(() => {
-    if (state.status === 'idle' || state.status === 'connecting') return;
-    const failed = state.status === 'closed' && !state.byUser && state.code !== 1000;
-    onChange(failed ? 'error' : 'event', text);
+    if (state.status === 'idle' || (state.status === 'connecting' && state.retry === 0)) return;
+    const trouble =
+      state.status === 'waiting' || (state.status === 'closed' && state.why !== 'user');
+    onChange(trouble ? 'error' : 'event', text);
   }, [state, text, onChange]);
 
   const live = state.status === 'open' || state.status === 'connecting';
+  const canRetryNow =
+    state.status === 'waiting' || (state.status === 'closed' && state.why === 'gave-up');
   return (
     <div className="connection-bar">
       <p className={`status status-${state.status}`} role="status" aria-live="polite">
         <span className="status-dot" aria-hidden="true" />
         <span data-testid="connection-status">{text}</span>
       </p>
-      {showActions && (
-        <div className="connection-actions">
-          {live ? (
-            <button type="button" className="secondary" onClick={socket.disconnect}>
+      <div className="connection-facts">
+        {state.status === 'open' && rttMs !== null && (
+          <span data-testid="round-trip" title="Round trip of the last ping">
+            {rttMs} ms
+          </span>
+        )}
+        {queued.length > 0 && (
+          <span className="queued" data-testid="queued">
+            {queued.length} waiting
+          </span>
+        )}
+      </div>
+      <div className="connection-actions">
+        {canRetryNow && (
+          <button type="button" onClick={connection.reconnectNow}>
+            Reconnect now
+          </button>
+        )}
+        {showActions &&
+          (live || state.status === 'waiting' ? (
+            <button type="button" className="secondary" onClick={connection.disconnect}>
               Disconnect
             </button>
           ) : (
-            <button type="button" onClick={socket.connect}>
-              Connect
-            </button>
-          )}
-        </div>
-      )}
+            !canRetryNow && (
+              <button type="button" onClick={connection.connect}>
+                Connect
+              </button>
+            )
+          ))}
+      </div>
     </div>
   );
 }

@@ -6,7 +6,7 @@ import { MessageComposer } from './MessageComposer';
 describe('MessageComposer', () => {
   it('sends on Enter and empties the box', async () => {
     const onSend = vi.fn(() => true);
-    render(<MessageComposer connected onSend={onSend} />);
+    render(<MessageComposer canSend queueing={false} onSend={onSend} />);
     const box = screen.getByLabelText('Message');
     await userEvent.type(box, 'hello{Enter}');
     expect(onSend).toHaveBeenCalledWith('hello');
@@ -15,7 +15,7 @@ describe('MessageComposer', () => {
 
   it('does not send an empty or blank message', async () => {
     const onSend = vi.fn(() => true);
-    render(<MessageComposer connected onSend={onSend} />);
+    render(<MessageComposer canSend queueing={false} onSend={onSend} />);
     await userEvent.type(screen.getByLabelText('Message'), '   {Enter}');
     expect(onSend).not.toHaveBeenCalled();
     expect(screen.getByRole('button', { name: 'Send' })).toHaveProperty('disabled', true);
@@ -23,16 +23,17 @@ describe('MessageComposer', () => {
 
   it('disables Send while not connected', async () => {
     const onSend = vi.fn(() => true);
-    render(<MessageComposer connected={false} onSend={onSend} />);
+    render(<MessageComposer canSend={false} queueing={false} onSend={onSend} />);
     await userEvent.type(screen.getByLabelText('Message'), 'hello{Enter}');
     expect(onSend).not.toHaveBeenCalled();
     expect(screen.getByRole('button', { name: 'Send' })).toHaveProperty('disabled', true);
   });
 
   it('keeps the text when it could not go out', async () => {
-    render(<MessageComposer connected onSend={() => false} />);
+    render(<MessageComposer canSend queueing onSend={() => false} error="full" />);
     const box = screen.getByLabelText('Message');
     await userEvent.type(box, 'keep me{Enter}');
     expect(box).toHaveProperty('value', 'keep me');
+    expect(screen.getByRole('alert').textContent).toBe('full');
   });
 });

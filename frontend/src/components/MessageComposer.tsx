@@ -1,22 +1,32 @@
 import { type FormEvent, useId, useState } from 'react';
 
 interface MessageComposerProps {
-  readonly connected: boolean;
-  /** Returns whether the message went out; the text is kept for another try if not. */
+  /** Open, or a connection on its way (the message then waits in the queue). */
+  readonly canSend: boolean;
+  /** Not open yet: what is sent now waits for the connection. */
+  readonly queueing: boolean;
+  /** Returns whether the message was taken; the text stays in the box if not. */
   readonly onSend: (text: string) => boolean;
+  readonly error?: string;
 }
 
-export function MessageComposer({ connected, onSend }: MessageComposerProps) {
+export function MessageComposer({ canSend, queueing, onSend, error = '' }: MessageComposerProps) {
   const [text, setText] = useState('');
   const inputId = useId();
+  const errorId = useId();
   const empty = text.trim() === '';
 
   const submit = (event: FormEvent) => {
     event.preventDefault(); // Enter in the field submits the form: sends, never reloads
-    if (!connected || empty) return;
+    if (!canSend || empty) return;
     if (onSend(text)) setText('');
   };
 
+  const placeholder = !canSend
+    ? 'Connect to send messages'
+    : queueing
+      ? 'Messages wait here until the connection is back'
+      : 'Type a message and press Enter';
   return (
     <form className="composer" onSubmit={submit}>
       <label htmlFor={inputId}>Message</label>
@@ -25,14 +35,18 @@ export function MessageComposer({ connected, onSend }: MessageComposerProps) {
           id={inputId}
           value={text}
           onChange={(event) => setText(event.target.value)}
-          placeholder={connected ? 'Type a message and press Enter' : 'Connect to send messages'}
+          placeholder={placeholder}
           autoComplete="off"
           maxLength={10_000}
+          aria-describedby={errorId}
         />
-        <button type="submit" disabled={!connected || empty}>
+        <button type="submit" disabled={!canSend || empty}>
           Send
         </button>
       </div>
+      <p id={errorId} className="form-error" role="alert">
+        {error}
+      </p>
     </form>
   );
 }

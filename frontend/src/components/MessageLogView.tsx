@@ -17,7 +17,14 @@ const timeFormat = new Intl.DateTimeFormat(undefined, {
 /** Pixels from the bottom within which the log keeps following new messages. */
 const FOLLOW_THRESHOLD = 48;
 
-export function MessageLogView({ log, onClear }: { log: MessageLog; onClear: () => void }) {
+interface MessageLogViewProps {
+  readonly log: MessageLog;
+  readonly onClear: () => void;
+  /** Ids of sent messages still waiting for the connection. */
+  readonly waiting: ReadonlySet<string>;
+}
+
+export function MessageLogView({ log, onClear, waiting }: MessageLogViewProps) {
   const listRef = useRef<HTMLOListElement>(null);
   const following = useRef(true);
 
@@ -68,6 +75,9 @@ export function MessageLogView({ log, onClear }: { log: MessageLog; onClear: () 
               {timeFormat.format(entry.at)}
             </time>
             <span className="log-text">{entry.text}</span>
+            {entry.messageId !== undefined && waiting.has(entry.messageId) && (
+              <span className="log-waiting">waiting for the connection</span>
+            )}
           </li>
         ))}
       </ol>

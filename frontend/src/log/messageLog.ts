@@ -8,6 +8,8 @@ export interface LogEntry {
   readonly text: string;
   /** Milliseconds since the epoch. */
   readonly at: number;
+  /** For a sent message: its id on the connection, to show whether it still waits. */
+  readonly messageId?: string;
 }
 
 export interface MessageLog {
@@ -30,8 +32,14 @@ export function appendToLog(log: MessageLog, entry: LogEntry, limit = LOG_LIMIT)
 export function useMessageLog() {
   const [log, setLog] = useState<MessageLog>(EMPTY_LOG);
   const nextId = useRef(1);
-  const add = useCallback((kind: LogKind, text: string) => {
-    const entry = { id: nextId.current++, kind, text, at: Date.now() };
+  const add = useCallback((kind: LogKind, text: string, messageId?: string) => {
+    const entry: LogEntry = {
+      id: nextId.current++,
+      kind,
+      text,
+      at: Date.now(),
+      ...(messageId === undefined ? {} : { messageId }),
+    };
     setLog((current) => appendToLog(current, entry));
   }, []);
   const clear = useCallback(() => setLog(EMPTY_LOG), []);

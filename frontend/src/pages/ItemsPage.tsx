@@ -2,10 +2,9 @@ import { type FormEvent, useEffect, useState } from 'react';
 import { endSession, hasSession, startSession } from '../api/session';
 import { Conversation } from '../components/Conversation';
 import { useMessageLog } from '../log/messageLog';
-import { describeData } from '../realtime/describe';
-import { TEXT_V1 } from '../realtime/protocol';
+import { describeIncoming } from '../realtime/describe';
 import { webSocketUrl } from '../realtime/url';
-import { useWebSocket } from '../realtime/useWebSocket';
+import { useConnection } from '../realtime/useConnection';
 
 type CredentialKind = 'token' | 'cookie';
 
@@ -38,12 +37,13 @@ export function ItemsPage() {
   });
   const [cookieSet, setCookieSet] = useState<boolean | null>(null);
   const [formError, setFormError] = useState('');
-  const socket = useWebSocket({
+  const connection = useConnection({
     url: () => itemsSocketUrl(form),
-    protocols: [TEXT_V1],
-    onMessage: (data) => add('received', describeData(data)),
+    onMessage: (message) =>
+      add(message.kind === 'error' ? 'error' : 'received', describeIncoming(message)),
   });
-  const live = socket.state.status === 'open' || socket.state.status === 'connecting';
+  const { status } = connection.state;
+  const live = status === 'open' || status === 'connecting' || status === 'waiting';
 
   useEffect(() => {
     hasSession()
@@ -65,7 +65,7 @@ export function ItemsPage() {
         return;
       }
     }
-    socket.connect();
+    connection.connect();
   };
 
   const clearCookie = async () => {
@@ -158,7 +158,7 @@ export function ItemsPage() {
         <div className="form-actions">
           {!live && <button type="submit">Connect</button>}
           {live && (
-            <button type="button" className="secondary" onClick={socket.disconnect}>
+            <button type="button" className="secondary" onClick={connection.disconnect}>
               Disconnect
             </button>
           )}
@@ -182,7 +182,7 @@ export function ItemsPage() {
         </p>
       </form>
 
-      <Conversation socket={socket} log={log} add={add} clear={clear} showActions={false} />
+      <Conversation connection={connection} log={log} add={add} clear={clear} showActions={false} />
     </article>
   );
 }

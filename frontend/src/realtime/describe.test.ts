@@ -1,29 +1,50 @@
 import { describe, expect, it } from 'vitest';
-import { describeData, describeState } from './describe';
+import { describeIncoming, describeState } from './describe';
+
+const lost = { code: 1006, reason: '' };
 
 describe('describeState', () => {
   it('says what the connection is doing', () => {
-    expect(describeState({ status: 'idle' })).toBe('Not connected');
-    expect(describeState({ status: 'connecting' })).toBe('Connecting…');
-    expect(describeState({ status: 'open', protocol: 'realtime.text.v1' })).toBe('Connected');
-  });
-
-  it('gives the code and reason of a close the user did not ask for', () => {
-    expect(
-      describeState({ status: 'closed', code: 1008, reason: 'missing credentials', byUser: false }),
-    ).toBe('Closed: 1008 policy violation: missing credentials');
-  });
-
-  it('keeps it short when the user disconnected', () => {
-    expect(describeState({ status: 'closed', code: 1000, reason: 'x', byUser: true })).toBe(
-      'Disconnected',
+    expect(describeState({ status: 'idle' }, 10)).toBe('Not connected');
+    expect(describeState({ status: 'connecting', retry: 0 }, 10)).toBe('Connecting…');
+    expect(describeState({ status: 'connecting', retry: 3 }, 10)).toBe(
+      'Reconnecting… (retry 3 of 10)',
     );
+    expect(describeState({ status: 'open', protocol: 'realtime.json.v1' }, 10)).toBe('Connected');
+  });
+
+  it('shows why the connection was lost and when it tries again', () => {
+    expect(describeState({ status: 'waiting', retry: 2, delayMs: 1234, lastClose: lost }, 10)).toBe(
+      'Connection lost (1006 abnormal closure: the connection failed or was cut). Reconnecting in 1.2 s (retry 2 of 10)',
+    );
+  });
+
+  it('gives the code and reason of a refusal', () => {
+    const close = { code: 1008, reason: 'missing credentials' };
+    expect(describeState({ status: 'closed', close, why: 'refused' }, 10)).toBe(
+      'Closed: 1008 policy violation: missing credentials',
+    );
+  });
+
+  it('says when it gave up, and keeps it short when the user disconnected', () => {
+    expect(describeState({ status: 'closed', close: lost, why: 'gave-up' }, 10)).toBe(
+      'Gave up after 10 retries: 1006 abnormal closure: the connection failed or was cut',
+    );
+    const close = { code: 1000, reason: 'closed by the user' };
+    expect(describeState({ status: 'closed', close, why: 'user' }, 10)).toBe('Disconnected');
   });
 });
 
-describe('describeData', () => {
-  it('shows text as it is and binary by its size', () => {
-    expect(describeData('Message text was: hi')).toBe('Message text was: hi');
-    expect(describeData(new Uint8Array([1, 2, 3]).buffer)).toBe('3 bytes of binary data');
+describe('describeIncoming', () => {
+  it('shows text as it is, bytes by size and preview, and server errors', () => {
+    expect(describeIncoming({ kind: 'text', text: 'Message text was: hi', replyTo: 'm1' })).toBe(
+      'Message text was: hi',
+    );
+    expect(describeIncoming({ kind: 'binary', data: new Uint8Array([1, 2, 255]).buffer })).toBe(
+      '3 bytes: 01 02 ff',
+    );
+    expect(
+      describeIncoming({ kind: 'error', code: 'invalid_json', detail: 'not valid JSON' }),
+    ).toBe('The server could not take a message: not valid JSON');
   });
 });

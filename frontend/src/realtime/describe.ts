@@ -1,21 +1,42 @@
+import { describeBytes } from './bytes';
 import { describeClose } from './closeCodes';
-import type { SocketData, SocketState } from './useWebSocket';
+import type { ConnectionState, Incoming } from './ReconnectingSocket';
 
-/** The one-line status a page shows for its connection. */
-export function describeState(state: SocketState): string {
+const seconds = (ms: number) => `${(ms / 1000).toFixed(1)} s`;
+
+/** The one-line status a page shows for its connection, and writes to its log. */
+export function describeState(state: ConnectionState, maxAttempts: number): string {
   switch (state.status) {
     case 'idle':
       return 'Not connected';
     case 'connecting':
-      return 'Connecting…';
+      return state.retry === 0
+        ? 'Connecting…'
+        : `Reconnecting… (retry ${state.retry} of ${maxAttempts})`;
     case 'open':
       return 'Connected';
+    case 'waiting':
+      return `Connection lost (${describeClose(state.lastClose.code, state.lastClose.reason)}). Reconnecting in ${seconds(state.delayMs)} (retry ${state.retry} of ${maxAttempts})`;
     case 'closed':
-      return state.byUser ? 'Disconnected' : `Closed: ${describeClose(state.code, state.reason)}`;
+      switch (state.why) {
+        case 'user':
+          return 'Disconnected';
+        case 'refused':
+          return `Closed: ${describeClose(state.close.code, state.close.reason)}`;
+        case 'gave-up':
+          return `Gave up after ${maxAttempts} retries: ${describeClose(state.close.code, state.close.reason)}`;
+      }
   }
 }
 
 /** A received message as the log shows it. */
-export function describeData(data: SocketData): string {
-  return typeof data === 'string' ? data : `${data.byteLength} bytes of binary data`;
+export function describeIncoming(message: Incoming): string {
+  switch (message.kind) {
+    case 'text':
+      return message.text;
+    case 'binary':
+      return describeBytes(message.data);
+    case 'error':
+      return `The server could not take a message: ${message.detail}`;
+  }
 }

@@ -29,6 +29,7 @@ export class FakeWebSocket {
   }
 
   close(code?: number, reason?: string) {
+    // The browser fires onclose later; ReconnectingSocket has let go of the socket by then.
     this.closedWith = { code, reason };
     this.readyState = FakeWebSocket.CLOSED;
   }

@@ -1,0 +1,276 @@
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { FakeWebSocket } from '../test/fakeWebSocket';
+import { type ConnectionOptions, type Incoming, ReconnectingSocket } from './ReconnectingSocket';
+
+const JSON_V1 = 'realtime.json.v1';
+const TEXT_V1 = 'realtime.text.v1';
+
+let socket: ReconnectingSocket;
+let received: Incoming[];
+
+function start(options: Partial<ConnectionOptions> = {}) {
+  received = [];
+  socket = new ReconnectingSocket({
+    url: () => 'ws://test/ws',
+    onMessage: (message) => received.push(message),
+    random: () => 0.5, // the middle of every jitter range: delays are predictable
+    ...options,
+  });
+  socket.attach();
+  socket.connect();
+  return socket;
+}
+
+const state = () => socket.getSnapshot().state;
+const latest = () => FakeWebSocket.latest();
+const sentJson = (fake: FakeWebSocket) => fake.sent.map((data) => JSON.parse(String(data)));
+
+beforeEach(() => {
+  vi.useFakeTimers();
+  FakeWebSocket.instances = [];
+  vi.stubGlobal('WebSocket', FakeWebSocket);
+});
+
+afterEach(() => {
+  socket.stop();
+  vi.useRealTimers();
+  vi.unstubAllGlobals();
+});
+
+describe('connecting', () => {
+  it('offers the JSON protocol first, then the text one', () => {
+    start();
+    expect(latest().protocols).toEqual([JSON_V1, TEXT_V1]);
+    expect(state()).toEqual({ status: 'connecting', retry: 0 });
+    latest().serverAccepts(JSON_V1);
+    expect(state()).toEqual({ status: 'open', protocol: JSON_V1 });
+  });
+
+  it('asks for a fresh URL at each attempt', () => {
+    let attempt = 0;
+    start({ url: () => `ws://test/ws?token=t${++attempt}` });
+    latest().serverCloses(1006);
+    vi.runOnlyPendingTimers();
+    expect(FakeWebSocket.instances.map((fake) => fake.url)).toEqual([
+      'ws://test/ws?token=t1',
+      'ws://test/ws?token=t2',
+    ]);
+  });
+
+  it('abandons an attempt that does not open in time, and tries again', () => {
+    start({ connectTimeoutMs: 3_000 });
+    vi.advanceTimersByTime(3_000);
+    expect(latest().closedWith?.code).toBe(1000);
+    expect(state()).toMatchObject({
+      status: 'waiting',
+      retry: 1,
+      lastClose: { code: 1006, reason: 'no answer within 3 s' },
+    });
+  });
+});
+
+describe('reconnecting', () => {
+  it('waits longer after each failure, within the jitter bounds, up to the cap', () => {
+    start({ backoff: { baseMs: 100, capMs: 1_000, maxAttempts: 20 } });
+    const delays: number[] = [];
+    for (let failure = 0; failure < 6; failure++) {
+      latest().serverCloses(1006);
+      const current = state();
+      if (current.status !== 'waiting') throw new Error(`expected waiting, got ${current.status}`);
+      delays.push(current.delayMs);
+      vi.advanceTimersByTime(current.delayMs);
+    }
+    // random() = 0.5: half of min(cap, base * 2^retry)
+    expect(delays).toEqual([50, 100, 200, 400, 500, 500]);
+    expect(FakeWebSocket.instances).toHaveLength(7);
+  });
+
+  it('does not open the next socket before the delay is over', () => {
+    start({ backoff: { baseMs: 1_000 } });
+    latest().serverCloses(1012, 'service restart');
+    expect(state()).toMatchObject({ status: 'waiting', delayMs: 500 });
+    vi.advanceTimersByTime(499);
+    expect(FakeWebSocket.instances).toHaveLength(1);
+    vi.advanceTimersByTime(1);
+    expect(FakeWebSocket.instances).toHaveLength(2);
+    expect(state()).toEqual({ status: 'connecting', retry: 1 });
+  });
+
+  it.each([1008, 1000, 4401, 1003])('never retries after %i', (code) => {
+    start();
+    latest().serverAccepts();
+    latest().serverCloses(code, 'refused');
+    expect(state()).toEqual({
+      status: 'closed',
+      close: { code, reason: 'refused' },
+      why: 'refused',
+    });
+    vi.runAllTimers();
+    expect(FakeWebSocket.instances).toHaveLength(1);
+  });
+
+  it('does not retry after the user disconnects', () => {
+    start();
+    latest().serverAccepts();
+    socket.disconnect();
+    expect(latest().closedWith).toEqual({ code: 1000, reason: 'closed by the user' });
+    expect(state()).toMatchObject({ status: 'closed', why: 'user' });
+    vi.runAllTimers();
+    window.dispatchEvent(new Event('online'));
+    expect(FakeWebSocket.instances).toHaveLength(1);
+  });
+
+  it('gives up after the last retry, and starts over on Reconnect now', () => {
+    start({ backoff: { maxAttempts: 2 } });
+    for (let failure = 0; failure < 3; failure++) {
+      latest().serverCloses(1006);
+      vi.runOnlyPendingTimers();
+    }
+    expect(state()).toMatchObject({ status: 'closed', why: 'gave-up' });
+    expect(FakeWebSocket.instances).toHaveLength(3);
+    socket.reconnectNow();
+    expect(state()).toEqual({ status: 'connecting', retry: 0 });
+  });
+
+  it('counts from scratch after a connection that stayed up', () => {
+    start({ backoff: { baseMs: 100, stableAfterMs: 10_000 } });
+    latest().serverCloses(1006);
+    vi.runOnlyPendingTimers();
+    latest().serverCloses(1006);
+    expect(state()).toMatchObject({ status: 'waiting', retry: 2 });
+    vi.runOnlyPendingTimers();
+    latest().serverAccepts(TEXT_V1); // no pings to answer: only the time open matters here
+    vi.advanceTimersByTime(10_000);
+    latest().serverCloses(1001);
+    expect(state()).toMatchObject({ status: 'waiting', retry: 1, delayMs: 50 });
+  });
+
+  it('keeps counting when connections drop before they are stable', () => {
+    start({ backoff: { stableAfterMs: 10_000 } });
+    latest().serverAccepts();
+    latest().serverCloses(1011);
+    vi.runOnlyPendingTimers();
+    latest().serverAccepts();
+    vi.advanceTimersByTime(2_000);
+    latest().serverCloses(1011);
+    expect(state()).toMatchObject({ status: 'waiting', retry: 2 });
+  });
+
+  it('skips the wait when the browser comes back online or the tab is shown', () => {
+    start({ backoff: { baseMs: 60_000, capMs: 60_000 } });
+    latest().serverCloses(1006);
+    expect(state().status).toBe('waiting');
+    window.dispatchEvent(new Event('online'));
+    expect(state()).toEqual({ status: 'connecting', retry: 0 });
+
+    latest().serverCloses(1006);
+    vi.spyOn(document, 'visibilityState', 'get').mockReturnValue('visible');
+    document.dispatchEvent(new Event('visibilitychange'));
+    expect(FakeWebSocket.instances).toHaveLength(3);
+  });
+});
+
+describe('heartbeat', () => {
+  it('measures the round trip of each ping', () => {
+    start({ heartbeatMs: 5_000 });
+    latest().serverAccepts(JSON_V1);
+    const [ping] = sentJson(latest());
+    expect(ping).toMatchObject({ type: 'ping', id: expect.any(String) });
+    vi.advanceTimersByTime(42);
+    latest().serverSends(JSON.stringify({ type: 'pong', id: ping.id, sent_at: ping.sent_at }));
+    expect(socket.getSnapshot().rttMs).toBe(42);
+  });
+
+  it('closes a connection whose pings go unanswered and opens another', () => {
+    start({ heartbeatMs: 5_000 });
+    const dead = latest();
+    dead.serverAccepts(JSON_V1);
+    vi.advanceTimersByTime(5_000);
+    expect(dead.closedWith?.code).toBe(1000);
+    expect(state()).toMatchObject({
+      status: 'waiting',
+      lastClose: { code: 1006, reason: 'no answer to a ping for 5.0 s' },
+    });
+    vi.runOnlyPendingTimers();
+    expect(FakeWebSocket.instances).toHaveLength(2);
+  });
+
+  it('does not ping in the text protocols, which have no pong', () => {
+    start();
+    latest().serverAccepts(TEXT_V1);
+    vi.advanceTimersByTime(60_000);
+    expect(latest().sent).toEqual([]);
+    expect(state().status).toBe('open');
+  });
+});
+
+describe('sending', () => {
+  it('wraps text in the JSON protocol and hands replies over', () => {
+    start();
+    latest().serverAccepts(JSON_V1);
+    const { result, id } = socket.send('Hello');
+    expect(result).toBe('sent');
+    expect(sentJson(latest()).at(-1)).toEqual({ type: 'text', id, text: 'Hello' });
+    latest().serverSends(
+      JSON.stringify({ type: 'text', text: 'Message text was: Hello', reply_to: id }),
+    );
+    latest().serverSends(
+      JSON.stringify({ type: 'error', code: 'invalid_json', detail: 'no', reply_to: null }),
+    );
+    expect(received).toEqual([
+      { kind: 'text', text: 'Message text was: Hello', replyTo: id },
+      { kind: 'error', code: 'invalid_json', detail: 'no' },
+    ]);
+  });
+
+  it('sends plain text and binary as they are in the text protocol', () => {
+    start();
+    latest().serverAccepts(TEXT_V1);
+    const bytes = new Uint8Array([1, 2, 3]).buffer;
+    socket.send('Hello');
+    socket.send(bytes);
+    expect(latest().sent).toEqual(['Hello', bytes]);
+    latest().serverSends('Message text was: Hello');
+    latest().serverSends(bytes);
+    expect(received).toEqual([
+      { kind: 'text', text: 'Message text was: Hello', replyTo: null },
+      { kind: 'binary', data: bytes },
+    ]);
+  });
+
+  it('queues while down and sends the queue in order when the connection opens', () => {
+    start();
+    latest().serverCloses(1006);
+    expect(socket.send('first').result).toBe('queued');
+    expect(socket.send('second').result).toBe('queued');
+    expect(socket.getSnapshot().queued.map((message) => message.data)).toEqual(['first', 'second']);
+    vi.runOnlyPendingTimers();
+    latest().serverAccepts(TEXT_V1);
+    expect(latest().sent).toEqual(['first', 'second']);
+    expect(socket.getSnapshot().queued).toEqual([]);
+  });
+
+  it('refuses a message when the queue is full, keeping what is queued', () => {
+    start({ queueLimit: 2 });
+    expect(socket.send('a').result).toBe('queued');
+    expect(socket.send('b').result).toBe('queued');
+    expect(socket.send('c').result).toBe('full');
+    expect(socket.getSnapshot().queued.map((message) => message.data)).toEqual(['a', 'b']);
+  });
+
+  it('refuses to send when no connection is coming', () => {
+    start();
+    socket.disconnect();
+    expect(socket.send('nobody hears').result).toBe('closed');
+  });
+
+  it('ignores a socket it has replaced', () => {
+    start();
+    const old = latest();
+    socket.connect();
+    old.serverSends('late');
+    old.serverCloses(1006);
+    expect(received).toEqual([]);
+    expect(state()).toEqual({ status: 'connecting', retry: 0 });
+  });
+});

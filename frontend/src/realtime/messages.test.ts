@@ -1,0 +1,79 @@
+import Ajv2020 from 'ajv/dist/2020';
+import { describe, expect, it } from 'vitest';
+// Generated from backend/app/messages.py; backend/tests/test_messages.py keeps it current.
+import schema from '../../../docs/protocol.schema.json';
+import {
+  type ClientMessage,
+  decodeServerMessage,
+  ERROR_CODES,
+  encodeClientMessage,
+  type ServerMessage,
+} from './messages';
+
+// A sample of every variant: TypeScript refuses this object if a variant is missing or wrong.
+const clientSamples: { [Type in ClientMessage['type']]: Extract<ClientMessage, { type: Type }> } = {
+  text: { type: 'text', id: 'm1', text: 'Hello' },
+  ping: { type: 'ping', id: 'p1', sent_at: 1732440000000.5 },
+};
+
+const serverSamples: { [Type in ServerMessage['type']]: Extract<ServerMessage, { type: Type }> } = {
+  text: { type: 'text', text: 'Message text was: Hello', reply_to: 'm1' },
+  pong: { type: 'pong', id: 'p1', sent_at: 1732440000000.5 },
+  error: { type: 'error', code: 'invalid_json', detail: 'not valid JSON', reply_to: null },
+};
+
+const ajv = new Ajv2020();
+// Pydantic adds OpenAPI's `discriminator` beside `oneOf`; the `oneOf` is what validates.
+ajv.addKeyword('discriminator');
+const validClientMessage = ajv.compile(schema.client_to_server);
+const validServerMessage = ajv.compile(schema.server_to_client);
+
+function typesIn(definitions: Record<string, { properties: { type: { const: string } } }>) {
+  return Object.values(definitions)
+    .map((definition) => definition.properties.type.const)
+    .sort();
+}
+
+describe('realtime.json.v1 in TypeScript and in the schema', () => {
+  it('has the same message types on both sides', () => {
+    expect(Object.keys(clientSamples).sort()).toEqual(typesIn(schema.client_to_server.$defs));
+    expect(Object.keys(serverSamples).sort()).toEqual(typesIn(schema.server_to_client.$defs));
+  });
+
+  it('has the same error codes on both sides', () => {
+    expect([...ERROR_CODES].sort()).toEqual(
+      [...schema.server_to_client.$defs.Error.properties.code.enum].sort(),
+    );
+  });
+
+  it.each(Object.values(clientSamples))('accepts the client message %j', (message) => {
+    expect(validClientMessage(JSON.parse(encodeClientMessage(message)))).toBe(true);
+  });
+
+  it.each([
+    ...Object.values(serverSamples),
+    ...ERROR_CODES.map((code) => ({ ...serverSamples.error, code })),
+  ])('accepts the server message %j', (message) => {
+    expect(validServerMessage(message)).toBe(true);
+  });
+
+  it('is a schema that refuses something', () => {
+    expect(validClientMessage({ type: 'text', id: 'm1' })).toBe(false);
+    expect(validClientMessage({ type: 'shout', id: 'm1' })).toBe(false);
+    expect(validServerMessage({ type: 'pong', id: 'p1' })).toBe(false);
+  });
+});
+
+describe('decodeServerMessage', () => {
+  it('reads each server message', () => {
+    for (const message of Object.values(serverSamples)) {
+      expect(decodeServerMessage(JSON.stringify(message))).toEqual(message);
+    }
+  });
+
+  it('returns null for what is not one, without throwing', () => {
+    expect(decodeServerMessage('{not json')).toBeNull();
+    expect(decodeServerMessage('[1]')).toBeNull();
+    expect(decodeServerMessage('{"type": "surprise"}')).toBeNull();
+  });
+});
