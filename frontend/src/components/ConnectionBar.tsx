@@ -17,7 +17,8 @@ export function ConnectionBar({ connection, onChange, showActions = true }: Conn
   const text = describeState(state, DEFAULT_BACKOFF.maxAttempts);
 
   useEffect(() => {
-    if (state.status === 'idle' || (state.status === 'connecting' && state.retry === 0)) return;
+    // Each wait is logged with its delay; the tries in between only show in the bar.
+    if (state.status === 'idle' || state.status === 'connecting') return;
     const trouble =
       state.status === 'waiting' || (state.status === 'closed' && state.why !== 'user');
     onChange(trouble ? 'error' : 'event', text);

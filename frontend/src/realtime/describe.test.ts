@@ -14,8 +14,12 @@ describe('describeState', () => {
   });
 
   it('shows why the connection was lost and when it tries again', () => {
+    const restart = { code: 1012, reason: '' };
+    expect(
+      describeState({ status: 'waiting', retry: 1, delayMs: 300, lastClose: restart }, 10),
+    ).toBe('Connection lost (1012 service restart). Reconnecting in 0.3 s (retry 1 of 10)');
     expect(describeState({ status: 'waiting', retry: 2, delayMs: 1234, lastClose: lost }, 10)).toBe(
-      'Connection lost (1006 abnormal closure: the connection failed or was cut). Reconnecting in 1.2 s (retry 2 of 10)',
+      'Could not reconnect (1006 abnormal closure: the connection failed or was cut). Reconnecting in 1.2 s (retry 2 of 10)',
     );
   });
 

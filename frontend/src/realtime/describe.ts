@@ -15,8 +15,11 @@ export function describeState(state: ConnectionState, maxAttempts: number): stri
         : `Reconnecting… (retry ${state.retry} of ${maxAttempts})`;
     case 'open':
       return 'Connected';
-    case 'waiting':
-      return `Connection lost (${describeClose(state.lastClose.code, state.lastClose.reason)}). Reconnecting in ${seconds(state.delayMs)} (retry ${state.retry} of ${maxAttempts})`;
+    case 'waiting': {
+      const what = state.retry === 1 ? 'Connection lost' : 'Could not reconnect';
+      const why = describeClose(state.lastClose.code, state.lastClose.reason);
+      return `${what} (${why}). Reconnecting in ${seconds(state.delayMs)} (retry ${state.retry} of ${maxAttempts})`;
+    }
     case 'closed':
       switch (state.why) {
         case 'user':
