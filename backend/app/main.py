@@ -5,6 +5,7 @@ import logging
 from fastapi import FastAPI
 
 from app.cache_headers import FrontendCacheHeaders
+from app.quiet_logs import quiet_client_mistakes
 from app.refusals import install_refusal_handlers
 from app.routes import echo, health, items, session
 from app.settings import Settings, get_settings
@@ -21,6 +22,7 @@ def configure_logging(settings: Settings) -> None:
         handler.setFormatter(logging.Formatter("%(levelname)-9s %(name)s: %(message)s"))
         logger.addHandler(handler)
         logger.propagate = False
+    quiet_client_mistakes()
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:

@@ -140,3 +140,24 @@ def test_items_refuse_binary_with_1003(live_server: LiveServer) -> None:
             websocket.recv(timeout=5)
     assert exc.value.rcvd is not None
     assert (exc.value.rcvd.code, exc.value.rcvd.reason) == (1003, "this endpoint takes text only")
+
+
+def test_invalid_utf8_is_closed_with_1007_and_one_quiet_log_line(live_server: LiveServer) -> None:
+    # A browser never sends this; a hand-made frame does: opcode text, masked, bytes FF FE.
+    with socket.create_connection(("127.0.0.1", live_server.port), timeout=5) as raw:
+        raw.sendall(
+            b"GET /ws HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\n"
+            b"Connection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n"
+            b"Sec-WebSocket-Version: 13\r\n\r\n"
+        )
+        assert raw.recv(1024).startswith(b"HTTP/1.1 101")
+        mask = b"\x01\x02\x03\x04"
+        payload = bytes(byte ^ mask[index % 4] for index, byte in enumerate(b"\xff\xfe"))
+        raw.sendall(b"\x81\x82" + mask + payload)
+        close_frame = raw.recv(1024)
+    assert close_frame[0] == 0x88  # a close frame
+    assert int.from_bytes(close_frame[2:4], "big") == 1007
+    log = live_server.log()
+    assert "client sent a text message that is not UTF-8: closed with 1007" in log
+    assert "Traceback" not in log
+    assert "ERROR" not in log
