@@ -48,15 +48,22 @@ async def serve_conversation(
         pass  # the client left while we were answering: nothing to do
 
 
+async def refused_as_too_big(websocket: WebSocket, frame: str) -> bool:
+    """Closes with 1009 a ``realtime.json.v1`` message over the limit."""
+    # 4 bytes per character at most: most messages skip the encoding.
+    if len(frame) * 4 <= MAX_JSON_MESSAGE_BYTES or len(frame.encode()) <= MAX_JSON_MESSAGE_BYTES:
+        return False
+    await refuse(
+        websocket,
+        status.WS_1009_MESSAGE_TOO_BIG,
+        f"message too big: the limit is {MAX_JSON_MESSAGE_BYTES} bytes",
+    )
+    return True
+
+
 async def _answer_json(websocket: WebSocket, frame: str, replies: Replies) -> bool:
     """Answer one ``realtime.json.v1`` message; False when the connection was closed."""
-    # 4 bytes per character at most: most messages skip the encoding.
-    if len(frame) * 4 > MAX_JSON_MESSAGE_BYTES and len(frame.encode()) > MAX_JSON_MESSAGE_BYTES:
-        await refuse(
-            websocket,
-            status.WS_1009_MESSAGE_TOO_BIG,
-            f"message too big: the limit is {MAX_JSON_MESSAGE_BYTES} bytes",
-        )
+    if await refused_as_too_big(websocket, frame):
         return False
     message = parse_client_message(frame)
     if isinstance(message, Error):

@@ -1,13 +1,18 @@
 """The application factory: ``uvicorn app.main:create_app --factory``."""
 
 import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 
 from app.cache_headers import FrontendCacheHeaders
+from app.chat.broker import Broker, InMemoryBroker
+from app.chat.hub import ChatHub
+from app.chat.redis_broker import RedisBroker
 from app.quiet_logs import quiet_client_mistakes
 from app.refusals import install_refusal_handlers
-from app.routes import echo, health, items, session
+from app.routes import chat, echo, health, items, session
 from app.settings import Settings, get_settings
 
 logger = logging.getLogger("app")
@@ -25,17 +30,39 @@ def configure_logging(settings: Settings) -> None:
     quiet_client_mistakes()
 
 
+def build_broker(settings: Settings) -> Broker:
+    if settings.redis_url is None:
+        return InMemoryBroker()
+    return RedisBroker(
+        settings.redis_url, control_channel="chat:control", presence_ttl=settings.chat_presence_ttl
+    )
+
+
+@asynccontextmanager
+async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+    hub: ChatHub = app.state.chat_hub
+    await hub.start()
+    yield
+    await hub.stop()
+
+
 def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or get_settings()
     configure_logging(settings)
 
-    app = FastAPI(title="FastAPI + React real-time", version="0.1.0")
+    app = FastAPI(title="FastAPI + React real-time", version="0.1.0", lifespan=lifespan)
     app.dependency_overrides[get_settings] = lambda: settings
+    app.state.chat_hub = ChatHub(
+        build_broker(settings),
+        outbox_limit=settings.chat_outbox_limit,
+        presence_interval=settings.chat_presence_ttl / 3,
+    )
     install_refusal_handlers(app)
     app.add_middleware(FrontendCacheHeaders)
 
     app.include_router(echo.router)
     app.include_router(items.router)
+    app.include_router(chat.router)
     app.include_router(health.router)
     app.include_router(session.router)
 

@@ -75,10 +75,49 @@ class Error(_Message):
     reply_to: str | None
 
 
-ServerMessage = Annotated[Reply | Pong | Error, Field(discriminator="type")]
+# Chat (WS /ws/{client_id}); the guide's "You wrote: X" comes as a ``text`` reply.
+
+
+class ChatText(_Message):
+    """A client said something in the room (the guide's ``Client #A says: X``)."""
+
+    type: Literal["chat"] = "chat"
+    room: str
+    client_id: int
+    text: str
+    # When the server took it, in milliseconds since the epoch.
+    at: float
+
+
+class Joined(_Message):
+    type: Literal["joined"] = "joined"
+    room: str
+    client_id: int
+    at: float
+
+
+class Left(_Message):
+    """A client left the room (the guide's ``Client #A left the chat``)."""
+
+    type: Literal["left"] = "left"
+    room: str
+    client_id: int
+    at: float
+
+
+class Presence(_Message):
+    """Who is in the room, in every process; sent on joining and whenever it changes."""
+
+    type: Literal["presence"] = "presence"
+    room: str
+    online: list[int]
+
+
+ServerMessages = Reply | Pong | Error | ChatText | Joined | Left | Presence
+ServerMessage = Annotated[ServerMessages, Field(discriminator="type")]
 
 client_message_adapter: TypeAdapter[SendText | Ping] = TypeAdapter(ClientMessage)
-server_message_adapter: TypeAdapter[Reply | Pong | Error] = TypeAdapter(ServerMessage)
+server_message_adapter: TypeAdapter[ServerMessages] = TypeAdapter(ServerMessage)
 
 
 def parse_client_message(raw: str) -> SendText | Ping | Error:

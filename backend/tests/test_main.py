@@ -42,7 +42,7 @@ def test_missing_hashed_asset_is_404_even_for_a_browser_navigation(client: TestC
 
 def test_api_routes_win_over_the_spa(client: TestClient) -> None:
     response = client.get("/api/health", headers=BROWSER_NAVIGATION)
-    assert response.json() == {"status": "ok"}
+    assert response.json()["status"] == "ok"
     assert "cache-control" not in response.headers
 
 
@@ -53,5 +53,5 @@ def test_path_traversal_does_not_leave_the_build_folder(client: TestClient) -> N
 
 def test_without_a_build_the_api_still_serves(tmp_path: Path) -> None:
     with TestClient(create_app(Settings(frontend_dir=tmp_path / "not-built"))) as client:
-        assert client.get("/api/health").json() == {"status": "ok"}
+        assert client.get("/api/health").json()["status"] == "ok"
         assert client.get("/", headers=BROWSER_NAVIGATION).status_code == 404

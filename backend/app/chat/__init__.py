@@ -1,0 +1,1 @@
+"""Multi-client chat, the guide's "Handling disconnections and multiple clients", at scale."""
