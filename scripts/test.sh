@@ -5,16 +5,18 @@ source "$(dirname "${BASH_SOURCE[0]}")/bootstrap.sh"
 
 export CHROMIUM_PATH="${CHROMIUM_PATH:-/usr/bin/chromium}"
 
-ensure_chromium() {
-  if [[ -x "$CHROMIUM_PATH" ]]; then return; fi
-  # Playwright cannot download its own browsers everywhere; Debian's chromium works.
+# Installs a Debian package when its program is missing and we may (root, apt); else fails
+# naming the package. Playwright cannot download its own browsers everywhere; Debian's works.
+ensure_program() {
+  local program="$1" package="$2"
+  if [[ -x "$program" ]] || command -v "$program" >/dev/null 2>&1; then return; fi
   if [[ "$(id -u)" == 0 ]] && command -v apt-get >/dev/null 2>&1; then
-    say "Installing Debian's chromium for the end-to-end tests"
+    say "Installing Debian's $package for the tests"
     DEBIAN_FRONTEND=noninteractive apt-get update -qq
-    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends chromium >/dev/null
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "$package" >/dev/null
   fi
-  [[ -x "$CHROMIUM_PATH" ]] ||
-    fail "No Chromium at $CHROMIUM_PATH. Install Debian's package 'chromium' (apt-get install chromium) or set CHROMIUM_PATH to a Chromium binary."
+  [[ -x "$program" ]] || command -v "$program" >/dev/null 2>&1 ||
+    fail "$program not found. Install Debian's package '$package' (apt-get install $package)."
 }
 
 free_port() { python -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
@@ -33,10 +35,11 @@ say "Production build"
 npm run build --silent
 
 say "End-to-end tests: Playwright in Chromium"
-ensure_chromium
+ensure_program "$CHROMIUM_PATH" chromium  # or set CHROMIUM_PATH to a Chromium binary
+ensure_program redis-server redis-server  # chat across processes, here and in pytest
 E2E_PORT="$(free_port)" E2E_DEV_API_PORT="$(free_port)" E2E_DEV_VITE_PORT="$(free_port)"
 export E2E_PORT E2E_DEV_API_PORT E2E_DEV_VITE_PORT
 npm test --workspace e2e --silent
 
-say "Backend tests: pytest"
+say "Backend tests: pytest (with a real Redis)"
 pytest

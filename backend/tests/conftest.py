@@ -6,6 +6,7 @@ import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import httpx2
 import pytest
@@ -13,6 +14,9 @@ from fastapi.testclient import TestClient
 
 from app.main import create_app
 from app.settings import REPOSITORY_ROOT, Settings
+
+if TYPE_CHECKING:
+    from tests.redis_server import RedisServer
 
 INDEX_HTML = (
     '<!doctype html><html><head><script src="/assets/index-3f9a1c.js"></script></head></html>'
@@ -110,3 +114,13 @@ def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer
     server = start_live_server(folder / "uvicorn.log", folder / "dist")
     yield server
     stop_live_server(server)
+
+
+@pytest.fixture
+def redis_server(tmp_path: Path) -> Iterator["RedisServer"]:
+    from tests.redis_server import RedisServer
+
+    server = RedisServer(tmp_path)
+    server.start()
+    yield server
+    server.stop()

@@ -146,6 +146,8 @@ class RedisBroker(Broker):
                 await asyncio.sleep(delay)
 
     async def _connect(self) -> None:
+        # Connections pooled before an outage are dead: the first command on one would fail.
+        await self._redis.connection_pool.disconnect()
         await self._redis.ping()
         pubsub = self._redis.pubsub()
         await pubsub.subscribe(*self._channels)
