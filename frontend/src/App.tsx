@@ -1,5 +1,6 @@
 import type { ReactNode } from 'react';
 import { Link, Route, Switch, useRoute } from 'wouter';
+import { ChatPage } from './pages/ChatPage';
 import { EchoPage } from './pages/EchoPage';
 import { HomePage } from './pages/HomePage';
 import { ItemsPage } from './pages/ItemsPage';
@@ -28,6 +29,7 @@ export function App() {
           <NavLink href="/">Home</NavLink>
           <NavLink href="/echo">Echo</NavLink>
           <NavLink href="/items">Items</NavLink>
+          <NavLink href="/chat">Chat</NavLink>
         </nav>
       </header>
       <main id="main">
@@ -35,6 +37,7 @@ export function App() {
           <Route path="/" component={HomePage} />
           <Route path="/echo" component={EchoPage} />
           <Route path="/items" component={ItemsPage} />
+          <Route path="/chat" component={ChatPage} />
           <Route component={NotFoundPage} />
         </Switch>
       </main>

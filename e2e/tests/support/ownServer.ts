@@ -19,7 +19,10 @@ export class OwnServer {
   private process: ChildProcess | null = null;
   output = '';
 
-  constructor(readonly port: number) {}
+  constructor(
+    readonly port: number,
+    private readonly env: Readonly<Record<string, string>> = {},
+  ) {}
 
   get url(): string {
     return `http://127.0.0.1:${this.port}`;
@@ -28,7 +31,7 @@ export class OwnServer {
   async start(): Promise<void> {
     const child = spawn(path.join(root, '.venv/bin/python'), ['-m', 'app'], {
       cwd: root,
-      env: { ...process.env, APP_PORT: String(this.port) },
+      env: { ...process.env, ...this.env, APP_PORT: String(this.port) },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     this.process = child;

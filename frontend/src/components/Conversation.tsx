@@ -1,5 +1,5 @@
 import { useState } from 'react';
-import type { LogKind, MessageLog } from '../log/messageLog';
+import type { LogDetails, LogKind, MessageLog } from '../log/messageLog';
 import type { Connection } from '../realtime/useConnection';
 import { ConnectionBar } from './ConnectionBar';
 import { MessageComposer } from './MessageComposer';
@@ -8,7 +8,7 @@ import { MessageLogView } from './MessageLogView';
 interface ConversationProps {
   readonly connection: Connection;
   readonly log: MessageLog;
-  readonly add: (kind: LogKind, text: string, messageId?: string) => void;
+  readonly add: (kind: LogKind, text: string, details?: LogDetails) => void;
   readonly clear: () => void;
   readonly showActions?: boolean;
 }
@@ -32,7 +32,7 @@ export function Conversation({
   const onSend = (text: string) => {
     const { result, id } = connection.send(text);
     if (result === 'sent' || result === 'queued') {
-      add('sent', text, id);
+      add('sent', text, { messageId: id });
       setSendError('');
       return true;
     }

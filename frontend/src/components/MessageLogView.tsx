@@ -70,7 +70,7 @@ export function MessageLogView({ log, onClear, waiting }: MessageLogViewProps) {
         {log.entries.length === 0 && <li className="log-empty">No messages yet.</li>}
         {log.entries.map((entry) => (
           <li key={entry.id} className={`log-entry log-${entry.kind}`} data-kind={entry.kind}>
-            <span className="log-who">{WHO[entry.kind]}</span>
+            <span className="log-who">{entry.who ?? WHO[entry.kind]}</span>
             <time className="log-time" dateTime={new Date(entry.at).toISOString()}>
               {timeFormat.format(entry.at)}
             </time>

@@ -10,7 +10,11 @@ export interface LogEntry {
   readonly at: number;
   /** For a sent message: its id on the connection, to show whether it still waits. */
   readonly messageId?: string;
+  /** Who said it, when not the page's own "You" or "Server" (a chat's "Client #7"). */
+  readonly who?: string;
 }
+
+export type LogDetails = Pick<LogEntry, 'messageId' | 'who'>;
 
 export interface MessageLog {
   readonly entries: readonly LogEntry[];
@@ -32,14 +36,8 @@ export function appendToLog(log: MessageLog, entry: LogEntry, limit = LOG_LIMIT)
 export function useMessageLog() {
   const [log, setLog] = useState<MessageLog>(EMPTY_LOG);
   const nextId = useRef(1);
-  const add = useCallback((kind: LogKind, text: string, messageId?: string) => {
-    const entry: LogEntry = {
-      id: nextId.current++,
-      kind,
-      text,
-      at: Date.now(),
-      ...(messageId === undefined ? {} : { messageId }),
-    };
+  const add = useCallback((kind: LogKind, text: string, details: LogDetails = {}) => {
+    const entry: LogEntry = { id: nextId.current++, kind, text, at: Date.now(), ...details };
     setLog((current) => appendToLog(current, entry));
   }, []);
   const clear = useCallback(() => setLog(EMPTY_LOG), []);

@@ -28,7 +28,7 @@ export function EchoPage() {
       <Conversation connection={connection} log={log} add={add} clear={clear} />
       <BytesForm
         connection={connection}
-        onSent={(data, id) => add('sent', describeBytes(data), id)}
+        onSent={(data, id) => add('sent', describeBytes(data), { messageId: id })}
       />
     </article>
   );

@@ -33,6 +33,15 @@ export function HomePage() {
             <code>q</code>. Try it without a credential to see the server refuse with 1008.
           </p>
         </li>
+        <li className="card">
+          <h2>
+            <Link href="/chat">Chat</Link>
+          </h2>
+          <p>
+            <code>WS /ws/{'{client_id}'}</code> is the guide's chat: what one client says, everyone
+            in the room sees. It runs in one process by default and across many through Redis.
+          </p>
+        </li>
       </ul>
     </article>
   );

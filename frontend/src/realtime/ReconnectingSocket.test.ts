@@ -217,9 +217,12 @@ describe('sending', () => {
     latest().serverSends(
       JSON.stringify({ type: 'error', code: 'invalid_json', detail: 'no', reply_to: null }),
     );
+    const presence = { type: 'presence', room: 'general', online: [1] } as const;
+    latest().serverSends(JSON.stringify(presence));
     expect(received).toEqual([
       { kind: 'text', text: 'Message text was: Hello', replyTo: id },
       { kind: 'error', code: 'invalid_json', detail: 'no' },
+      { kind: 'chat', message: presence },
     ]);
   });
 

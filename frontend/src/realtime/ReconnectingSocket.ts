@@ -1,4 +1,4 @@
-import { decodeServerMessage, encodeClientMessage } from './messages';
+import { type ChatMessage, decodeServerMessage, encodeClientMessage } from './messages';
 import { JSON_V1, TEXT_V1 } from './protocol';
 import {
   type BackoffOptions,
@@ -49,7 +49,9 @@ export interface ConnectionSnapshot {
 export type Incoming =
   | { readonly kind: 'text'; readonly text: string; readonly replyTo: string | null }
   | { readonly kind: 'binary'; readonly data: ArrayBuffer }
-  | { readonly kind: 'error'; readonly code: string; readonly detail: string };
+  | { readonly kind: 'error'; readonly code: string; readonly detail: string }
+  /** What happens in a chat room (realtime.json.v1 only). */
+  | { readonly kind: 'chat'; readonly message: ChatMessage };
 
 export type SendResult = 'sent' | 'queued' | 'full' | 'closed';
 
@@ -241,8 +243,10 @@ export class ReconnectingSocket {
       }
     } else if (message.type === 'text') {
       this.options.onMessage?.({ kind: 'text', text: message.text, replyTo: message.reply_to });
-    } else {
+    } else if (message.type === 'error') {
       this.options.onMessage?.({ kind: 'error', code: message.code, detail: message.detail });
+    } else {
+      this.options.onMessage?.({ kind: 'chat', message });
     }
   }
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { describeIncoming, describeState } from './describe';
+import { describeChat, describeIncoming, describeState } from './describe';
 
 const lost = { code: 1006, reason: '' };
 
@@ -50,5 +50,20 @@ describe('describeIncoming', () => {
     expect(
       describeIncoming({ kind: 'error', code: 'invalid_json', detail: 'not valid JSON' }),
     ).toBe('The server could not take a message: not valid JSON');
+  });
+});
+
+describe('describeChat', () => {
+  it("words a room's events as the guide does", () => {
+    const at = 0;
+    expect(describeChat({ type: 'chat', room: 'r', client_id: 7, text: 'hi', at })).toBe('hi');
+    expect(describeChat({ type: 'joined', room: 'r', client_id: 7, at })).toBe(
+      'Client #7 joined the chat',
+    );
+    expect(describeChat({ type: 'left', room: 'r', client_id: 7, at })).toBe(
+      'Client #7 left the chat',
+    );
+    expect(describeChat({ type: 'presence', room: 'r', online: [1, 2] })).toBe('Online: #1, #2');
+    expect(describeChat({ type: 'presence', room: 'r', online: [] })).toBe('Online: nobody');
   });
 });

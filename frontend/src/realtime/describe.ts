@@ -1,5 +1,6 @@
 import { describeBytes } from './bytes';
 import { describeClose } from './closeCodes';
+import type { ChatMessage } from './messages';
 import type { ConnectionState, Incoming } from './ReconnectingSocket';
 
 const seconds = (ms: number) => `${(ms / 1000).toFixed(1)} s`;
@@ -41,5 +42,21 @@ export function describeIncoming(message: Incoming): string {
       return describeBytes(message.data);
     case 'error':
       return `The server could not take a message: ${message.detail}`;
+    case 'chat':
+      return describeChat(message.message);
+  }
+}
+
+/** A chat room's event as a log line, in the guide's words where it has words for it. */
+export function describeChat(message: ChatMessage): string {
+  switch (message.type) {
+    case 'chat':
+      return message.text;
+    case 'joined':
+      return `Client #${message.client_id} joined the chat`;
+    case 'left':
+      return `Client #${message.client_id} left the chat`;
+    case 'presence':
+      return `Online: ${message.online.map((id) => `#${id}`).join(', ') || 'nobody'}`;
   }
 }

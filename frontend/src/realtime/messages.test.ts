@@ -20,6 +20,10 @@ const serverSamples: { [Type in ServerMessage['type']]: Extract<ServerMessage, {
   text: { type: 'text', text: 'Message text was: Hello', reply_to: 'm1' },
   pong: { type: 'pong', id: 'p1', sent_at: 1732440000000.5 },
   error: { type: 'error', code: 'invalid_json', detail: 'not valid JSON', reply_to: null },
+  chat: { type: 'chat', room: 'general', client_id: 7, text: 'Hello', at: 1732440000000.5 },
+  joined: { type: 'joined', room: 'general', client_id: 7, at: 1732440000000.5 },
+  left: { type: 'left', room: 'general', client_id: 7, at: 1732440000000.5 },
+  presence: { type: 'presence', room: 'general', online: [7, 8] },
 };
 
 const ajv = new Ajv2020();

@@ -11,6 +11,29 @@ export type ClientMessage =
 export const ERROR_CODES = ['invalid_json', 'unknown_type', 'invalid_message'] as const;
 export type ErrorCode = (typeof ERROR_CODES)[number];
 
+/** Chat (WS /ws/{client_id}): what happens in a room. `at` is the server's time in ms. */
+export type ChatMessage =
+  | {
+      readonly type: 'chat';
+      readonly room: string;
+      readonly client_id: number;
+      readonly text: string;
+      readonly at: number;
+    }
+  | {
+      readonly type: 'joined';
+      readonly room: string;
+      readonly client_id: number;
+      readonly at: number;
+    }
+  | {
+      readonly type: 'left';
+      readonly room: string;
+      readonly client_id: number;
+      readonly at: number;
+    }
+  | { readonly type: 'presence'; readonly room: string; readonly online: readonly number[] };
+
 export type ServerMessage =
   | { readonly type: 'text'; readonly text: string; readonly reply_to: string | null }
   | { readonly type: 'pong'; readonly id: string; readonly sent_at: number }
@@ -19,10 +42,22 @@ export type ServerMessage =
       readonly code: ErrorCode;
       readonly detail: string;
       readonly reply_to: string | null;
-    };
+    }
+  | ChatMessage;
 
-export const SERVER_MESSAGE_TYPES = ['text', 'pong', 'error'] as const;
-export const CLIENT_MESSAGE_TYPES = ['text', 'ping'] as const;
+export const SERVER_MESSAGE_TYPES = [
+  'text',
+  'pong',
+  'error',
+  'chat',
+  'joined',
+  'left',
+  'presence',
+] as const satisfies readonly ServerMessage['type'][];
+export const CLIENT_MESSAGE_TYPES = [
+  'text',
+  'ping',
+] as const satisfies readonly ClientMessage['type'][];
 
 export function encodeClientMessage(message: ClientMessage): string {
   return JSON.stringify(message);

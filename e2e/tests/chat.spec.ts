@@ -1,0 +1,80 @@
+import { type Browser, expect, type Page, test } from '@playwright/test';
+import { OwnRedis } from './support/ownRedis';
+import { freePort, OwnServer } from './support/ownServer';
+
+/** A page in a browser context of its own, as a second person on another computer. */
+async function person(browser: Browser, baseURL: string, clientId: number, room: string) {
+  const context = await browser.newContext({ baseURL });
+  const page = await context.newPage();
+  await page.goto(`/chat?room=${room}`);
+  await page.getByLabel('Your number').fill(String(clientId));
+  await page.getByRole('button', { name: 'Join' }).click();
+  await expect(page.getByTestId('connection-status')).toHaveText('Connected');
+  return page;
+}
+
+async function say(page: Page, text: string) {
+  const box = page.getByLabel('Message', { exact: true });
+  await box.fill(text);
+  await box.press('Enter');
+}
+
+const lines = (page: Page) => page.getByRole('log').locator('.log-entry');
+const online = (page: Page) => page.getByTestId('online').locator('li');
+
+async function chatBetween(alice: Page, bob: Page) {
+  await expect(online(alice)).toHaveText(['#1 (you)', '#2']);
+  await expect(online(bob)).toHaveText(['#1', '#2 (you)']);
+  await expect(lines(alice).last()).toContainText('Client #2 joined the chat');
+
+  await say(alice, 'Hello Bob');
+  await expect(lines(bob).last()).toContainText('Client #1');
+  await expect(lines(bob).last()).toContainText('Hello Bob');
+  await say(bob, 'Hi Alice');
+  await expect(lines(alice).last()).toContainText('Client #2');
+  await expect(lines(alice).last()).toContainText('Hi Alice');
+  // Alice's own line appears once, as hers, not again as the room's echo.
+  await expect(alice.getByRole('log').getByText('Hello Bob')).toHaveCount(1);
+
+  await bob.getByRole('button', { name: 'Leave' }).click();
+  await expect(lines(alice).last()).toContainText('Client #2 left the chat');
+  await expect(online(alice)).toHaveText(['#1 (you)']);
+}
+
+test('two people chat in one room', async ({ browser, baseURL }) => {
+  const room = `e2e-${Date.now()}`;
+  const alice = await person(browser, baseURL ?? '', 1, room);
+  const bob = await person(browser, baseURL ?? '', 2, room);
+  await chatBetween(alice, bob);
+});
+
+test('two people chat from two server processes sharing Redis', async ({ browser }) => {
+  const redis = await OwnRedis.start();
+  const env = { APP_REDIS_URL: redis.url };
+  const servers = [new OwnServer(await freePort(), env), new OwnServer(await freePort(), env)];
+  try {
+    await Promise.all(servers.map((server) => server.start()));
+    for (const server of servers) {
+      await expect
+        .poll(async () => (await (await fetch(`${server.url}/api/health`)).json()).status)
+        .toBe('ok');
+    }
+    const [first, second] = servers as [OwnServer, OwnServer];
+    const alice = await person(browser, first.url, 1, 'general');
+    const bob = await person(browser, second.url, 2, 'general');
+    await chatBetween(alice, bob);
+  } finally {
+    await Promise.all(servers.map((server) => server.stop()));
+    await redis.stop();
+  }
+});
+
+test('a refused seat is explained', async ({ page }) => {
+  await page.goto('/chat');
+  await page.getByLabel('Your number').fill('twelve');
+  await page.getByRole('button', { name: 'Join' }).click();
+  await expect(page.getByRole('alert').first()).toHaveText(
+    'Your number must be a whole number from 0 to 9007199254740991.',
+  );
+  await expect(page.getByTestId('connection-status')).toHaveText('Not connected');
+});

@@ -1,0 +1,173 @@
+import { type FormEvent, useRef, useState } from 'react';
+import { Conversation } from '../components/Conversation';
+import { useMessageLog } from '../log/messageLog';
+import { describeChat, describeIncoming } from '../realtime/describe';
+import type { ChatMessage } from '../realtime/messages';
+import { webSocketUrl } from '../realtime/url';
+import { useConnection } from '../realtime/useConnection';
+
+export interface ChatSeat {
+  readonly clientId: number;
+  readonly room: string;
+}
+
+/** The seat typed into the form, or what is wrong with it (the server checks the same). */
+export function parseSeat(clientId: string, room: string): ChatSeat | { error: string } {
+  const id = Number(clientId);
+  if (!/^\d{1,16}$/.test(clientId.trim()) || !Number.isSafeInteger(id)) {
+    return { error: 'Your number must be a whole number from 0 to 9007199254740991.' };
+  }
+  if (!/^[A-Za-z0-9_-]{1,32}$/.test(room)) {
+    return { error: 'The room name takes 1 to 32 letters, digits, - or _.' };
+  }
+  return { clientId: id, room };
+}
+
+export function chatSocketUrl(seat: ChatSeat, location?: Pick<Location, 'protocol' | 'host'>) {
+  return webSocketUrl(`/ws/${seat.clientId}`, { room: seat.room }, location);
+}
+
+const randomClientId = () => String(1000 + Math.floor(Math.random() * 9000));
+
+export function ChatPage() {
+  const [clientId, setClientId] = useState(randomClientId);
+  const [room, setRoom] = useState(
+    () => new URLSearchParams(window.location.search).get('room') ?? 'general',
+  );
+  const [formError, setFormError] = useState('');
+  const [online, setOnline] = useState<readonly number[]>([]);
+  const { log, add, clear } = useMessageLog();
+  // The seat of the current connection; read by the URL function at every (re)connect.
+  const seat = useRef<ChatSeat>({ clientId: 0, room: 'general' });
+  // "You wrote" replies received: each announces our own message coming back from the room.
+  const ownEchoes = useRef(0);
+
+  const onChatMessage = (message: ChatMessage) => {
+    if (message.type === 'presence') {
+      setOnline(message.online);
+    } else if (message.type === 'chat') {
+      if (message.client_id === seat.current.clientId && ownEchoes.current > 0) {
+        ownEchoes.current -= 1; // already in the log as ours
+        return;
+      }
+      add('received', message.text, { who: `Client #${message.client_id}` });
+    } else {
+      add('event', describeChat(message));
+    }
+  };
+
+  const connection = useConnection({
+    url: () => chatSocketUrl(seat.current),
+    onMessage: (incoming) => {
+      if (incoming.kind === 'chat') onChatMessage(incoming.message);
+      else if (incoming.kind === 'text' && incoming.replyTo !== null) ownEchoes.current += 1;
+      else add(incoming.kind === 'error' ? 'error' : 'received', describeIncoming(incoming));
+    },
+  });
+  const { status } = connection.state;
+  const inRoom = status === 'open' || status === 'connecting' || status === 'waiting';
+
+  const join = (event: FormEvent) => {
+    event.preventDefault();
+    const parsed = parseSeat(clientId, room);
+    if ('error' in parsed) {
+      setFormError(parsed.error);
+      return;
+    }
+    setFormError('');
+    seat.current = parsed;
+    ownEchoes.current = 0;
+    setOnline([]);
+    connection.connect();
+  };
+
+  const leave = () => {
+    connection.disconnect();
+    setOnline([]);
+  };
+
+  return (
+    <article className="page">
+      <header className="page-header">
+        <h1>Chat</h1>
+        <p>
+          The guide's chat, <code>WS /ws/{'{client_id}'}</code>: everyone in the room sees what each
+          client says, and hears when one leaves. Rooms keep conversations apart; with Redis the
+          room spans every server process. Open this page in a second window to talk to yourself.
+        </p>
+      </header>
+
+      <form className="items-form" onSubmit={join} aria-describedby="chat-form-error">
+        <fieldset disabled={inRoom}>
+          <legend className="visually-hidden">Seat</legend>
+          <div className="field">
+            <label htmlFor="client-id">Your number</label>
+            <input
+              id="client-id"
+              value={clientId}
+              onChange={(event) => setClientId(event.target.value)}
+              inputMode="numeric"
+              autoComplete="off"
+              maxLength={16}
+            />
+          </div>
+          <div className="field">
+            <label htmlFor="room">Room</label>
+            <input
+              id="room"
+              value={room}
+              onChange={(event) => setRoom(event.target.value)}
+              autoComplete="off"
+              maxLength={32}
+            />
+          </div>
+        </fieldset>
+        <div className="form-actions">
+          {/* Keys keep these two buttons distinct elements: if React reused one, the browser
+              would run a submit for the click that just pressed Leave, and join again. */}
+          {inRoom ? (
+            <button key="leave" type="button" className="secondary" onClick={leave}>
+              Leave
+            </button>
+          ) : (
+            <button key="join" type="submit">
+              Join
+            </button>
+          )}
+        </div>
+        <p id="chat-form-error" className="form-error" role="alert">
+          {formError}
+        </p>
+      </form>
+
+      <div className="chat-layout">
+        <div className="chat-main">
+          <Conversation
+            connection={connection}
+            log={log}
+            add={add}
+            clear={clear}
+            showActions={false}
+          />
+        </div>
+        <aside className="presence" aria-labelledby="presence-heading">
+          <h2 id="presence-heading">
+            Online{status === 'open' ? ` in ${seat.current.room} (${online.length})` : ''}
+          </h2>
+          {status === 'open' ? (
+            <ul data-testid="online">
+              {online.map((id) => (
+                <li key={id}>
+                  #{id}
+                  {id === seat.current.clientId && <span className="you"> (you)</span>}
+                </li>
+              ))}
+            </ul>
+          ) : (
+            <p className="hint">Join a room to see who is there.</p>
+          )}
+        </aside>
+      </div>
+    </article>
+  );
+}
