@@ -20,6 +20,8 @@ class Settings(BaseSettings):
     # Where `npm run build` writes the SPA; the backend serves it when it exists.
     frontend_dir: Path = REPOSITORY_ROOT / "frontend" / "dist"
     log_level: LogLevel = "info"
+    # Worker processes for `python -m app`; more than one needs APP_REDIS_URL for chat to span them.
+    workers: int = Field(default=1, ge=1)
     # Chat across processes: a redis:// or rediss:// URL; without it, chat stays in-process.
     redis_url: str | None = None
     # Messages waiting for one chat client before it counts as too slow and is closed (1013).

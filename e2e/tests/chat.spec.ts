@@ -26,6 +26,7 @@ async function chatBetween(alice: Page, bob: Page) {
   await expect(online(alice)).toHaveText(['#1 (you)', '#2']);
   await expect(online(bob)).toHaveText(['#1', '#2 (you)']);
   await expect(lines(alice).last()).toContainText('Client #2 joined the chat');
+  await expect(lines(bob).last()).toContainText(/You joined [\w-]+ as #2/);
 
   await say(alice, 'Hello Bob');
   await expect(lines(bob).last()).toContainText('Client #1');

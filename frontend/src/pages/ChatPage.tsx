@@ -51,6 +51,8 @@ export function ChatPage() {
         return;
       }
       add('received', message.text, { who: `Client #${message.client_id}` });
+    } else if (message.type === 'joined' && message.client_id === seat.current.clientId) {
+      add('event', `You joined ${message.room} as #${message.client_id}`);
     } else {
       add('event', describeChat(message));
     }
