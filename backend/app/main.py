@@ -6,13 +6,16 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 
-from app.cache_headers import FrontendCacheHeaders
 from app.chat.broker import Broker, InMemoryBroker
 from app.chat.hub import ChatHub
 from app.chat.redis_broker import RedisBroker
 from app.quiet_logs import quiet_client_mistakes
 from app.refusals import install_refusal_handlers
-from app.routes import chat, echo, health, items, session
+from app.routes import chat, echo, health, items, session, tokens
+from app.security.connection_limit import ConnectionLimit
+from app.security.headers import ResponseHeaders
+from app.security.origins import OriginCheck
+from app.server.shutdown import Readiness, drain_on_sigterm
 from app.settings import Settings, get_settings
 
 logger = logging.getLogger("app")
@@ -41,9 +44,14 @@ def build_broker(settings: Settings) -> Broker:
 @asynccontextmanager
 async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     hub: ChatHub = app.state.chat_hub
+    settings: Settings = app.state.settings
+    restore_sigterm = drain_on_sigterm(app.state.readiness, settings.shutdown_drain_seconds)
     await hub.start()
-    yield
-    await hub.stop()
+    try:
+        yield
+    finally:
+        restore_sigterm()
+        await hub.stop()
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
@@ -52,19 +60,25 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     app = FastAPI(title="FastAPI + React real-time", version="0.1.0", lifespan=lifespan)
     app.dependency_overrides[get_settings] = lambda: settings
+    app.state.settings = settings
+    app.state.readiness = Readiness()
     app.state.chat_hub = ChatHub(
         build_broker(settings),
         outbox_limit=settings.chat_outbox_limit,
         presence_interval=settings.chat_presence_ttl / 3,
     )
     install_refusal_handlers(app)
-    app.add_middleware(FrontendCacheHeaders)
+    app.add_middleware(ResponseHeaders)
+    # The last added runs first: a foreign origin is refused before it counts as a connection.
+    app.add_middleware(ConnectionLimit, limit=settings.connection_limit())
+    app.add_middleware(OriginCheck, allowed_origins=settings.allowed_origins)
 
     app.include_router(echo.router)
     app.include_router(items.router)
     app.include_router(chat.router)
     app.include_router(health.router)
     app.include_router(session.router)
+    app.include_router(tokens.router)
 
     # Last, and lowest in priority: the SPA, with index.html for client-side routes. Under
     # /assets/ only real files: a missing one is a 404 even for a browser navigation, never

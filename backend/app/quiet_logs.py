@@ -1,6 +1,7 @@
-"""A client's mistake is the client's, not the server's: one line, not an error with a traceback."""
+"""Log hygiene: a client's mistake is one line, not an error; credentials never reach the log."""
 
 import logging
+import re
 
 # uvicorn answers a text frame that is not UTF-8 with close code 1007, as RFC 6455 asks, but logs
 # it with logger.exception(). Rewritten here rather than in a protocol subclass, which would have
@@ -17,7 +18,38 @@ class ClientMistakesAreNotErrors(logging.Filter):
         return True
 
 
+# uvicorn logs each request and WebSocket with its query string: `?token=...` is a credential.
+CREDENTIAL_IN_QUERY = re.compile(r"([?&](?:token|session)=)[^&\s\"]*", re.IGNORECASE)
+
+
+# At debug level the websockets library logs each handshake header as ("< %s: %s", name, value).
+CREDENTIAL_HEADERS = frozenset({"cookie", "set-cookie", "authorization"})
+
+
+class CredentialsRedacted(logging.Filter):
+    def filter(self, record: logging.LogRecord) -> bool:
+        if not isinstance(record.args, tuple):
+            return True
+        if (
+            len(record.args) == 2
+            and isinstance(record.args[0], str)
+            and record.args[0].lower() in CREDENTIAL_HEADERS
+        ):
+            record.args = (record.args[0], "[redacted]")
+        else:
+            record.args = tuple(
+                CREDENTIAL_IN_QUERY.sub(r"\1[redacted]", arg) if isinstance(arg, str) else arg
+                for arg in record.args
+            )
+        return True
+
+
 def quiet_client_mistakes() -> None:
-    uvicorn_error = logging.getLogger("uvicorn.error")
-    if not any(isinstance(f, ClientMistakesAreNotErrors) for f in uvicorn_error.filters):
-        uvicorn_error.addFilter(ClientMistakesAreNotErrors())
+    for name, log_filter in (
+        ("uvicorn.error", ClientMistakesAreNotErrors()),
+        ("uvicorn.error", CredentialsRedacted()),
+        ("uvicorn.access", CredentialsRedacted()),
+    ):
+        logger = logging.getLogger(name)
+        if not any(type(existing) is type(log_filter) for existing in logger.filters):
+            logger.addFilter(log_filter)

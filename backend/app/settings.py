@@ -1,11 +1,12 @@
 """Configuration, read from the environment (prefix ``APP_``) or a ``.env`` file."""
 
+import resource
 from functools import lru_cache
 from pathlib import Path
-from typing import Literal
+from typing import Annotated, Literal
 
-from pydantic import Field
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic import Field, SecretStr, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 REPOSITORY_ROOT = Path(__file__).resolve().parents[2]
 
@@ -28,6 +29,55 @@ class Settings(BaseSettings):
     chat_outbox_limit: int = Field(default=256, ge=1)
     # How long a process's presence entries outlive it in Redis if it dies without leaving.
     chat_presence_ttl: float = Field(default=30.0, gt=0)
+
+    # --- Security and limits (README: Security). Every limit here answers a hostile client.
+    # Origins allowed to open WebSockets besides the page's own, e.g. "https://app.example.com".
+    # Comma-separated in the environment.
+    allowed_origins: Annotated[list[str], NoDecode] = []
+    # When set, `token` and `session` must be tokens signed with it (POST /api/tokens).
+    token_secret: SecretStr | None = None
+    # Lifetime of a signed token, in seconds.
+    token_ttl: int = Field(default=300, ge=1)
+    # Longest `token` or `session` value; a longer one is refused like a missing one (1008).
+    max_credential_length: int = Field(default=256, ge=1)
+    # Largest WebSocket message, in bytes; a bigger one is refused with 1009 before it is read.
+    ws_max_message_size: int = Field(default=64 * 1024, ge=125)
+    # Per-connection token bucket: messages per second, and how many may come at once.
+    ws_messages_per_second: float = Field(default=100.0, gt=0)
+    ws_message_burst: int = Field(default=200, ge=1)
+    # Open WebSockets per process; beyond it the handshake gets HTTP 503. None: from the
+    # file-descriptor limit (see `connection_limit()`).
+    max_connections: int | None = Field(default=None, ge=1)
+    # permessage-deflate costs CPU and memory per connection and leaks secrets by size (CRIME).
+    ws_permessage_deflate: bool = False
+    # Protocol pings: a peer that does not answer one within the timeout is closed (1011).
+    ws_ping_interval: float = Field(default=20.0, gt=0)
+    ws_ping_timeout: float = Field(default=20.0, gt=0)
+    # A connection must send a complete request head (request line and headers) in this time.
+    request_head_timeout: float = Field(default=5.0, gt=0)
+    # Largest request head, in bytes: beyond it, 414 or 431 and the connection is closed.
+    max_request_head_size: int = Field(default=16 * 1024, ge=1024)
+    # On SIGTERM: seconds of not-ready (GET /api/ready answers 503) before sockets are closed.
+    shutdown_drain_seconds: float = Field(default=2.0, ge=0)
+    # Then at most this long for open requests and sockets to finish.
+    graceful_shutdown_timeout: float = Field(default=10.0, gt=0)
+
+    @field_validator("allowed_origins", mode="before")
+    @classmethod
+    def split_origins(cls, value: object) -> object:
+        if isinstance(value, str):
+            return [origin.strip().rstrip("/") for origin in value.split(",") if origin.strip()]
+        return value
+
+    def connection_limit(self) -> int:
+        """``max_connections``, or what the file-descriptor limit leaves room for."""
+        if self.max_connections is not None:
+            return self.max_connections
+        soft, _hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+        if soft == resource.RLIM_INFINITY:
+            return 10_000
+        # Keep descriptors for Redis, static files and the HTTP requests beside the sockets.
+        return max(1, min(10_000, soft - 100))
 
 
 @lru_cache

@@ -1,8 +1,8 @@
-"""``GET /api/health``: whether the process serves, and whether chat reaches other processes."""
+"""``GET /api/health``: is chat shared across processes; ``GET /api/ready``: for load balancers."""
 
 from typing import Literal
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Request, Response, status
 from pydantic import BaseModel
 
 from app.chat.hub import ChatHub
@@ -29,3 +29,16 @@ async def health(request: Request) -> Health:
         status="ok" if broker.connected else "degraded",
         chat_broker=ChatBroker(kind=broker.kind, connected=broker.connected),
     )
+
+
+class Readiness(BaseModel):
+    ready: bool
+
+
+@router.get("/ready", responses={503: {"model": Readiness}})
+async def ready(request: Request, response: Response) -> Readiness:
+    """Whether to send new clients here: 503 from SIGTERM on, while connections drain."""
+    is_ready: bool = request.app.state.readiness.ready
+    if not is_ready:
+        response.status_code = status.HTTP_503_SERVICE_UNAVAILABLE
+    return Readiness(ready=is_ready)

@@ -1,0 +1,67 @@
+"""The Origin check at the WebSocket handshake (cross-site WebSocket hijacking).
+
+Browsers send cookies with a WebSocket handshake to any site and do not apply CORS to it, so
+without this check a page on any origin could open ``/items/{item_id}/ws`` with a visitor's
+``session`` cookie and read the answers. A browser always sends ``Origin``; a client without
+one is not a browser and has no visitor's cookies to abuse, so it passes.
+"""
+
+import logging
+from urllib.parse import urlsplit
+
+from starlette.datastructures import Headers
+from starlette.types import ASGIApp, Receive, Scope, Send
+
+from app.security.denial import deny_websocket
+
+logger = logging.getLogger(__name__)
+
+DEFAULT_PORTS = {"http": 80, "https": 443, "ws": 80, "wss": 443}
+
+
+def _host_and_port(netloc: str, scheme: str) -> tuple[str, int | None]:
+    parts = urlsplit(f"//{netloc}")
+    try:
+        port = parts.port
+    except ValueError:
+        return "", None
+    return (parts.hostname or ""), port if port is not None else DEFAULT_PORTS.get(scheme)
+
+
+def is_same_origin(origin: str, host: str, scheme: str) -> bool:
+    """Whether ``origin`` names the host the request was sent to (the page's own origin)."""
+    parts = urlsplit(origin)
+    if parts.scheme not in ("http", "https") or not parts.netloc:
+        return False
+    origin_host, origin_port = _host_and_port(parts.netloc, parts.scheme)
+    request_host, request_port = _host_and_port(host, scheme)
+    if not origin_host or origin_host != request_host:
+        return False
+    # Behind a TLS proxy the request may arrive as ws:// on the default port while the page
+    # is https://: a Host header without a port accepts the origin scheme's default port.
+    if ":" not in host.rsplit("]", 1)[-1]:
+        return parts.port is None or parts.port == DEFAULT_PORTS[parts.scheme]
+    return origin_port == request_port
+
+
+class OriginCheck:
+    """Pure ASGI middleware: refuses a WebSocket from a foreign origin with HTTP 403."""
+
+    def __init__(self, app: ASGIApp, *, allowed_origins: list[str]) -> None:
+        self.app = app
+        self.allowed = {origin.lower().rstrip("/") for origin in allowed_origins}
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "websocket":
+            headers = Headers(scope=scope)
+            origin = headers.get("origin")
+            if origin is not None and not self.allows(origin, headers.get("host", ""), scope):
+                logger.info("refused %s: origin %s is not allowed", scope["path"], origin[:100])
+                await deny_websocket(send, 403, f"origin {origin[:100]} is not allowed")
+                return
+        await self.app(scope, receive, send)
+
+    def allows(self, origin: str, host: str, scope: Scope) -> bool:
+        if origin.lower().rstrip("/") in self.allowed:
+            return True
+        return is_same_origin(origin.lower(), host.lower(), scope.get("scheme", "ws"))

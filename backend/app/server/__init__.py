@@ -1,0 +1,1 @@
+"""How uvicorn runs the app: transport-level defences, and a graceful shutdown."""

@@ -1,0 +1,175 @@
+"""uvicorn's protocol classes with the limits it lacks, given to it by ``python -m app``.
+
+These act on raw connections, before there is any request for the ASGI app to see:
+
+- A connection must send a complete request head within ``APP_REQUEST_HEAD_TIMEOUT``: one that
+  connects and sends nothing, or trickles its headers (slowloris), is answered 408 and closed.
+  uvicorn itself waits forever for a first request.
+- A request head over ``APP_MAX_REQUEST_HEAD_SIZE`` is answered 414 (a long request line) or 431
+  (long headers) and closed; httptools alone accepts headers of any size.
+- A WebSocket refused with an HTTP response (the ASGI denial-response extension) is not logged
+  as an error.
+- A WebSocket handshake that the websockets library rejects (a request line or header over its
+  8 KiB limit, say) gets the library's HTTP error response (414 or 431); uvicorn 0.54 never
+  sends it and leaves the socket open with no answer.
+"""
+
+import asyncio
+import http
+import logging
+from typing import Any
+
+import httptools
+from uvicorn._types import ASGISendEvent
+from uvicorn.config import Config
+from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
+from uvicorn.protocols.websockets.websockets_sansio_impl import WebSocketsSansIOProtocol
+from uvicorn.server import ServerState
+
+from app.settings import get_settings
+
+logger = logging.getLogger("app.server")
+
+
+class HeadRefused(Exception):
+    """Raised from a parser callback to stop parsing a request already answered."""
+
+
+def _peer(client: tuple[str, int] | None) -> str:
+    return f"{client[0]}:{client[1]}" if client else "a client"
+
+
+class GuardedHttpProtocol(HttpToolsProtocol):
+    def __init__(
+        self,
+        config: Config,
+        server_state: ServerState,
+        app_state: dict[str, Any],
+        _loop: asyncio.AbstractEventLoop | None = None,
+    ) -> None:
+        super().__init__(config, server_state, app_state, _loop)
+        settings = get_settings()
+        self.head_timeout = settings.request_head_timeout
+        self.max_head_size = settings.max_request_head_size
+        self.head_bytes = 0
+        self.head_complete = False
+        self.head_timer: asyncio.TimerHandle | None = None
+        self.refused = False
+
+    def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
+        super().connection_made(transport)
+        self._start_head_timer()
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        self._stop_head_timer()
+        super().connection_lost(exc)
+
+    def data_received(self, data: bytes) -> None:
+        # uvicorn's own, with the size checks around the parser.
+        self._unset_keepalive_if_required()
+        if self.refused:
+            return
+        if not self.head_complete:
+            self.head_bytes += len(data)
+        try:
+            self.parser.feed_data(data)
+        except httptools.HttpParserCallbackError:
+            if not self.refused:
+                raise
+            return
+        except httptools.HttpParserError:
+            self.logger.warning("Invalid HTTP request received.")
+            self.send_400_response("Invalid HTTP request received.")
+            return
+        except httptools.HttpParserUpgrade:
+            if self._should_upgrade():
+                self.handle_websocket_upgrade()
+            else:
+                self._unsupported_upgrade_warning()
+            return
+        if not self.head_complete and self.head_bytes > self.max_head_size:
+            self._refuse_oversized_head()
+
+    # httptools callbacks
+    def on_message_begin(self) -> None:
+        super().on_message_begin()
+        if self.head_complete:  # the next request on a kept-alive connection
+            self.head_complete = False
+            self.head_bytes = 0
+            self._start_head_timer()
+
+    def on_headers_complete(self) -> None:
+        self.head_complete = True
+        self._stop_head_timer()
+        head_size = len(self.url) + sum(len(name) + len(value) + 4 for name, value in self.headers)
+        if head_size > self.max_head_size:
+            self._refuse_oversized_head()
+            raise HeadRefused  # stops the parser: no request reaches the app
+        super().on_headers_complete()
+
+    def _start_head_timer(self) -> None:
+        self._stop_head_timer()
+        self.head_timer = self.loop.call_later(self.head_timeout, self._on_head_timeout)
+
+    def _stop_head_timer(self) -> None:
+        if self.head_timer is not None:
+            self.head_timer.cancel()
+            self.head_timer = None
+
+    def _on_head_timeout(self) -> None:
+        self.head_timer = None
+        if not self.head_complete and not self.transport.is_closing():
+            self._refuse(408, f"no complete request within {self.head_timeout:g} s")
+
+    def _refuse_oversized_head(self) -> None:
+        if len(self.url) > self.max_head_size or not self.headers:
+            self._refuse(414, f"request line over {self.max_head_size} bytes")
+        else:
+            self._refuse(431, f"request headers over {self.max_head_size} bytes")
+
+    def _refuse(self, status: int, reason: str) -> None:
+        self.refused = True
+        logger.info("closed the connection of %s: %d %s", _peer(self.client), status, reason)
+        self._stop_head_timer()
+        body = f"{reason}\n".encode()
+        phrase = http.HTTPStatus(status).phrase
+        self.transport.write(
+            f"HTTP/1.1 {status} {phrase}\r\n"
+            "content-type: text/plain; charset=utf-8\r\n"
+            f"content-length: {len(body)}\r\n"
+            "connection: close\r\n\r\n".encode()
+            + body
+        )
+        self.transport.close()
+
+
+class GuardedWebSocketProtocol(WebSocketsSansIOProtocol):
+    async def send(self, message: ASGISendEvent) -> None:
+        await super().send(message)
+        if message["type"] == "websocket.http.response.body" and not message.get("more_body"):
+            # A refusal by HTTP response (403 origin, 503 busy) is a finished handshake too;
+            # uvicorn 0.54 otherwise logs "ASGI callable returned without completing handshake".
+            self.handshake_complete = True
+
+    def handle_parser_exception(self) -> None:
+        closing = self.conn.close_sent
+        # 1007 (invalid UTF-8) is already logged, once, by uvicorn (see app.quiet_logs).
+        if closing is not None and closing.code != 1007:
+            logger.info(
+                "closed a WebSocket of %s: %d %s", _peer(self.client), closing.code, closing.reason
+            )
+        super().handle_parser_exception()
+
+    def data_received(self, data: bytes) -> None:
+        super().data_received(data)
+        if not self.handshake_initiated and self.conn.handshake_exc is not None:
+            # The handshake request itself was refused (a line over 8 KiB, too many headers):
+            # websockets prepared an HTTP error response that uvicorn never sends.
+            logger.info(
+                "refused a WebSocket handshake from %s: %s",
+                _peer(self.client),
+                self.conn.handshake_exc,
+            )
+            self.handshake_initiated = self.handshake_complete = self.close_sent = True
+            self.transport.write(b"".join(self.conn.data_to_send()))
+            self.transport.close()
