@@ -1,4 +1,5 @@
 import { type Browser, expect, type Page, test } from '@playwright/test';
+import { sendMessage as say } from './support/conversation';
 import { OwnRedis } from './support/ownRedis';
 import { freePort, OwnServer } from './support/ownServer';
 
@@ -11,12 +12,6 @@ async function person(browser: Browser, baseURL: string, clientId: number, room:
   await page.getByRole('button', { name: 'Join' }).click();
   await expect(page.getByTestId('connection-status')).toHaveText('Connected');
   return page;
-}
-
-async function say(page: Page, text: string) {
-  const box = page.getByLabel('Message', { exact: true });
-  await box.fill(text);
-  await box.press('Enter');
 }
 
 const lines = (page: Page) => page.getByRole('log').locator('.log-entry');

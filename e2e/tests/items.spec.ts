@@ -1,16 +1,9 @@
 import { expect, type Page, test } from '@playwright/test';
+import { receivedTexts as received, sendMessage } from './support/conversation';
 
 async function connect(page: Page) {
   await page.getByRole('button', { name: 'Connect' }).click();
 }
-
-async function sendMessage(page: Page, text: string) {
-  const box = page.getByLabel('Message', { exact: true });
-  await box.fill(text);
-  await box.press('Enter');
-}
-
-const received = (page: Page) => page.getByRole('log').locator('[data-kind="received"] .log-text');
 
 test('query token and q: the three messages of the guide', async ({ page }) => {
   await page.goto('/items');

@@ -1,14 +1,10 @@
-import { expect, type Page, test } from '@playwright/test';
+import { expect, test } from '@playwright/test';
+import {
+  receivedTexts as received,
+  sendMessage as send,
+  connectionStatus as status,
+} from './support/conversation';
 import { freePort, OwnServer } from './support/ownServer';
-
-const status = (page: Page) => page.getByTestId('connection-status');
-const received = (page: Page) => page.getByRole('log').locator('[data-kind="received"] .log-text');
-
-async function send(page: Page, text: string) {
-  const box = page.getByLabel('Message', { exact: true });
-  await box.fill(text);
-  await box.press('Enter');
-}
 
 test.describe('a server that restarts', () => {
   let server: OwnServer;

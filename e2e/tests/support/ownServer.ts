@@ -31,7 +31,13 @@ export class OwnServer {
   async start(): Promise<void> {
     const child = spawn(path.join(root, '.venv/bin/python'), ['-m', 'app'], {
       cwd: root,
-      env: { ...process.env, ...this.env, APP_PORT: String(this.port) },
+      // A short drain on SIGTERM keeps restarts quick (the default is 2 s of not-ready).
+      env: {
+        ...process.env,
+        APP_SHUTDOWN_DRAIN_SECONDS: '0.5',
+        ...this.env,
+        APP_PORT: String(this.port),
+      },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     this.process = child;

@@ -21,8 +21,8 @@ export async function readableError(response: Response): Promise<string> {
   return `${response.status} ${response.statusText}`.trim();
 }
 
-async function call(method: string, body?: unknown): Promise<Response> {
-  const response = await fetch('/api/session', {
+export async function callApi(path: string, method: string, body?: unknown): Promise<Response> {
+  const response = await fetch(path, {
     method,
     headers: body === undefined ? {} : { 'content-type': 'application/json' },
     body: body === undefined ? null : JSON.stringify(body),
@@ -33,14 +33,14 @@ async function call(method: string, body?: unknown): Promise<Response> {
 }
 
 export async function startSession(value: string): Promise<void> {
-  await call('POST', { value });
+  await callApi('/api/session', 'POST', { value });
 }
 
 export async function endSession(): Promise<void> {
-  await call('DELETE');
+  await callApi('/api/session', 'DELETE');
 }
 
 export async function hasSession(): Promise<boolean> {
-  const state: { active: boolean } = await (await call('GET')).json();
+  const state: { active: boolean } = await (await callApi('/api/session', 'GET')).json();
   return state.active;
 }

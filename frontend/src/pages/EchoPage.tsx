@@ -6,6 +6,9 @@ import { describeIncoming } from '../realtime/describe';
 import { webSocketUrl } from '../realtime/url';
 import { type Connection, useConnection } from '../realtime/useConnection';
 
+/** The server's default APP_WS_MAX_MESSAGE_SIZE: a bigger message is closed with 1009. */
+export const MAX_MESSAGE_BYTES = 64 * 1024;
+
 export function EchoPage() {
   const { log, add, clear } = useMessageLog();
   const connection = useConnection({
@@ -45,6 +48,12 @@ function BytesForm({
   const [error, setError] = useState('');
 
   const sendBytes = (data: ArrayBuffer) => {
+    if (data.byteLength > MAX_MESSAGE_BYTES) {
+      setError(
+        `That is ${data.byteLength.toLocaleString('en')} bytes: the server takes messages of up to ${MAX_MESSAGE_BYTES.toLocaleString('en')} bytes.`,
+      );
+      return false;
+    }
     const { result, id } = connection.send(data);
     if (result === 'sent' || result === 'queued') {
       onSent(data, id);
@@ -91,7 +100,7 @@ function BytesForm({
           </div>
         </div>
         <div className="field">
-          <label htmlFor="file-bytes">Or a file</label>
+          <label htmlFor="file-bytes">Or a file (up to 64 KiB)</label>
           <input
             id="file-bytes"
             type="file"

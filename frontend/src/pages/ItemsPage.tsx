@@ -1,5 +1,6 @@
 import { type FormEvent, useEffect, useState } from 'react';
 import { endSession, hasSession, startSession } from '../api/session';
+import { requestSignedToken } from '../api/tokens';
 import { Conversation } from '../components/Conversation';
 import { useMessageLog } from '../log/messageLog';
 import { describeIncoming } from '../realtime/describe';
@@ -37,6 +38,7 @@ export function ItemsPage() {
   });
   const [cookieSet, setCookieSet] = useState<boolean | null>(null);
   const [formError, setFormError] = useState('');
+  const [signedNote, setSignedNote] = useState('');
   const connection = useConnection({
     url: () => itemsSocketUrl(form),
     onMessage: (message) =>
@@ -66,6 +68,20 @@ export function ItemsPage() {
       }
     }
     connection.connect();
+  };
+
+  // Servers with APP_TOKEN_SECRET accept only tokens they signed; this asks for one.
+  const getSignedToken = async () => {
+    setFormError('');
+    setSignedNote('');
+    try {
+      const signed = await requestSignedToken('visitor');
+      update({ credential: signed.token });
+      const until = new Date(signed.expiresAt).toLocaleTimeString();
+      setSignedNote(`A token signed for ${signed.subject}, valid until ${until}.`);
+    } catch (error) {
+      setFormError(`No signed token: ${(error as Error).message}`);
+    }
   };
 
   const clearCookie = async () => {
@@ -140,8 +156,12 @@ export function ItemsPage() {
             <p id="credential-hint" className="hint">
               {form.credentialKind === 'token'
                 ? 'Sent as ?token=… in the URL. Leave it empty to see the refusal.'
-                : 'Set as an HttpOnly cookie by POST /api/session; scripts cannot read it.'}
+                : 'Set as an HttpOnly cookie by POST /api/session; scripts cannot read it.'}{' '}
+              {signedNote}
             </p>
+            <button type="button" className="link-button" onClick={getSignedToken}>
+              Get a signed token
+            </button>
           </div>
           <div className="field">
             <label htmlFor="q">q (optional integer)</label>

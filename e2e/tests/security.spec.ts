@@ -1,0 +1,123 @@
+import { expect, test } from '@playwright/test';
+import {
+  receivedTexts as received,
+  sendMessage,
+  connectionStatus as status,
+} from './support/conversation';
+import { freePort, OwnServer } from './support/ownServer';
+
+test('the app runs under its Content-Security-Policy, which blocks injected script', async ({
+  page,
+}) => {
+  const violations: string[] = [];
+  page.on('console', (message) => {
+    if (/Content Security Policy/i.test(message.text())) violations.push(message.text());
+  });
+  const response = await page.goto('/echo');
+  expect(response?.headers()['content-security-policy']).toContain("connect-src 'self'");
+  expect(response?.headers()['x-frame-options']).toBe('DENY');
+  await expect(status(page)).toHaveText('Connected'); // 'self' covers the page's own ws:
+  await sendMessage(page, 'under CSP');
+  await expect(received(page).last()).toHaveText('Message text was: under CSP');
+  expect(violations).toEqual([]); // the app itself needs nothing the policy forbids
+  // Injected markup cannot run script: an inline handler is blocked by the policy itself.
+  await page.evaluate(() => {
+    const image = document.createElement('img');
+    image.setAttribute('onerror', 'window.__inline = 1');
+    image.src = 'data:,not-an-image';
+    document.body.append(image);
+  });
+  await expect.poll(() => violations.length).toBeGreaterThan(0);
+  expect(await page.evaluate(() => '__inline' in window)).toBe(false);
+});
+
+test("a page on another site cannot open the app's sockets", async ({ page, baseURL }) => {
+  const own = new URL(baseURL ?? '');
+  // A hostile page, served by Playwright itself on an origin of its own.
+  await page.route('http://evil.test/**', (route) =>
+    route.fulfill({ contentType: 'text/html', body: '<!doctype html><title>evil</title>' }),
+  );
+  await page.goto('http://evil.test/');
+  const tryToOpen = (target: string) =>
+    page.evaluate(
+      (url) =>
+        new Promise<string>((resolve) => {
+          const socket = new WebSocket(url);
+          socket.onopen = () => {
+            resolve('open');
+            socket.close();
+          };
+          socket.onclose = (event) => resolve(`closed ${event.code}`);
+        }),
+      target,
+    );
+  // Refused with HTTP 403 before the handshake, which a browser reports as 1006.
+  expect(await tryToOpen(`ws://127.0.0.1:${own.port}/ws`)).toBe('closed 1006');
+  expect(await tryToOpen(`ws://127.0.0.1:${own.port}/items/1/ws?token=t`)).toBe('closed 1006');
+  // The same socket from the app's own page opens.
+  await page.goto('/');
+  expect(await tryToOpen(`ws://127.0.0.1:${own.port}/ws`)).toBe('open');
+});
+
+test('a file over the message limit is refused on the page, with the reason', async ({ page }) => {
+  await page.goto('/echo');
+  await expect(status(page)).toHaveText('Connected');
+  await page.getByText('Binary messages').click();
+  await page.getByLabel('Or a file').setInputFiles({
+    name: 'big.bin',
+    mimeType: 'application/octet-stream',
+    buffer: Buffer.alloc(70_000),
+  });
+  await expect(page.getByRole('alert').last()).toHaveText(
+    'That is 70,000 bytes: the server takes messages of up to 65,536 bytes.',
+  );
+  await expect(status(page)).toHaveText('Connected');
+});
+
+test.describe('with signed tokens on', () => {
+  let server: OwnServer;
+
+  test.beforeAll(async () => {
+    server = new OwnServer(await freePort(), { APP_TOKEN_SECRET: 'e2e-secret' });
+    await server.start();
+  });
+  test.afterAll(async () => server.stop());
+
+  test('the Items page obtains a token, and a forged one is refused with the reason', async ({
+    page,
+  }) => {
+    await page.goto(`${server.url}/items`);
+    await page.getByRole('button', { name: 'Get a signed token' }).click();
+    await expect(page.getByText(/A token signed for visitor, valid until/)).toBeVisible();
+    const token = await page.getByLabel('Token', { exact: true }).inputValue();
+    expect(token).toMatch(/^v1\./);
+
+    await page.getByRole('button', { name: 'Connect' }).click();
+    await expect(status(page)).toHaveText('Connected');
+    await sendMessage(page, 'signed');
+    await expect(received(page).first()).toHaveText(
+      'Session cookie or query token value is: visitor',
+    );
+    await page.getByRole('button', { name: 'Disconnect' }).click();
+
+    const forged = `${token.slice(0, -2)}${token.endsWith('AA') ? 'BB' : 'AA'}`;
+    await page.getByLabel('Token', { exact: true }).fill(forged);
+    await page.getByRole('button', { name: 'Connect' }).click();
+    await expect(status(page)).toHaveText(
+      'Closed: 1008 policy violation: token signature is not valid',
+    );
+    await page.getByLabel('Token', { exact: true }).fill('some-token');
+    await page.getByRole('button', { name: 'Connect' }).click();
+    await expect(status(page)).toHaveText(
+      'Closed: 1008 policy violation: not a token issued by this server',
+    );
+  });
+});
+
+test('without signed tokens, asking for one says why not', async ({ page }) => {
+  await page.goto('/items');
+  await page.getByRole('button', { name: 'Get a signed token' }).click();
+  await expect(page.getByRole('alert')).toHaveText(
+    'No signed token: Signed tokens are off on this server (APP_TOKEN_SECRET is not set): any non-empty token is accepted, as in the guide.',
+  );
+});
