@@ -9,7 +9,7 @@ from typing import Literal
 
 from fastapi import WebSocket, WebSocketDisconnect, status
 
-from app.frames import receive_frames
+from app.frames import FrameReader
 from app.messages import (
     MAX_JSON_MESSAGE_BYTES,
     Error,
@@ -30,7 +30,10 @@ async def serve_conversation(
     subprotocol = negotiated_subprotocol(websocket)
     await websocket.accept(subprotocol=subprotocol)
     try:
-        async for frame in receive_frames(websocket):
+        reader = FrameReader(websocket)
+        while (frame := reader.frame(await websocket.receive())) is not None:
+            if reader.wait:
+                await reader.throttle()
             if isinstance(frame, bytes):
                 if binary == "echo":
                     await websocket.send_bytes(frame)

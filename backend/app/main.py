@@ -12,7 +12,6 @@ from app.chat.redis_broker import RedisBroker
 from app.quiet_logs import quiet_client_mistakes
 from app.refusals import install_refusal_handlers
 from app.routes import chat, echo, health, items, session, tokens
-from app.security.connection_limit import ConnectionLimit
 from app.security.headers import ResponseHeaders
 from app.security.origins import OriginCheck
 from app.server.shutdown import Readiness, drain_on_sigterm
@@ -69,8 +68,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     install_refusal_handlers(app)
     app.add_middleware(ResponseHeaders)
-    # The last added runs first: a foreign origin is refused before it counts as a connection.
-    app.add_middleware(ConnectionLimit, limit=settings.connection_limit())
     app.add_middleware(OriginCheck, allowed_origins=settings.allowed_origins)
 
     app.include_router(echo.router)

@@ -6,7 +6,7 @@ from fastapi import APIRouter, Depends, Path, Query, WebSocket, status
 
 from app.chat.hub import ChatHub, Member
 from app.conversation import refused_as_too_big
-from app.frames import receive_frames
+from app.frames import FrameReader
 from app.messages import Error, Ping, Pong, Reply, parse_client_message
 from app.protocol import JSON_V1, negotiated_subprotocol
 from app.refusals import refuse
@@ -37,7 +37,10 @@ async def chat(
     async with hub.join(
         websocket, room, client_id, subprotocol=subprotocol, speaks_json=speaks_json
     ) as member:
-        async for frame in receive_frames(websocket):
+        reader = FrameReader(websocket)
+        while (frame := reader.frame(await websocket.receive())) is not None:
+            if reader.wait:
+                await reader.throttle()
             if isinstance(frame, bytes):
                 await refuse(websocket, status.WS_1003_UNSUPPORTED_DATA, "the chat takes text only")
                 return

@@ -1,5 +1,7 @@
 """Response headers for everything served over HTTP: security headers, and caching of the SPA."""
 
+from collections.abc import Awaitable
+
 from starlette.datastructures import MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -40,10 +42,14 @@ class ResponseHeaders:
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
 
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+    def __call__(self, scope: Scope, receive: Receive, send: Send) -> Awaitable[None]:
+        # Not a coroutine itself: a WebSocket is handed on without a frame of ours staying
+        # alive for the connection's lifetime (memory per idle connection counts).
         if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
+            return self.app(scope, receive, send)
+        return self._with_headers(scope, receive, send)
+
+    async def _with_headers(self, scope: Scope, receive: Receive, send: Send) -> None:
         path: str = scope["path"]
         is_hashed_asset = path.startswith(HASHED_ASSETS_PREFIX)
         is_docs = path.startswith(DOCS_PATHS)

@@ -11,6 +11,8 @@ from collections.abc import Callable
 
 
 class TokenBucket:
+    __slots__ = ("burst", "clock", "rate", "tokens", "updated")
+
     def __init__(
         self, rate: float, burst: int, *, clock: Callable[[], float] = time.monotonic
     ) -> None:

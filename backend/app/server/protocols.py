@@ -7,8 +7,9 @@ These act on raw connections, before there is any request for the ASGI app to se
   uvicorn itself waits forever for a first request.
 - A request head over ``APP_MAX_REQUEST_HEAD_SIZE`` is answered 414 (a long request line) or 431
   (long headers) and closed; httptools alone accepts headers of any size.
-- A WebSocket refused with an HTTP response (the ASGI denial-response extension) is not logged
-  as an error.
+- At most ``APP_MAX_CONNECTIONS`` WebSockets per process: past it, a handshake gets 503 before
+  any ASGI app runs. Without a cap, a flood of idle sockets runs the process out of file
+  descriptors, and then it fails everyone (accept() errors, no socket to Redis).
 - A WebSocket handshake that the websockets library rejects (a request line or header over its
   8 KiB limit, say) gets the library's HTTP error response (414 or 431); uvicorn 0.54 never
   sends it and leaves the socket open with no answer.
@@ -20,11 +21,11 @@ import logging
 from typing import Any
 
 import httptools
-from uvicorn._types import ASGISendEvent
 from uvicorn.config import Config
 from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 from uvicorn.protocols.websockets.websockets_sansio_impl import WebSocketsSansIOProtocol
 from uvicorn.server import ServerState
+from websockets.http11 import Request
 
 from app.settings import get_settings
 
@@ -144,12 +145,44 @@ class GuardedHttpProtocol(HttpToolsProtocol):
 
 
 class GuardedWebSocketProtocol(WebSocketsSansIOProtocol):
-    async def send(self, message: ASGISendEvent) -> None:
-        await super().send(message)
-        if message["type"] == "websocket.http.response.body" and not message.get("more_body"):
-            # A refusal by HTTP response (403 origin, 503 busy) is a finished handshake too;
-            # uvicorn 0.54 otherwise logs "ASGI callable returned without completing handshake".
-            self.handshake_complete = True
+    # WebSockets of this process past their handshake request; one event loop, so a plain int.
+    open_connections = 0
+
+    def __init__(
+        self,
+        config: Config,
+        server_state: ServerState,
+        app_state: dict[str, Any],
+        _loop: asyncio.AbstractEventLoop | None = None,
+    ) -> None:
+        super().__init__(config, server_state, app_state, _loop)
+        self.connection_limit = get_settings().connection_limit()
+        self.counted = False
+
+    def handle_connect(self, event: Request) -> None:
+        cls = GuardedWebSocketProtocol
+        if cls.open_connections >= self.connection_limit:
+            # Before the app runs: a flood of sockets costs this much and no more.
+            logger.warning(
+                "refused a WebSocket from %s: %d open, the limit (APP_MAX_CONNECTIONS)",
+                _peer(self.client),
+                cls.open_connections,
+            )
+            response = self.conn.reject(503, "server busy: too many connections, try again later\n")
+            self.handshake_initiated = self.handshake_complete = self.close_sent = True
+            self.conn.send_response(response)
+            self.transport.write(b"".join(self.conn.data_to_send()))
+            self.transport.close()
+            return
+        cls.open_connections += 1
+        self.counted = True
+        super().handle_connect(event)
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        if self.counted:
+            self.counted = False
+            GuardedWebSocketProtocol.open_connections -= 1
+        super().connection_lost(exc)
 
     def handle_parser_exception(self) -> None:
         closing = self.conn.close_sent
