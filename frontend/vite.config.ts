@@ -8,6 +8,8 @@ const backend = `http://127.0.0.1:${process.env.APP_PORT ?? '8000'}`;
 
 export default defineConfig({
   plugins: [react()],
+  // The manifest tells scripts/bundle-budget.mjs which chunks a first visit loads.
+  build: { manifest: true },
   server: {
     port: Number(process.env.VITE_PORT ?? '5173'),
     strictPort: true,

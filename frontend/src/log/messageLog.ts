@@ -28,18 +28,65 @@ export const LOG_LIMIT = 500;
 export const EMPTY_LOG: MessageLog = { entries: [], dropped: 0 };
 
 export function appendToLog(log: MessageLog, entry: LogEntry, limit = LOG_LIMIT): MessageLog {
-  const entries = [...log.entries, entry];
-  const excess = Math.max(0, entries.length - limit);
-  return { entries: entries.slice(excess), dropped: log.dropped + excess };
+  return appendEntries(log, [entry], limit);
 }
 
+export function appendEntries(
+  log: MessageLog,
+  added: readonly LogEntry[],
+  limit = LOG_LIMIT,
+): MessageLog {
+  if (added.length === 0) return log;
+  const entries = [...log.entries, ...added];
+  const excess = Math.max(0, entries.length - limit);
+  return { entries: excess > 0 ? entries.slice(excess) : entries, dropped: log.dropped + excess };
+}
+
+/** Runs `flush` before the next paint, or soon where there is no painting (a hidden tab). */
+function scheduleFlush(flush: () => void): void {
+  if (typeof requestAnimationFrame === 'function' && document.visibilityState === 'visible') {
+    requestAnimationFrame(flush);
+  } else {
+    setTimeout(flush, 50);
+  }
+}
+
+/**
+ * The page's message log. Entries added between two frames are rendered together: a server
+ * that sends a thousand messages a second costs one render per frame, not a thousand.
+ */
 export function useMessageLog() {
   const [log, setLog] = useState<MessageLog>(EMPTY_LOG);
   const nextId = useRef(1);
-  const add = useCallback((kind: LogKind, text: string, details: LogDetails = {}) => {
-    const entry: LogEntry = { id: nextId.current++, kind, text, at: Date.now(), ...details };
-    setLog((current) => appendToLog(current, entry));
+  const pending = useRef<LogEntry[]>([]);
+  // Let go of before they were ever shown, when more than a whole log arrives within a frame.
+  const droppedUnseen = useRef(0);
+  const flush = useCallback(() => {
+    const added = pending.current;
+    const unseen = droppedUnseen.current;
+    pending.current = [];
+    droppedUnseen.current = 0;
+    setLog((current) => {
+      const next = appendEntries(current, added);
+      return unseen > 0 ? { ...next, dropped: next.dropped + unseen } : next;
+    });
   }, []);
-  const clear = useCallback(() => setLog(EMPTY_LOG), []);
+  const add = useCallback(
+    (kind: LogKind, text: string, details: LogDetails = {}) => {
+      const entry: LogEntry = { id: nextId.current++, kind, text, at: Date.now(), ...details };
+      const waiting = pending.current.push(entry);
+      if (waiting === 1) scheduleFlush(flush);
+      if (waiting > LOG_LIMIT) {
+        pending.current.shift();
+        droppedUnseen.current += 1;
+      }
+    },
+    [flush],
+  );
+  const clear = useCallback(() => {
+    pending.current = [];
+    droppedUnseen.current = 0;
+    setLog(EMPTY_LOG);
+  }, []);
   return { log, add, clear };
 }
