@@ -84,3 +84,17 @@ export PATH="$VENV/bin:$ROOT/node_modules/.bin:$PATH"
 ensure_node
 install_node_packages
 cd "$ROOT"
+
+# Installs a Debian package when its program is missing and we may (root, apt); else fails
+# naming the package. Playwright cannot download its own browsers everywhere; Debian's works.
+ensure_program() {
+  local program="$1" package="$2"
+  if [[ -x "$program" ]] || command -v "$program" >/dev/null 2>&1; then return; fi
+  if [[ "$(id -u)" == 0 ]] && command -v apt-get >/dev/null 2>&1; then
+    say "Installing Debian's $package for the tests"
+    DEBIAN_FRONTEND=noninteractive apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "$package" >/dev/null
+  fi
+  [[ -x "$program" ]] || command -v "$program" >/dev/null 2>&1 ||
+    fail "$program not found. Install Debian's package '$package' (apt-get install $package)."
+}

@@ -1,0 +1,174 @@
+"""``python -m bench``: every scenario against the project and the guide, interleaved; a report.
+
+Runs on loopback only, in about ten minutes on two cores. Servers are pinned to the first core
+and this process, the load generator, to the last, where the machine has more than one.
+Writes ``docs/benchmarks.md`` and ``docs/benchmarks.svg`` (``--out`` to write elsewhere).
+"""
+
+import argparse
+import os
+import platform
+import resource
+import subprocess
+import sys
+import time
+from importlib.metadata import version
+from pathlib import Path
+
+import uvloop
+
+from bench import report
+from bench.scenarios import echo, fan_out, idle
+from bench.servers import ROOT, Redis, guide_server, project_server
+
+
+def pin_cores() -> tuple[set[int] | None, str]:
+    cores = sorted(os.sched_getaffinity(0))
+    if len(cores) < 2:
+        return None, f"{len(cores)} core: server and load generator share it"
+    os.sched_setaffinity(0, {cores[-1]})
+    return {cores[0]}, f"servers on core {cores[0]}, load generator on core {cores[-1]}"
+
+
+def raise_file_limit(wanted: int) -> int:
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    target = wanted if hard == resource.RLIM_INFINITY else min(wanted, hard)
+    if soft < target:
+        resource.setrlimit(resource.RLIMIT_NOFILE, (target, hard))
+    return resource.getrlimit(resource.RLIMIT_NOFILE)[0]
+
+
+def machine() -> str:
+    cpu = "unknown CPU"
+    for line in Path("/proc/cpuinfo").read_text().splitlines():
+        if line.startswith("model name"):
+            cpu = line.split(":", 1)[1].strip()
+            break
+    memory_gib = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30
+    return f"{cpu}, {os.cpu_count()} cores, {memory_gib:.0f} GiB, Linux {platform.release()}"
+
+
+def versions() -> str:
+    names = ["fastapi", "starlette", "uvicorn", "websockets", "httptools", "uvloop", "redis"]
+    return (
+        ", ".join(f"{name} {version(name)}" for name in names)
+        + f", Python {platform.python_version()}"
+    )
+
+
+async def run(args: argparse.Namespace, server_cores: set[int] | None) -> report.Results:
+    results = report.Results()
+    seconds = args.seconds
+
+    # Echo: both servers up, measured in turn (ABBA), so that drift hits both alike.
+    project, guide = (
+        project_server("project", server_cores).start(),
+        guide_server(server_cores).start(),
+    )
+    try:
+        for connections in (1, 16, 128):
+            for deflate in (False, True):
+                pair = [project, guide] if (connections + deflate) % 2 else [guide, project]
+                for server in [*pair, *reversed(pair)]:
+                    measured = await echo(
+                        server, connections, offer_deflate=deflate, seconds=seconds
+                    )
+                    results.add_echo(server.name, connections, deflate, measured)
+                    print(report.echo_line(server.name, connections, deflate, measured), flush=True)
+    finally:
+        project.stop()
+        guide.stop()
+
+    # Idle connections: fresh processes, so that earlier allocations do not hide the growth.
+    for connections in (1000, 10_000):
+        for server in (project_server("project", server_cores), guide_server(server_cores)):
+            server.start()
+            try:
+                memory = await idle(server, connections)
+            finally:
+                server.stop()
+            results.idle.append((server.name, memory))
+            print(report.idle_line(server.name, memory), flush=True)
+
+    # Fan-out in one process: the project's hub and the guide's ConnectionManager.
+    for receivers in (100, 1000):
+        for server in (project_server("project", server_cores), guide_server(server_cores)):
+            server.start()
+            try:
+                result = await fan_out([server], receivers, messages=args.fan_out_messages)
+            finally:
+                server.stop()
+            results.fan_out.append((server.name, "one process", result))
+            print(report.fan_out_line(server.name, "one process", result), flush=True)
+
+    # Fan-out across two processes through Redis (the guide cannot: its clients live in one).
+    redis = Redis(server_cores)
+    try:
+        for receivers in (100, 1000):
+            pair = [
+                project_server(f"project-{n}", server_cores, APP_REDIS_URL=redis.url)
+                for n in (1, 2)
+            ]
+            for server in pair:
+                server.start()
+            try:
+                result = await fan_out(pair, receivers, messages=args.fan_out_messages)
+            finally:
+                for server in pair:
+                    server.stop()
+            results.fan_out.append(("project", "two processes + Redis", result))
+            print(report.fan_out_line("project", "two processes + Redis", result), flush=True)
+    finally:
+        redis.stop()
+
+    # A client that never reads, among 50 that do, while 150 messages of 60 KB go out.
+    for server in (project_server("project", server_cores), guide_server(server_cores)):
+        server.start()
+        try:
+            stuck = await fan_out(
+                [server], 50, messages=150, size=60_000, stuck=True, spacing=0.01, wait=5.0
+            )
+        finally:
+            server.stop()
+        results.stuck.append((server.name, stuck))
+        print(report.fan_out_line(server.name, "one never reads", stuck), flush=True)
+    return results
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__)
+    parser.add_argument("--seconds", type=float, default=3.0, help="measuring time per echo run")
+    parser.add_argument("--fan-out-messages", type=int, default=20)
+    parser.add_argument("--out", type=Path, default=ROOT / "docs", help="where to write the report")
+    args = parser.parse_args()
+
+    server_cores, pinning = pin_cores()
+    file_limit = raise_file_limit(30_000)
+    if not (ROOT / "frontend" / "dist" / "index.html").exists():
+        print("note: no frontend build; the project serves the API only", file=sys.stderr)
+    started = time.monotonic()
+    results = uvloop.run(run(args, server_cores))
+    minutes = (time.monotonic() - started) / 60
+    commit = subprocess.run(
+        ["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True, text=True
+    ).stdout.strip()
+    context = report.Context(
+        command="python -m bench" + (" " + " ".join(sys.argv[1:]) if sys.argv[1:] else ""),
+        machine=machine(),
+        pinning=pinning,
+        versions=versions(),
+        commit=commit or "unknown",
+        file_limit=file_limit,
+        minutes=minutes,
+    )
+    args.out.mkdir(parents=True, exist_ok=True)
+    (args.out / "benchmarks.md").write_text(report.markdown(results, context))
+    (args.out / "benchmarks.svg").write_text(report.svg(results, context))
+    print(report.summary(results))
+    print(
+        f"wrote {args.out / 'benchmarks.md'} and {args.out / 'benchmarks.svg'} in {minutes:.1f} min"
+    )
+
+
+if __name__ == "__main__":
+    main()

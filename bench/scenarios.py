@@ -1,0 +1,206 @@
+"""The measured scenarios. Each returns plain numbers; ``bench.report`` turns them into tables."""
+
+import asyncio
+import contextlib
+import gc
+import statistics
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from bench.servers import Server, cpu_seconds, rss_bytes
+from bench.wsclient import OP_TEXT, BenchClient, client_frame, open_client
+
+HOST = "127.0.0.1"
+MESSAGE = b"x" * 32  # the issue's 32-byte messages
+
+
+def percentile(values: list[float], fraction: float) -> float:
+    if not values:
+        return float("nan")
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(fraction * len(ordered)))]
+
+
+@dataclass
+class EchoResult:
+    messages_per_second: float
+    p50_ms: float
+    p99_ms: float
+    server_cpu_us_per_message: float
+    server_cpu_percent: float
+    client_cpu_percent: float
+    deflate_negotiated: bool
+
+
+async def echo(
+    server: Server, connections: int, *, offer_deflate: bool, seconds: float
+) -> EchoResult:
+    """Closed loop: each connection sends 32 bytes and sends again as soon as the echo arrives."""
+    running = True
+    measuring = False
+    count = 0
+    latencies: list[float] = []
+    frame = client_frame(OP_TEXT, MESSAGE)
+    clients: list[BenchClient] = []
+    sent_at: dict[int, float] = {}
+
+    def on_message_for(index: int) -> Callable[[bytes, float], None]:
+        def on_message(payload: bytes, now: float) -> None:
+            nonlocal count
+            if measuring:
+                count += 1
+                latencies.append(now - sent_at[index])
+            if running:
+                sent_at[index] = time.perf_counter()
+                client = clients[index]
+                if client.deflate is None:
+                    client.send_prebuilt(frame)
+                else:
+                    client.send_text(MESSAGE)
+
+        return on_message
+
+    for index in range(connections):
+        clients.append(
+            await open_client(
+                HOST, server.port, "/ws", on_message_for(index), offer_deflate=offer_deflate
+            )
+        )
+    for index, client in enumerate(clients):
+        sent_at[index] = time.perf_counter()
+        client.send_text(MESSAGE)
+    await asyncio.sleep(0.5)  # warm up
+    measuring = True
+    cpu_before, own_before, started = (
+        cpu_seconds(server.pid),
+        time.process_time(),
+        time.perf_counter(),
+    )
+    await asyncio.sleep(seconds)
+    measuring = False
+    elapsed = time.perf_counter() - started
+    server_cpu = cpu_seconds(server.pid) - cpu_before
+    own_cpu = time.process_time() - own_before
+    running = False
+    await asyncio.sleep(0.1)
+    for client in clients:
+        client.close()
+    await asyncio.sleep(0.2)
+    return EchoResult(
+        messages_per_second=count / elapsed,
+        p50_ms=percentile(latencies, 0.50) * 1000,
+        p99_ms=percentile(latencies, 0.99) * 1000,
+        server_cpu_us_per_message=server_cpu / max(count, 1) * 1e6,
+        server_cpu_percent=server_cpu / elapsed * 100,
+        client_cpu_percent=own_cpu / elapsed * 100,
+        deflate_negotiated=clients[0].deflate is not None,
+    )
+
+
+@dataclass
+class IdleResult:
+    connections: int
+    kib_per_connection: float
+    server_rss_mib: float
+
+
+async def idle(server: Server, connections: int) -> IdleResult:
+    """Memory per open, quiet WebSocket: the server's RSS before and after opening them."""
+    await asyncio.sleep(0.5)
+    before = rss_bytes(server.pid)
+    clients: list[BenchClient] = []
+    batch = 250
+    for start in range(0, connections, batch):
+        opened = await asyncio.gather(
+            *(
+                open_client(HOST, server.port, "/ws")
+                for _ in range(start, min(start + batch, connections))
+            )
+        )
+        clients.extend(opened)
+    await asyncio.sleep(1.0)
+    after = rss_bytes(server.pid)
+    for client in clients:
+        client.close()
+    del clients
+    gc.collect()
+    await asyncio.sleep(1.0)
+    return IdleResult(connections, (after - before) / connections / 1024, after / 2**20)
+
+
+@dataclass
+class FanOutResult:
+    receivers: int
+    p50_ms: float
+    p99_ms: float
+    last_median_ms: float
+    delivered: float  # fraction of (message, receiver) pairs that arrived in time
+
+
+async def fan_out(
+    servers: list[Server],
+    receivers: int,
+    *,
+    messages: int = 20,
+    size: int = 32,
+    stuck: bool = False,
+    spacing: float = 0.05,
+    wait: float = 3.0,
+) -> FanOutResult:
+    """One sender says ``messages`` things in the guide's chat; ``receivers`` clients hear each.
+
+    Receivers are spread over ``servers`` in turn; the sender is on the first. With ``stuck``,
+    one more client joins that never reads a byte.
+    """
+    prefix = b"Client #0 says: "
+    arrivals: list[list[float]] = [[] for _ in range(messages)]
+    everyone_has: list[asyncio.Event] = [asyncio.Event() for _ in range(messages)]
+
+    def on_receiver_message(payload: bytes, now: float) -> None:
+        if payload.startswith(prefix):
+            index = int(payload[len(prefix) :].split(b" ", 1)[0])
+            arrivals[index].append(now)
+            if len(arrivals[index]) == receivers:
+                everyone_has[index].set()
+
+    clients = []
+    for number in range(1, receivers + 1):
+        server = servers[number % len(servers)]
+        clients.append(await open_client(HOST, server.port, f"/ws/{number}", on_receiver_message))
+    stuck_client = None
+    if stuck:
+        stuck_client = await open_client(HOST, servers[0].port, f"/ws/{receivers + 1}")
+        assert stuck_client.transport is not None
+        stuck_client.transport.pause_reading()  # never reads: its buffers fill, then the server's
+    sender = await open_client(HOST, servers[0].port, "/ws/0")
+    await asyncio.sleep(1.0)  # joins settle, across processes too
+
+    padding = b" " + b"p" * max(0, size - 8)
+    sent_at: list[float] = []
+    for index in range(messages):
+        sent_at.append(time.perf_counter())
+        sender.send_text(b"%d" % index + padding)
+        if not stuck:  # one message at a time: each is timed on its own
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(everyone_has[index].wait(), wait)
+        await asyncio.sleep(spacing)  # with a stuck client: keep sending whatever happens
+    with contextlib.suppress(TimeoutError):
+        await asyncio.wait_for(asyncio.gather(*(event.wait() for event in everyone_has)), wait)
+
+    deliveries = [at - sent_at[index] for index, times in enumerate(arrivals) for at in times]
+    lasts = [
+        max(times) - sent_at[index]
+        for index, times in enumerate(arrivals)
+        if len(times) == receivers
+    ]
+    for client in [*clients, sender, *([stuck_client] if stuck_client else [])]:
+        client.close()
+    await asyncio.sleep(0.5)
+    return FanOutResult(
+        receivers=receivers,
+        p50_ms=percentile(deliveries, 0.50) * 1000,
+        p99_ms=percentile(deliveries, 0.99) * 1000,
+        last_median_ms=(statistics.median(lasts) * 1000) if lasts else float("nan"),
+        delivered=len(deliveries) / (receivers * messages),
+    )

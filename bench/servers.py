@@ -1,0 +1,162 @@
+"""The servers under test, each a process of its own pinned to the server core, and Redis."""
+
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import httpx2
+
+ROOT = Path(__file__).resolve().parents[1]
+CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
+PAGE_SIZE = os.sysconf("SC_PAGE_SIZE")
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+def cpu_seconds(pid: int) -> float:
+    """User plus system CPU time of a process, from /proc."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / CLOCK_TICKS
+
+
+def rss_bytes(pid: int) -> int:
+    return int(Path(f"/proc/{pid}/statm").read_text().split()[1]) * PAGE_SIZE
+
+
+@dataclass
+class Server:
+    """A uvicorn process: the project's (``python -m app``) or the guide's (plain ``uvicorn``)."""
+
+    name: str
+    command: list[str]
+    env: dict[str, str] = field(default_factory=dict)
+    cores: set[int] | None = None
+    port: int = field(default_factory=free_port)
+    process: subprocess.Popen[bytes] | None = None
+
+    def start(self) -> "Server":
+        handle, log_name = tempfile.mkstemp(prefix=f"bench-{self.name}-", suffix=".log")
+        self.log_path = Path(log_name)
+        cores = self.cores
+        self.process = subprocess.Popen(
+            [arg.replace("{port}", str(self.port)) for arg in self.command],
+            cwd=ROOT,
+            env={
+                **os.environ,
+                "PYTHONPATH": str(ROOT / "backend"),
+                **self.env,
+                "APP_PORT": str(self.port),
+            },
+            stdout=handle,
+            stderr=subprocess.STDOUT,
+            preexec_fn=(lambda: os.sched_setaffinity(0, cores)) if cores else None,
+        )
+        os.close(handle)  # the child has its own
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise RuntimeError(f"{self.name} exited:\n{self.log_path.read_text()}")
+            try:
+                with socket.create_connection(("127.0.0.1", self.port), timeout=0.5):
+                    break
+            except OSError:
+                time.sleep(0.1)
+        # The project answers /api/health; the guide has no HTTP route, a 404 is an answer too.
+        httpx2.get(f"http://127.0.0.1:{self.port}/api/health", timeout=5)
+        return self
+
+    @property
+    def pid(self) -> int:
+        assert self.process is not None
+        return self.process.pid
+
+    def stop(self) -> None:
+        if self.process is None:
+            return
+        self.process.terminate()
+        try:
+            self.process.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait()
+        self.process = None
+
+
+def project_server(name: str, cores: set[int] | None, **env: str) -> Server:
+    defaults = {
+        "APP_LOG_LEVEL": "warning",
+        "APP_FRONTEND_DIR": str(ROOT / "frontend" / "dist"),
+        # The rate limit is a policy cap (100 messages/s per connection), not a cost: a closed
+        # loop on one connection would measure the cap. Its code still runs on every message.
+        "APP_WS_MESSAGES_PER_SECOND": "1000000000",
+        "APP_MAX_CONNECTIONS": "20000",
+        "APP_SHUTDOWN_DRAIN_SECONDS": "0",
+    }
+    return Server(name, [sys.executable, "-m", "app"], {**defaults, **env}, cores)
+
+
+def guide_server(cores: set[int] | None) -> Server:
+    """The guide's app under plain uvicorn: its defaults, only the log quieter."""
+    command = [
+        sys.executable, "-m", "uvicorn", "bench.guide_app:app",
+        "--port", "{port}", "--log-level", "warning",
+    ]  # fmt: skip
+    return Server("guide", command, {}, cores)
+
+
+class Redis:
+    """A redis-server of the benchmark's own, on a free port."""
+
+    def __init__(self, cores: set[int] | None) -> None:
+        executable = shutil.which("redis-server")
+        if executable is None:
+            raise RuntimeError("redis-server is missing: install Debian's package redis-server")
+        self.port = free_port()
+        self.folder = tempfile.mkdtemp(prefix="bench-redis-")
+        self.process = subprocess.Popen(
+            [
+                executable,
+                "--port",
+                str(self.port),
+                "--bind",
+                "127.0.0.1",
+                "--save",
+                "",
+                "--appendonly",
+                "no",
+                "--dir",
+                self.folder,
+            ],
+            stdout=subprocess.DEVNULL,
+            preexec_fn=(lambda: os.sched_setaffinity(0, cores)) if cores else None,
+        )
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline:
+            try:
+                with socket.create_connection(("127.0.0.1", self.port), timeout=0.5) as sock:
+                    sock.sendall(b"PING\r\n")
+                    if sock.recv(16).startswith(b"+PONG"):
+                        return
+            except OSError:
+                time.sleep(0.05)
+        raise RuntimeError("redis-server did not start")
+
+    @property
+    def url(self) -> str:
+        return f"redis://127.0.0.1:{self.port}/0"
+
+    def stop(self) -> None:
+        self.process.terminate()
+        self.process.wait(timeout=10)
+        shutil.rmtree(self.folder, ignore_errors=True)
