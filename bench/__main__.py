@@ -137,7 +137,7 @@ async def run(args: argparse.Namespace, server_cores: set[int] | None) -> report
 
 def main() -> None:
     parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__)
-    parser.add_argument("--seconds", type=float, default=3.0, help="measuring time per echo run")
+    parser.add_argument("--seconds", type=float, default=5.0, help="measuring time per echo run")
     parser.add_argument("--fan-out-messages", type=int, default=20)
     parser.add_argument("--out", type=Path, default=ROOT / "docs", help="where to write the report")
     args = parser.parse_args()

@@ -76,7 +76,7 @@ def markdown(results: Results, context: Context) -> str:
         "Written by the benchmark itself; do not edit by hand. Reproduce with:",
         "",
         "```sh",
-        "./scripts/bench.sh          # or, with the virtualenv active: " + context.command,
+        "./scripts/bench.sh   # builds the SPA, then runs: " + context.command,
         "```",
         "",
         f"- Machine: {context.machine}; {context.pinning}.",

@@ -18,7 +18,7 @@ These act on raw connections, before there is any request for the ASGI app to se
 import asyncio
 import http
 import logging
-from typing import Any
+from typing import Any, ClassVar
 
 import httptools
 from uvicorn.config import Config
@@ -145,28 +145,21 @@ class GuardedHttpProtocol(HttpToolsProtocol):
 
 
 class GuardedWebSocketProtocol(WebSocketsSansIOProtocol):
-    # WebSockets of this process past their handshake request; one event loop, so a plain int.
-    open_connections = 0
-
-    def __init__(
-        self,
-        config: Config,
-        server_state: ServerState,
-        app_state: dict[str, Any],
-        _loop: asyncio.AbstractEventLoop | None = None,
-    ) -> None:
-        super().__init__(config, server_state, app_state, _loop)
-        self.connection_limit = get_settings().connection_limit()
-        self.counted = False
+    # This process's WebSockets past their handshake request, counted for the cap. One event
+    # loop per process: no locking needed.
+    open_connections: ClassVar[set["GuardedWebSocketProtocol"]] = set()
+    connection_limit: ClassVar[int | None] = None
 
     def handle_connect(self, event: Request) -> None:
         cls = GuardedWebSocketProtocol
-        if cls.open_connections >= self.connection_limit:
+        if cls.connection_limit is None:
+            cls.connection_limit = get_settings().connection_limit()
+        if len(cls.open_connections) >= cls.connection_limit:
             # Before the app runs: a flood of sockets costs this much and no more.
             logger.warning(
                 "refused a WebSocket from %s: %d open, the limit (APP_MAX_CONNECTIONS)",
                 _peer(self.client),
-                cls.open_connections,
+                len(cls.open_connections),
             )
             response = self.conn.reject(503, "server busy: too many connections, try again later\n")
             self.handshake_initiated = self.handshake_complete = self.close_sent = True
@@ -174,14 +167,11 @@ class GuardedWebSocketProtocol(WebSocketsSansIOProtocol):
             self.transport.write(b"".join(self.conn.data_to_send()))
             self.transport.close()
             return
-        cls.open_connections += 1
-        self.counted = True
+        cls.open_connections.add(self)
         super().handle_connect(event)
 
     def connection_lost(self, exc: Exception | None) -> None:
-        if self.counted:
-            self.counted = False
-            GuardedWebSocketProtocol.open_connections -= 1
+        GuardedWebSocketProtocol.open_connections.discard(self)
         super().connection_lost(exc)
 
     def handle_parser_exception(self) -> None:
