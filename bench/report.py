@@ -239,7 +239,10 @@ def svg(results: Results, context: Context) -> str:
     bar = group_width * 0.35
     parts = [
         f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" '
-        f'viewBox="0 0 {width} {height}" font-family="sans-serif" font-size="12">',
+        f'viewBox="0 0 {width} {height}" font-family="sans-serif" font-size="12" role="img" '
+        'aria-labelledby="chart-title">',
+        '<title id="chart-title">Echo round trips per second: the project beside the guide '
+        "under plain uvicorn, for 1, 16 and 128 connections</title>",
         f'<rect width="{width}" height="{height}" fill="#fff"/>',
         f'<text x="{left}" y="22" font-size="15" font-weight="bold">Echo round trips, messages/s '
         "(32 bytes, closed loop)</text>",
