@@ -234,7 +234,7 @@ def svg(results: Results, context: Context) -> str:
         for c, d in groups
     ]
     top = max(max(pair) for pair in values) * 1.15
-    width, height, left, bottom, plot_top = 760, 380, 70, 300, 50
+    width, height, left, bottom, plot_top = 760, 400, 70, 300, 50
     plot_height = bottom - plot_top
     group_width = (width - left - 20) / len(groups)
     bar = group_width * 0.35
@@ -284,7 +284,8 @@ def svg(results: Results, context: Context) -> str:
         f'<rect x="{left + 300}" y="{legend_y - 10}" width="12" height="12" fill="#9aa5b1"/>',
         f'<text x="{left + 318}" y="{legend_y}">guide under plain uvicorn</text>',
         f'<text x="{left}" y="{legend_y + 22}" fill="#555">{escape(context.command)} · commit '
-        f"{escape(context.commit)} · {escape(context.versions)}</text>",
+        f"{escape(context.commit)}</text>",
+        f'<text x="{left}" y="{legend_y + 40}" fill="#555">{escape(context.versions)}</text>',
         "</svg>",
     ]
     return "\n".join(parts)
