@@ -15,7 +15,7 @@ import time
 import zlib
 from collections.abc import Callable
 
-OP_TEXT, OP_BINARY, OP_CLOSE, OP_PING, OP_PONG = 0x1, 0x2, 0x8, 0x9, 0xA
+OP_TEXT, OP_CLOSE, OP_PING, OP_PONG = 0x1, 0x8, 0x9, 0xA
 ZERO_MASK = b"\x00\x00\x00\x00"
 DEFLATE_TAIL = b"\x00\x00\xff\xff"
 

@@ -28,13 +28,12 @@ class FrameReader:
     memory per idle connection is a measured goal (docs/benchmarks.md).
     """
 
-    __slots__ = ("bucket", "rate", "throttled", "wait", "websocket")
+    __slots__ = ("bucket", "throttled", "wait", "websocket")
 
     def __init__(self, websocket: WebSocket) -> None:
         settings: Settings = websocket.app.state.settings
         self.websocket = websocket
         self.bucket = TokenBucket(settings.ws_messages_per_second, settings.ws_message_burst)
-        self.rate = settings.ws_messages_per_second
         self.throttled = False
         self.wait = 0.0
 
@@ -54,6 +53,8 @@ class FrameReader:
         if not self.throttled:
             self.throttled = True
             logger.info(
-                "throttling a client of %s: over %g messages/s", self.websocket.url.path, self.rate
+                "throttling a client of %s: over %g messages/s",
+                self.websocket.url.path,
+                self.bucket.rate,
             )
         await asyncio.sleep(self.wait)

@@ -108,6 +108,13 @@ class GuardedHttpProtocol(HttpToolsProtocol):
             raise HeadRefused  # stops the parser: no request reaches the app
         super().on_headers_complete()
 
+    def handle_websocket_upgrade(self) -> None:
+        super().handle_websocket_upgrade()  # hands the request to the WebSocket protocol
+        # Checked here, once per connection, rather than on each message the socket receives.
+        websocket = self.transport.get_protocol()
+        if isinstance(websocket, GuardedWebSocketProtocol):
+            websocket.answer_refused_handshake()
+
     def _start_head_timer(self) -> None:
         self._stop_head_timer()
         self.head_timer = self.loop.call_later(self.head_timeout, self._on_head_timeout)
@@ -183,16 +190,15 @@ class GuardedWebSocketProtocol(WebSocketsSansIOProtocol):
             )
         super().handle_parser_exception()
 
-    def data_received(self, data: bytes) -> None:
-        super().data_received(data)
-        if not self.handshake_initiated and self.conn.handshake_exc is not None:
-            # The handshake request itself was refused (a line over 8 KiB, too many headers):
-            # websockets prepared an HTTP error response that uvicorn never sends.
-            logger.info(
-                "refused a WebSocket handshake from %s: %s",
-                _peer(self.client),
-                self.conn.handshake_exc,
-            )
-            self.handshake_initiated = self.handshake_complete = self.close_sent = True
-            self.transport.write(b"".join(self.conn.data_to_send()))
-            self.transport.close()
+    def answer_refused_handshake(self) -> None:
+        """Sends the HTTP error that websockets prepared when it refused the handshake request
+        (a line over 8 KiB, too many headers); uvicorn never sends it and leaves the socket open.
+        """
+        if self.handshake_initiated or self.conn.handshake_exc is None:
+            return
+        logger.info(
+            "refused a WebSocket handshake from %s: %s", _peer(self.client), self.conn.handshake_exc
+        )
+        self.handshake_initiated = self.handshake_complete = self.close_sent = True
+        self.transport.write(b"".join(self.conn.data_to_send()))
+        self.transport.close()

@@ -1,10 +1,9 @@
 import { type ChildProcess, spawn } from 'node:child_process';
-import { once } from 'node:events';
 import { mkdtemp } from 'node:fs/promises';
 import net from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { freePort } from './ownServer';
+import { freePort, terminate } from './ownServer';
 
 /** A redis-server of the test's own, on a free loopback port (Debian's package redis-server). */
 export class OwnRedis {
@@ -20,12 +19,19 @@ export class OwnRedis {
       ['--port', String(redis.port), '--bind', '127.0.0.1', '--save', '', '--dir', folder],
       { stdio: 'ignore' },
     );
+    // Reported by the loop below: a throw inside this listener would end the whole run.
+    let spawnError: Error | null = null;
     child.on('error', (error) => {
-      throw new Error(`redis-server could not start (Debian's package redis-server): ${error}`);
+      spawnError = error;
     });
     redis.process = child;
     const deadline = Date.now() + 10_000;
     while (Date.now() < deadline) {
+      if (spawnError !== null) {
+        throw new Error(
+          `redis-server could not start (Debian's package redis-server): ${spawnError}`,
+        );
+      }
       if (await redis.answers()) return redis;
       await new Promise((resolve) => setTimeout(resolve, 50));
     }
@@ -39,10 +45,7 @@ export class OwnRedis {
   async stop(): Promise<void> {
     const child = this.process;
     this.process = null;
-    if (child === null || child.exitCode !== null) return;
-    const exited = once(child, 'exit');
-    child.kill('SIGTERM');
-    await exited;
+    await terminate(child);
   }
 
   private answers(): Promise<boolean> {

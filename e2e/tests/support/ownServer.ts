@@ -63,9 +63,14 @@ export class OwnServer {
   async stop(): Promise<void> {
     const child = this.process;
     this.process = null;
-    if (child === null || child.exitCode !== null) return;
-    const exited = once(child, 'exit');
-    child.kill('SIGTERM');
-    await exited;
+    await terminate(child);
   }
+}
+
+/** Sends SIGTERM to a child process, if it still runs, and waits until it has exited. */
+export async function terminate(child: ChildProcess | null): Promise<void> {
+  if (child === null || child.exitCode !== null) return;
+  const exited = once(child, 'exit');
+  child.kill('SIGTERM');
+  await exited;
 }
