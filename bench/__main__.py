@@ -19,7 +19,8 @@ import uvloop
 
 from bench import report
 from bench.scenarios import echo, fan_out, idle
-from bench.servers import ROOT, Redis, guide_server, project_server
+from bench.servers import ROOT, guide_server, project_server
+from testkit.processes import RedisServer
 
 
 def pin_cores() -> tuple[set[int] | None, str]:
@@ -102,7 +103,7 @@ async def run(args: argparse.Namespace, server_cores: set[int] | None) -> report
             print(report.fan_out_line(server.name, "one process", result), flush=True)
 
     # Fan-out across two processes through Redis (the guide cannot: its clients live in one).
-    redis = Redis(server_cores)
+    redis = RedisServer(cores=server_cores).start()
     try:
         for receivers in (100, 1000):
             pair = [
@@ -119,7 +120,7 @@ async def run(args: argparse.Namespace, server_cores: set[int] | None) -> report
             results.fan_out.append(("project", "two processes + Redis", result))
             print(report.fan_out_line("project", "two processes + Redis", result), flush=True)
     finally:
-        redis.stop()
+        redis.remove()
 
     # A client that never reads, among 50 that do, while 150 messages of 60 KB go out.
     for server in (project_server("project", server_cores), guide_server(server_cores)):

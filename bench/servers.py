@@ -1,7 +1,6 @@
-"""The servers under test, each a process of its own pinned to the server core, and Redis."""
+"""The servers under test, each a process of its own pinned to the server core."""
 
 import os
-import shutil
 import socket
 import subprocess
 import sys
@@ -12,16 +11,11 @@ from pathlib import Path
 
 import httpx2
 
+from testkit.processes import free_port, pinned_to, stop_process
+
 ROOT = Path(__file__).resolve().parents[1]
 CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
 PAGE_SIZE = os.sysconf("SC_PAGE_SIZE")
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
 
 
 def cpu_seconds(pid: int) -> float:
@@ -48,7 +42,6 @@ class Server:
     def start(self) -> "Server":
         handle, log_name = tempfile.mkstemp(prefix=f"bench-{self.name}-", suffix=".log")
         self.log_path = Path(log_name)
-        cores = self.cores
         self.process = subprocess.Popen(
             [arg.replace("{port}", str(self.port)) for arg in self.command],
             cwd=ROOT,
@@ -60,7 +53,7 @@ class Server:
             },
             stdout=handle,
             stderr=subprocess.STDOUT,
-            preexec_fn=(lambda: os.sched_setaffinity(0, cores)) if cores else None,
+            preexec_fn=pinned_to(self.cores),
         )
         os.close(handle)  # the child has its own
         deadline = time.monotonic() + 30
@@ -82,14 +75,7 @@ class Server:
         return self.process.pid
 
     def stop(self) -> None:
-        if self.process is None:
-            return
-        self.process.terminate()
-        try:
-            self.process.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            self.process.kill()
-            self.process.wait()
+        stop_process(self.process, timeout=15)
         self.process = None
 
 
@@ -113,50 +99,3 @@ def guide_server(cores: set[int] | None) -> Server:
         "--port", "{port}", "--log-level", "warning",
     ]  # fmt: skip
     return Server("guide", command, {}, cores)
-
-
-class Redis:
-    """A redis-server of the benchmark's own, on a free port."""
-
-    def __init__(self, cores: set[int] | None) -> None:
-        executable = shutil.which("redis-server")
-        if executable is None:
-            raise RuntimeError("redis-server is missing: install Debian's package redis-server")
-        self.port = free_port()
-        self.folder = tempfile.mkdtemp(prefix="bench-redis-")
-        self.process = subprocess.Popen(
-            [
-                executable,
-                "--port",
-                str(self.port),
-                "--bind",
-                "127.0.0.1",
-                "--save",
-                "",
-                "--appendonly",
-                "no",
-                "--dir",
-                self.folder,
-            ],
-            stdout=subprocess.DEVNULL,
-            preexec_fn=(lambda: os.sched_setaffinity(0, cores)) if cores else None,
-        )
-        deadline = time.monotonic() + 10
-        while time.monotonic() < deadline:
-            try:
-                with socket.create_connection(("127.0.0.1", self.port), timeout=0.5) as sock:
-                    sock.sendall(b"PING\r\n")
-                    if sock.recv(16).startswith(b"+PONG"):
-                        return
-            except OSError:
-                time.sleep(0.05)
-        raise RuntimeError("redis-server did not start")
-
-    @property
-    def url(self) -> str:
-        return f"redis://127.0.0.1:{self.port}/0"
-
-    def stop(self) -> None:
-        self.process.terminate()
-        self.process.wait(timeout=10)
-        shutil.rmtree(self.folder, ignore_errors=True)

@@ -1,16 +1,18 @@
-"""Production entry point: ``python -m app`` serves the API and the built SPA on one port.
+"""Production entry point.
 
-It runs uvicorn with the project's settings, including the limits that uvicorn applies below
-the app (message size, pings, compression) and its hardened protocol classes
-(``app.server.protocols``). The uvicorn command line works too, without those.
+``python -m app`` serves the API and the built SPA on one port: uvicorn with the project's
+hardened protocol classes (``app.server.protocols``), which take their limits from the app.
+``python -m app token SUBJECT`` prints a signed token (with ``APP_TOKEN_SECRET`` set).
 """
 
+import argparse
 import logging
 
 import uvicorn
 
+from app.security.tokens import issue_token
 from app.server.protocols import GuardedHttpProtocol, GuardedWebSocketProtocol
-from app.settings import Settings, get_settings
+from app.settings import Settings
 
 logger = logging.getLogger("app")
 
@@ -25,16 +27,11 @@ def uvicorn_options(settings: Settings) -> dict[str, object]:
         "proxy_headers": True,
         "http": GuardedHttpProtocol,
         "ws": GuardedWebSocketProtocol,
-        "ws_max_size": settings.ws_max_message_size,
-        "ws_per_message_deflate": settings.ws_permessage_deflate,
-        "ws_ping_interval": settings.ws_ping_interval,
-        "ws_ping_timeout": settings.ws_ping_timeout,
         "timeout_graceful_shutdown": settings.graceful_shutdown_timeout,
     }
 
 
-def main() -> None:
-    settings = get_settings()
+def serve(settings: Settings) -> None:
     if settings.workers > 1 and settings.redis_url is None:
         # Each worker would hold its own rooms: people on different workers would not meet.
         logging.basicConfig(format="%(levelname)s:     %(message)s")
@@ -42,7 +39,27 @@ def main() -> None:
             "APP_WORKERS=%d without APP_REDIS_URL: chat rooms are not shared between workers",
             settings.workers,
         )
+    # An import string, so that each worker builds its own app (from the same environment).
     uvicorn.run("app.main:create_app", factory=True, **uvicorn_options(settings))  # type: ignore[arg-type]
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(prog="python -m app", description=__doc__.split("\n")[0])
+    commands = parser.add_subparsers(dest="command")
+    commands.add_parser("serve", help="serve the app (the default)")
+    token = commands.add_parser("token", help="print a signed token (needs APP_TOKEN_SECRET)")
+    token.add_argument("subject", help="who the token is for; the endpoint shows it")
+    token.add_argument("--ttl", type=float, help="lifetime in seconds (default APP_TOKEN_TTL)")
+    args = parser.parse_args(argv)
+
+    settings = Settings()
+    if args.command == "token":
+        if settings.token_secret is None:
+            token.error("APP_TOKEN_SECRET is not set: token verification is off")
+        secret = settings.token_secret.get_secret_value()
+        print(issue_token(secret, args.subject, args.ttl or settings.token_ttl).token)
+    else:
+        serve(settings)
 
 
 if __name__ == "__main__":

@@ -1,21 +1,29 @@
-"""The application factory: ``uvicorn app.main:create_app --factory``."""
+"""The application factory: ``uvicorn app.main:create_app --factory``, or ``python -m app``.
+
+``create_app(settings)`` is the one place where settings enter the application: it builds each
+part with what that part needs, and puts on ``app.state`` what routes reach through
+``app.deps``. Everything below it is handed its values; nothing reads the environment.
+"""
 
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from typing import Any
 
 from fastapi import FastAPI
 
 from app.chat.broker import Broker, InMemoryBroker
 from app.chat.hub import ChatHub
 from app.chat.redis_broker import RedisBroker
+from app.conversation.loop import MessageLimits
+from app.conversation.refusals import install_refusal_handlers
 from app.quiet_logs import quiet_client_mistakes
-from app.refusals import install_refusal_handlers
-from app.routes import chat, echo, health, items, session, tokens
+from app.routes import chat, config, echo, health, items, session, tokens
 from app.security.headers import ResponseHeaders
 from app.security.origins import OriginCheck
+from app.server.limits import TRANSPORT_STATE_KEY, TransportLimits, TransportState
 from app.server.shutdown import Readiness, drain_on_sigterm
-from app.settings import Settings, get_settings
+from app.settings import Settings
 
 logger = logging.getLogger("app")
 
@@ -41,26 +49,32 @@ def build_broker(settings: Settings) -> Broker:
 
 
 @asynccontextmanager
-async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+async def lifespan(app: FastAPI) -> AsyncIterator[dict[str, Any]]:
     hub: ChatHub = app.state.chat_hub
     settings: Settings = app.state.settings
     restore_sigterm = drain_on_sigterm(app.state.readiness, settings.shutdown_drain_seconds)
     await hub.start()
     try:
-        yield
+        # Lifespan state reaches uvicorn's protocol instances: the transport's limits.
+        yield {TRANSPORT_STATE_KEY: app.state.transport}
     finally:
         restore_sigterm()
         await hub.stop()
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
-    settings = settings or get_settings()
+    settings = settings or Settings()
     configure_logging(settings)
 
     app = FastAPI(title="FastAPI + React real-time", version="0.1.0", lifespan=lifespan)
-    app.dependency_overrides[get_settings] = lambda: settings
     app.state.settings = settings
     app.state.readiness = Readiness()
+    app.state.transport = TransportState(TransportLimits.from_settings(settings))
+    app.state.message_limits = MessageLimits(
+        max_bytes=settings.ws_max_message_size,
+        per_second=settings.ws_messages_per_second,
+        burst=settings.ws_message_burst,
+    )
     app.state.chat_hub = ChatHub(
         build_broker(settings),
         outbox_limit=settings.chat_outbox_limit,
@@ -70,12 +84,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.add_middleware(ResponseHeaders)
     app.add_middleware(OriginCheck, allowed_origins=settings.allowed_origins)
 
-    app.include_router(echo.router)
-    app.include_router(items.router)
-    app.include_router(chat.router)
-    app.include_router(health.router)
-    app.include_router(session.router)
-    app.include_router(tokens.router)
+    for module in (echo, items, chat, health, config, session, tokens):
+        app.include_router(module.router)
 
     # Last, and lowest in priority: the SPA, with index.html for client-side routes. Under
     # /assets/ only real files: a missing one is a 404 even for a browser navigation, never

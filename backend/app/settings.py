@@ -1,7 +1,10 @@
-"""Configuration, read from the environment (prefix ``APP_``) or a ``.env`` file."""
+"""Configuration, read from the environment (prefix ``APP_``) or a ``.env`` file.
+
+Read in two places only: ``create_app()`` (which hands each part of the app what it needs) and
+``python -m app`` (which hands uvicorn its options). Nothing else reads the environment.
+"""
 
 import resource
-from functools import lru_cache
 from pathlib import Path
 from typing import Annotated, Literal
 
@@ -34,8 +37,9 @@ class Settings(BaseSettings):
     # Origins allowed to open WebSockets besides the page's own, e.g. "https://app.example.com".
     # Comma-separated in the environment.
     allowed_origins: Annotated[list[str], NoDecode] = []
-    # When set, `token` and `session` must be tokens signed with it (POST /api/tokens).
-    token_secret: SecretStr | None = None
+    # When set, `token` and `session` must be JWTs signed with it (HS256; POST /api/tokens).
+    # At least 32 characters: RFC 7518 asks HS256 keys to be as long as the hash.
+    token_secret: Annotated[SecretStr, Field(min_length=32)] | None = None
     # Lifetime of a signed token, in seconds.
     token_ttl: int = Field(default=300, ge=1)
     # Longest `token` or `session` value; a longer one is refused like a missing one (1008).
@@ -78,8 +82,3 @@ class Settings(BaseSettings):
             return 10_000
         # Keep descriptors for Redis, static files and the HTTP requests beside the sockets.
         return max(1, min(10_000, soft - 100))
-
-
-@lru_cache
-def get_settings() -> Settings:
-    return Settings()

@@ -7,7 +7,7 @@ from fastapi.testclient import TestClient
 
 from app.main import create_app
 from app.settings import Settings
-from tests.conftest import ASSET_JS, INDEX_HTML
+from tests.servers import ASSET_JS, INDEX_HTML
 
 BROWSER_NAVIGATION = {"accept": "text/html,application/xhtml+xml,*/*;q=0.8"}
 

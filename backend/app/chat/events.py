@@ -5,7 +5,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict
 
-from app.messages import ChatText, Joined, Left
+from app.conversation.messages import ChatText, Joined, Left
 
 
 class ChatEvent(BaseModel):

@@ -18,11 +18,12 @@ from typing import Any
 
 from fastapi import WebSocket, WebSocketDisconnect
 from pydantic import ValidationError
-from starlette.websockets import WebSocketState
 
 from app.chat.broker import Broker
 from app.chat.events import ChatEvent
-from app.messages import Presence
+from app.conversation.dialects import Dialect
+from app.conversation.loop import Conversation
+from app.conversation.messages import Presence
 
 logger = logging.getLogger(__name__)
 
@@ -34,15 +35,22 @@ SLOW_CLIENT_CLOSE_CODE = 1013  # try again later: the client may reconnect once 
 class Member:
     """One connection in one room."""
 
-    websocket: WebSocket
+    conversation: Conversation
     room: str
     client_id: int
-    speaks_json: bool
     key: str
     outbox: asyncio.Queue[str]
     writer: asyncio.Task[None] | None = None
     too_slow: bool = False
     sent_presence: tuple[int, ...] = field(default=())
+
+    @property
+    def websocket(self) -> WebSocket:
+        return self.conversation.websocket
+
+    @property
+    def speaks_json(self) -> bool:
+        return self.conversation.dialect is Dialect.JSON_V1
 
     def deliver(self, frame: str) -> bool:
         """Queues a frame for this client; False when its outbox is full."""
@@ -79,29 +87,24 @@ class ChatHub:
         await self.broker.stop()
 
     @contextlib.asynccontextmanager
-    async def join(
-        self,
-        websocket: WebSocket,
-        room: str,
-        client_id: int,
-        *,
-        subprotocol: str | None = None,
-        speaks_json: bool = False,
-    ) -> AsyncIterator[Member]:
-        """Accepts the connection into the room, once the room hears every process."""
+    async def join(self, websocket: WebSocket, room: str, client_id: int) -> AsyncIterator[Member]:
+        """Accepts the connection into the room, once the room hears every process. What the
+        member's conversation sends goes through its outbox, in order with the room's events."""
         if room not in self.rooms:
             self.rooms[room] = set()
             await self.broker.subscribe(CHANNEL_PREFIX + room)
-        if websocket.client_state == WebSocketState.CONNECTING:
-            await websocket.accept(subprotocol=subprotocol)
+
+        async def through_outbox(frame: str) -> None:
+            self.send_to(member, frame)
+
         member = Member(
-            websocket=websocket,
+            conversation=Conversation(websocket, send=through_outbox),
             room=room,
             client_id=client_id,
-            speaks_json=speaks_json,
             key=f"{self.node_id}/{next(self._serial)}/{client_id}",
             outbox=asyncio.Queue(self.outbox_limit),
         )
+        await member.conversation.accept()
         member.writer = asyncio.create_task(self._write(member))
         self.rooms.setdefault(room, set()).add(member)
         await self.broker.presence_add(room, member.key)
@@ -170,6 +173,7 @@ class ChatHub:
         if member.too_slow:
             return
         member.too_slow = True
+        member.conversation.ended = True  # read nothing more from it
         logger.warning(
             "chat: client #%s in %r did not keep up (%d messages waiting): closing with %d",
             member.client_id,

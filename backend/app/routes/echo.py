@@ -1,17 +1,25 @@
-"""``WS /ws``: the guide's echo endpoint (CONTRACT.md section 1)."""
+"""``WS /ws``: the guide's echo endpoint (docs/contract.md, section 1)."""
 
 from fastapi import APIRouter, WebSocket
 
-from app.conversation import serve_conversation
+from app.conversation.loop import Conversation, Handler, serve_conversation
+from app.deps import MessageLimitsDep
 
 router = APIRouter(tags=["echo"])
 
 
-def echo_replies(text: str) -> list[str]:
-    return [f"Message text was: {text}"]
+class Echo(Handler):
+    async def on_text(self, conversation: Conversation, text: str, message_id: str | None) -> None:
+        await conversation.reply(f"Message text was: {text}", message_id)
+
+    async def on_bytes(self, conversation: Conversation, data: bytes) -> None:
+        # The guide says binary works too: the same bytes come back.
+        await conversation.websocket.send_bytes(data)
+
+
+ECHO = Echo()  # holds no state: one for every connection
 
 
 @router.websocket("/ws")
-async def echo(websocket: WebSocket) -> None:
-    # The guide says binary works too: the same bytes come back.
-    await serve_conversation(websocket, echo_replies, binary="echo")
+async def echo(websocket: WebSocket, limits: MessageLimitsDep) -> None:
+    await serve_conversation(Conversation(websocket), ECHO, limits)

@@ -2,10 +2,10 @@
 
 from typing import Literal
 
-from fastapi import APIRouter, Request, Response, status
+from fastapi import APIRouter, Response, status
 from pydantic import BaseModel
 
-from app.chat.hub import ChatHub
+from app.deps import HubDep, ReadinessDep
 
 router = APIRouter(prefix="/api", tags=["health"])
 
@@ -22,8 +22,7 @@ class Health(BaseModel):
 
 
 @router.get("/health")
-async def health(request: Request) -> Health:
-    hub: ChatHub = request.app.state.chat_hub
+async def health(hub: HubDep) -> Health:
     broker = hub.broker.health()
     return Health(
         status="ok" if broker.connected else "degraded",
@@ -36,9 +35,8 @@ class Readiness(BaseModel):
 
 
 @router.get("/ready", responses={503: {"model": Readiness}})
-async def ready(request: Request, response: Response) -> Readiness:
+async def ready(readiness: ReadinessDep, response: Response) -> Readiness:
     """Whether to send new clients here: 503 from SIGTERM on, while connections drain."""
-    is_ready: bool = request.app.state.readiness.ready
-    if not is_ready:
+    if not readiness.ready:
         response.status_code = status.HTTP_503_SERVICE_UNAVAILABLE
-    return Readiness(ready=is_ready)
+    return Readiness(ready=readiness.ready)

@@ -1,54 +1,27 @@
-"""``WS /items/{item_id}/ws``: the guide's endpoint with credentials (CONTRACT.md section 2)."""
+"""``WS /items/{item_id}/ws``: the guide's endpoint with credentials (docs/contract.md, sec. 2)."""
 
-from typing import Annotated
+from fastapi import APIRouter, WebSocket
 
-from fastapi import APIRouter, Cookie, Depends, Query, WebSocket, WebSocketException, status
-
-from app.conversation import Replies, serve_conversation
-from app.security.tokens import InvalidToken, verify_token
-from app.settings import Settings, get_settings
+from app.conversation.loop import Conversation, Handler, serve_conversation
+from app.deps import MessageLimitsDep
+from app.security.credentials import CredentialDep
 
 router = APIRouter(tags=["items"])
 
-MISSING_CREDENTIALS = "missing credentials: set the session cookie or the token query parameter"
 
+class ItemMessages(Handler):
+    def __init__(self, credential: str, item_id: str, q: int | None) -> None:
+        self.credential_line = f"Session cookie or query token value is: {credential}"
+        self.q_line = None if q is None else f"Query parameter q is: {q}"
+        self.item_id = item_id
 
-def _refuse(reason: str) -> WebSocketException:
-    return WebSocketException(code=status.WS_1008_POLICY_VIOLATION, reason=reason)
-
-
-async def get_cookie_or_token(
-    settings: Annotated[Settings, Depends(get_settings)],
-    session: Annotated[str | None, Cookie()] = None,
-    token: Annotated[str | None, Query()] = None,
-) -> str:
-    """The credential, or with signed tokens on, the subject of a valid one."""
-    # As in the guide, the cookie wins when both are sent. Blank counts as missing.
-    credential = next((value for value in (session, token) if value and value.strip()), None)
-    if credential is None:
-        raise _refuse(MISSING_CREDENTIALS)
-    if len(credential) > settings.max_credential_length:
-        raise _refuse(f"credentials too long: at most {settings.max_credential_length} characters")
-    if settings.token_secret is None:
-        return credential
-    try:
-        return verify_token(settings.token_secret.get_secret_value(), credential)
-    except InvalidToken as exc:
-        raise _refuse(str(exc)) from exc
-
-
-CredentialDep = Annotated[str, Depends(get_cookie_or_token)]
-
-
-def item_replies(credential: str, item_id: str, q: int | None) -> Replies:
-    def replies(text: str) -> list[str]:
-        lines = [f"Session cookie or query token value is: {credential}"]
-        if q is not None:
-            lines.append(f"Query parameter q is: {q}")
-        lines.append(f"Message text was: {text}, for item ID: {item_id}")
-        return lines
-
-    return replies
+    async def on_text(self, conversation: Conversation, text: str, message_id: str | None) -> None:
+        await conversation.reply(self.credential_line, message_id)
+        if self.q_line is not None:
+            await conversation.reply(self.q_line, message_id)
+        await conversation.reply(
+            f"Message text was: {text}, for item ID: {self.item_id}", message_id
+        )
 
 
 @router.websocket("/items/{item_id}/ws")
@@ -56,6 +29,8 @@ async def item_messages(
     websocket: WebSocket,
     item_id: str,
     credential: CredentialDep,
+    limits: MessageLimitsDep,
     q: int | None = None,
 ) -> None:
-    await serve_conversation(websocket, item_replies(credential, item_id, q), binary="refuse")
+    handler = ItemMessages(credential, item_id, q)
+    await serve_conversation(Conversation(websocket), handler, limits)

@@ -1,4 +1,4 @@
-"""``POST /api/tokens``: a signed, expiring token for ``WS /items/{item_id}/ws``.
+"""``POST /api/tokens``: a signed, expiring token (a JWT) for ``WS /items/{item_id}/ws``.
 
 Stands in for your login: in a real app this sits behind authentication and takes the subject
 from the signed-in user, not from the request body.
@@ -6,11 +6,11 @@ from the signed-in user, not from the request body.
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, HTTPException, status
+from fastapi import APIRouter, HTTPException, status
 from pydantic import BaseModel, ConfigDict, Field
 
+from app.deps import SettingsDep
 from app.security.tokens import issue_token
-from app.settings import Settings, get_settings
 
 router = APIRouter(prefix="/api/tokens", tags=["tokens"])
 
@@ -34,9 +34,7 @@ class Token(BaseModel):
 
 
 @router.post("", status_code=status.HTTP_201_CREATED)
-async def create_token(
-    body: TokenRequest, settings: Annotated[Settings, Depends(get_settings)]
-) -> Token:
+async def create_token(body: TokenRequest, settings: SettingsDep) -> Token:
     if settings.token_secret is None:
         raise HTTPException(status.HTTP_404_NOT_FOUND, SIGNING_OFF)
     issued = issue_token(settings.token_secret.get_secret_value(), body.subject, settings.token_ttl)

@@ -1,6 +1,7 @@
-"""uvicorn's protocol classes with the limits it lacks, given to it by ``python -m app``.
+"""uvicorn's protocol classes with the limits it lacks (``python -m app`` hands them to uvicorn).
 
-These act on raw connections, before there is any request for the ASGI app to see:
+Their limits come from the app (``app.server.limits``). They act on raw connections, before
+there is any request for the ASGI app to see:
 
 - A connection must send a complete request head within ``APP_REQUEST_HEAD_TIMEOUT``: one that
   connects and sends nothing, or trickles its headers (slowloris), is answered 408 and closed.
@@ -10,6 +11,10 @@ These act on raw connections, before there is any request for the ASGI app to se
 - At most ``APP_MAX_CONNECTIONS`` WebSockets per process: past it, a handshake gets 503 before
   any ASGI app runs. Without a cap, a flood of idle sockets runs the process out of file
   descriptors, and then it fails everyone (accept() errors, no socket to Redis).
+- WebSocket message size (``APP_WS_MAX_MESSAGE_SIZE``, 1009 on the frame header), protocol
+  pings (``APP_WS_PING_INTERVAL``, ``APP_WS_PING_TIMEOUT``) and permessage-deflate
+  (``APP_WS_PERMESSAGE_DEFLATE``) come from the app's settings too, in place of uvicorn's own
+  options.
 - A WebSocket handshake that the websockets library rejects (a request line or header over its
   8 KiB limit, say) gets the library's HTTP error response (414 or 431); uvicorn 0.54 never
   sends it and leaves the socket open with no answer.
@@ -18,16 +23,17 @@ These act on raw connections, before there is any request for the ASGI app to se
 import asyncio
 import http
 import logging
-from typing import Any, ClassVar
+from typing import Any
 
 import httptools
 from uvicorn.config import Config
 from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 from uvicorn.protocols.websockets.websockets_sansio_impl import WebSocketsSansIOProtocol
 from uvicorn.server import ServerState
+from websockets.extensions.permessage_deflate import ServerPerMessageDeflateFactory
 from websockets.http11 import Request
 
-from app.settings import get_settings
+from app.server.limits import TRANSPORT_STATE_KEY, TransportState, default_transport_state
 
 logger = logging.getLogger("app.server")
 
@@ -40,6 +46,11 @@ def _peer(client: tuple[str, int] | None) -> str:
     return f"{client[0]}:{client[1]}" if client else "a client"
 
 
+def _transport_state(app_state: dict[str, Any]) -> TransportState:
+    state = app_state.get(TRANSPORT_STATE_KEY)
+    return state if isinstance(state, TransportState) else default_transport_state()
+
+
 class GuardedHttpProtocol(HttpToolsProtocol):
     def __init__(
         self,
@@ -49,9 +60,9 @@ class GuardedHttpProtocol(HttpToolsProtocol):
         _loop: asyncio.AbstractEventLoop | None = None,
     ) -> None:
         super().__init__(config, server_state, app_state, _loop)
-        settings = get_settings()
-        self.head_timeout = settings.request_head_timeout
-        self.max_head_size = settings.max_request_head_size
+        limits = _transport_state(app_state).limits
+        self.head_timeout = limits.request_head_timeout
+        self.max_head_size = limits.max_request_head_size
         self.head_bytes = 0
         self.head_complete = False
         self.head_timer: asyncio.TimerHandle | None = None
@@ -152,21 +163,39 @@ class GuardedHttpProtocol(HttpToolsProtocol):
 
 
 class GuardedWebSocketProtocol(WebSocketsSansIOProtocol):
-    # This process's WebSockets past their handshake request, counted for the cap. One event
-    # loop per process: no locking needed.
-    open_connections: ClassVar[set["GuardedWebSocketProtocol"]] = set()
-    connection_limit: ClassVar[int | None] = None
+    def __init__(
+        self,
+        config: Config,
+        server_state: ServerState,
+        app_state: dict[str, Any],
+        _loop: asyncio.AbstractEventLoop | None = None,
+    ) -> None:
+        super().__init__(config, server_state, app_state, _loop)
+        self.transport_state = _transport_state(app_state)
+        limits = self.transport_state.limits
+        self.conn.max_message_size = limits.max_message_size
+        self.ping_interval = limits.ping_interval
+        self.ping_timeout = limits.ping_timeout
+        if not limits.permessage_deflate:
+            self.conn.available_extensions = []
+        elif not self.conn.available_extensions:  # uvicorn's own choice of window and memory
+            self.conn.available_extensions = [
+                ServerPerMessageDeflateFactory(
+                    server_max_window_bits=12,
+                    client_max_window_bits=12,
+                    compress_settings={"memLevel": 5},
+                )
+            ]
 
     def handle_connect(self, event: Request) -> None:
-        cls = GuardedWebSocketProtocol
-        if cls.connection_limit is None:
-            cls.connection_limit = get_settings().connection_limit()
-        if len(cls.open_connections) >= cls.connection_limit:
+        open_websockets = self.transport_state.open_websockets
+        limit = self.transport_state.limits.max_connections
+        if len(open_websockets) >= limit:
             # Before the app runs: a flood of sockets costs this much and no more.
             logger.warning(
                 "refused a WebSocket from %s: %d open, the limit (APP_MAX_CONNECTIONS)",
                 _peer(self.client),
-                len(cls.open_connections),
+                len(open_websockets),
             )
             response = self.conn.reject(503, "server busy: too many connections, try again later\n")
             self.handshake_initiated = self.handshake_complete = self.close_sent = True
@@ -174,11 +203,11 @@ class GuardedWebSocketProtocol(WebSocketsSansIOProtocol):
             self.transport.write(b"".join(self.conn.data_to_send()))
             self.transport.close()
             return
-        cls.open_connections.add(self)
+        open_websockets.add(self)
         super().handle_connect(event)
 
     def connection_lost(self, exc: Exception | None) -> None:
-        GuardedWebSocketProtocol.open_connections.discard(self)
+        self.transport_state.open_websockets.discard(self)
         super().connection_lost(exc)
 
     def handle_parser_exception(self) -> None:

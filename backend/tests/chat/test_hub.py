@@ -17,7 +17,8 @@ class FakeSocket:
 
     client_state = WebSocketState.CONNECTED  # accepted already
 
-    def __init__(self, *, stuck: bool = False) -> None:
+    def __init__(self, *, stuck: bool = False, json: bool = False) -> None:
+        self.scope: dict[str, Any] = {"subprotocols": ["realtime.json.v1"] if json else []}
         self.frames: list[str] = []
         self.closed_with: tuple[int, str] | None = None
         self.stuck = stuck
@@ -57,8 +58,8 @@ async def test_two_hubs_on_one_broker_chat_like_two_processes() -> None:
     broker = InMemoryBroker()
     one, two = await started(ChatHub(broker)), await started(ChatHub(broker))
     alice, bob = FakeSocket(), FakeSocket()
-    async with two.join(as_websocket(bob), "general", 2, speaks_json=False):
-        async with one.join(as_websocket(alice), "general", 1, speaks_json=False) as alice_member:
+    async with two.join(as_websocket(bob), "general", 2):
+        async with one.join(as_websocket(alice), "general", 1) as alice_member:
             await one.say(alice_member, "across")
             await settle()
             assert alice.frames == ["Client #1 says: across"]
@@ -73,9 +74,9 @@ async def test_two_hubs_on_one_broker_chat_like_two_processes() -> None:
 async def test_presence_counts_every_hub() -> None:
     broker = InMemoryBroker()
     one, two = await started(ChatHub(broker)), await started(ChatHub(broker))
-    watcher = FakeSocket()
-    async with one.join(as_websocket(watcher), "room", 1, speaks_json=True):
-        async with two.join(as_websocket(FakeSocket()), "room", 2, speaks_json=False):
+    watcher = FakeSocket(json=True)
+    async with one.join(as_websocket(watcher), "room", 1):
+        async with two.join(as_websocket(FakeSocket()), "room", 2):
             await settle()
             assert '{"type":"presence","room":"room","online":[1,2]}' in watcher.frames
         await settle()
@@ -91,8 +92,8 @@ async def test_a_stuck_client_is_dropped_and_the_others_get_everything(
     hub = await started(ChatHub(InMemoryBroker(), outbox_limit=5))
     stuck, steady = FakeSocket(stuck=True), FakeSocket()
     async with (
-        hub.join(as_websocket(stuck), "general", 1, speaks_json=False),
-        hub.join(as_websocket(steady), "general", 2, speaks_json=False) as speaker,
+        hub.join(as_websocket(stuck), "general", 1),
+        hub.join(as_websocket(steady), "general", 2) as speaker,
     ):
         for number in range(50):
             await hub.say(speaker, f"message {number}")
@@ -122,7 +123,7 @@ async def test_a_slow_client_that_can_still_read_gets_the_close_code() -> None:
         await original_send(frame)
 
     slow.send_text = slow_send  # type: ignore[method-assign]
-    async with hub.join(as_websocket(slow), "general", 1, speaks_json=False) as member:
+    async with hub.join(as_websocket(slow), "general", 1) as member:
         for number in range(10):
             await hub.say(member, f"{number}")
         await asyncio.sleep(0.2)
@@ -135,7 +136,7 @@ async def test_a_malformed_broker_message_is_ignored(caplog: pytest.LogCaptureFi
     broker = InMemoryBroker()
     hub = await started(ChatHub(broker))
     listener = FakeSocket()
-    async with hub.join(as_websocket(listener), "general", 1, speaks_json=False):
+    async with hub.join(as_websocket(listener), "general", 1):
         await broker.publish("chat:room:general", '{"kind": "said"}')
         await broker.publish("chat:room:general", "not json")
         await settle()

@@ -6,7 +6,7 @@ from collections.abc import Awaitable, Callable
 import pytest
 
 from app.chat.redis_broker import RedisBroker
-from tests.redis_server import RedisServer
+from testkit.processes import RedisServer
 
 
 @pytest.fixture

@@ -3,7 +3,7 @@ from pathlib import Path
 
 import pytest
 
-from app.messages import Error, Ping, SendText, parse_client_message, protocol_schema
+from app.conversation.messages import Error, Ping, SendText, parse_client_message, protocol_schema
 from app.settings import REPOSITORY_ROOT
 
 SCHEMA_FILE = REPOSITORY_ROOT / "docs" / "protocol.schema.json"
@@ -13,7 +13,7 @@ def test_committed_schema_matches_the_models() -> None:
     committed = json.loads(Path(SCHEMA_FILE).read_text())
     assert committed == protocol_schema(), (
         "docs/protocol.schema.json is stale: run "
-        "`python -m app.messages > docs/protocol.schema.json` and update "
+        "`python -m app.conversation.messages > docs/protocol.schema.json` and update "
         "frontend/src/realtime/messages.ts to match"
     )
 

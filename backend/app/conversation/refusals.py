@@ -1,12 +1,12 @@
-"""How a WebSocket is refused: the right close code, and a reason the UI can show."""
+"""How a WebSocket is refused: the right close code, and a reason the client can show."""
 
 import logging
 
-from fastapi import FastAPI, WebSocketException
+from fastapi import FastAPI, WebSocketException, status
 from fastapi.exceptions import WebSocketRequestValidationError
 from starlette.websockets import WebSocket, WebSocketState
 
-from app.protocol import negotiated_subprotocol
+from app.conversation.dialects import Dialect, dialect_of
 
 logger = logging.getLogger(__name__)
 
@@ -26,13 +26,13 @@ async def refuse(websocket: WebSocket, code: int, reason: str) -> None:
     """Close the connection with ``code`` and ``reason``.
 
     Before accept, a plain client (the guide's) is refused at the handshake, which uvicorn
-    answers with HTTP 403. A client that negotiated our subprotocol is accepted first, so that
-    it reads the code and reason in a close frame.
+    answers with HTTP 403. A client that negotiated one of our subprotocols is accepted first,
+    so that it reads the code and reason in a close frame.
     """
     logger.info("refused %s: %s %s", websocket.url.path, code, reason)
-    subprotocol = negotiated_subprotocol(websocket)
-    if websocket.client_state == WebSocketState.CONNECTING and subprotocol is not None:
-        await websocket.accept(subprotocol=subprotocol)
+    dialect = dialect_of(websocket)
+    if websocket.client_state == WebSocketState.CONNECTING and dialect is not Dialect.GUIDE:
+        await websocket.accept(subprotocol=dialect.subprotocol)
     await websocket.close(code=code, reason=clip_close_reason(reason))
 
 
@@ -48,12 +48,9 @@ async def _on_websocket_validation_error(websocket: WebSocket, exc: Exception) -
         f"{'.'.join(str(part) for part in error['loc'][1:])}: {error['msg']}"
         for error in exc.errors()
     )
-    await refuse(websocket, 1008, "; ".join(problems))
+    await refuse(websocket, status.WS_1008_POLICY_VIOLATION, "; ".join(problems))
 
 
 def install_refusal_handlers(app: FastAPI) -> None:
     app.add_exception_handler(WebSocketException, _on_websocket_exception)
-    app.add_exception_handler(
-        WebSocketRequestValidationError,
-        _on_websocket_validation_error,
-    )
+    app.add_exception_handler(WebSocketRequestValidationError, _on_websocket_validation_error)

@@ -6,8 +6,7 @@ import logging
 from starlette.types import Message
 from starlette.websockets import WebSocket
 
-from app.security.rate_limit import TokenBucket
-from app.settings import Settings
+from app.conversation.rate_limit import TokenBucket
 
 logger = logging.getLogger(__name__)
 
@@ -16,24 +15,23 @@ class FrameReader:
     """Turns each ASGI message of a WebSocket into its text (``str``) or bytes, or ``None``
     once the client has left::
 
-        reader = FrameReader(websocket)
+        reader = FrameReader(websocket, bucket)
         while (frame := reader.frame(await websocket.receive())) is not None:
             if reader.wait:
                 await reader.throttle()
 
     Unlike ``receive_text()``, a close is not an exception, so an ordinary disconnect leaves no
-    traceback in the log. Messages beyond the connection's rate (``APP_WS_MESSAGES_PER_SECOND``)
-    are not refused but wait their turn. The loop awaits ``websocket.receive()`` itself rather
-    than a method of ours: an idle connection then keeps no extra coroutine frame alive, and
-    memory per idle connection is a measured goal (docs/benchmarks.md).
+    traceback in the log. Messages beyond the bucket's rate are not refused but wait their
+    turn. The loop awaits ``websocket.receive()`` itself rather than a method of ours: an idle
+    connection then keeps no extra coroutine frame alive, and memory per idle connection is a
+    measured goal (docs/benchmarks.md).
     """
 
     __slots__ = ("bucket", "throttled", "wait", "websocket")
 
-    def __init__(self, websocket: WebSocket) -> None:
-        settings: Settings = websocket.app.state.settings
+    def __init__(self, websocket: WebSocket, bucket: TokenBucket) -> None:
         self.websocket = websocket
-        self.bucket = TokenBucket(settings.ws_messages_per_second, settings.ws_message_burst)
+        self.bucket = bucket
         self.throttled = False
         self.wait = 0.0
 

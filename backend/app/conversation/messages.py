@@ -1,6 +1,7 @@
 """The messages of the ``realtime.json.v1`` subprotocol, defined once, here.
 
-``docs/protocol.schema.json`` is generated from these models (``python -m app.messages``); the
+``docs/protocol.schema.json`` is generated from these models
+(``python -m app.conversation.messages``); the
 frontend's types in ``frontend/src/realtime/messages.ts`` are tested against that file, and a
 backend test fails when the file no longer matches these models.
 """
@@ -11,8 +12,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
 
-# Protocol messages are small; the limit keeps a client from making the server parse megabytes.
-MAX_JSON_MESSAGE_BYTES = 64 * 1024
+# The longest text a client may send in one message; the frontend learns it from GET /api/config.
 MAX_TEXT_LENGTH = 16 * 1024
 
 MessageId = Annotated[str, Field(min_length=1, max_length=64)]
@@ -161,7 +161,10 @@ def protocol_schema() -> dict[str, Any]:
     return {
         "$schema": "https://json-schema.org/draft/2020-12/schema",
         "title": "realtime.json.v1",
-        "description": "Generated from backend/app/messages.py by `python -m app.messages`.",
+        "description": (
+            "Generated from backend/app/conversation/messages.py"
+            " by `python -m app.conversation.messages`."
+        ),
         "client_to_server": client_message_adapter.json_schema(mode="validation"),
         "server_to_client": server_message_adapter.json_schema(mode="serialization"),
     }

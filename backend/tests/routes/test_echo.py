@@ -1,3 +1,5 @@
+"""The guide's echo endpoint, each case of docs/contract.md section 1, through TestClient."""
+
 from typing import Any
 
 import pytest

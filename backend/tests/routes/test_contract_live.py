@@ -1,4 +1,4 @@
-"""The contract over real sockets: uvicorn in its own process, a real WebSocket client."""
+"""docs/contract.md over real sockets: uvicorn in its own process, a real WebSocket client."""
 
 import json
 import socket
@@ -9,7 +9,7 @@ from websockets.exceptions import ConnectionClosedError, InvalidStatus
 from websockets.sync.client import connect
 from websockets.typing import Subprotocol
 
-from tests.conftest import INDEX_HTML, LiveServer
+from tests.servers import INDEX_HTML, LiveServer
 
 
 def test_echo_over_a_real_socket(live_server: LiveServer) -> None:

@@ -1,4 +1,4 @@
-"""The guide's chat, CONTRACT.md section 3, through TestClient; rooms and JSON beside it."""
+"""The guide's chat (docs/contract.md, section 3) through TestClient; rooms and JSON beside it."""
 
 from typing import Any
 

@@ -1,6 +1,6 @@
 """The per-connection token bucket, on a clock the test controls."""
 
-from app.security.rate_limit import TokenBucket
+from app.conversation.rate_limit import TokenBucket
 
 
 class FakeClock:

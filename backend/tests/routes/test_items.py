@@ -1,3 +1,5 @@
+"""The guide's credentials endpoint, each case of docs/contract.md section 2, through TestClient."""
+
 import pytest
 from fastapi import status
 from fastapi.testclient import TestClient

@@ -9,8 +9,8 @@ import httpx2
 import pytest
 from websockets.sync.client import ClientConnection, connect
 
-from tests.conftest import LiveServer, start_live_server, stop_live_server
-from tests.redis_server import RedisServer
+from testkit.processes import RedisServer
+from tests.servers import LiveServer, start_live_server, stop_live_server
 
 
 def eventually(check: Callable[[], bool], seconds: float = 15) -> None:

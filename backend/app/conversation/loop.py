@@ -1,0 +1,116 @@
+"""The one conversation loop: every WebSocket endpoint runs through it with a handler of its own.
+
+An endpoint says only what it does with a message (a ``Handler``); the loop reads frames, keeps
+the rate, and speaks the connection's dialect around the handler: the guide's plain text,
+``realtime.text.v1``, or ``realtime.json.v1`` with its ids, pings and typed errors.
+"""
+
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+
+from fastapi import WebSocket, WebSocketDisconnect, status
+from starlette.websockets import WebSocketState
+
+from app.conversation.dialects import Dialect, dialect_of
+from app.conversation.frames import FrameReader
+from app.conversation.messages import Error, Ping, Pong, Reply, parse_client_message
+from app.conversation.rate_limit import TokenBucket
+from app.conversation.refusals import refuse
+
+SendFrame = Callable[[str], Awaitable[None]]
+
+
+@dataclass(frozen=True, slots=True)
+class MessageLimits:
+    """What one connection may send; built from the settings by ``create_app``."""
+
+    max_bytes: int
+    per_second: float
+    burst: int
+
+
+class Conversation:
+    """One connection's side of the talk: its dialect, and where its frames go."""
+
+    __slots__ = ("dialect", "ended", "send", "websocket")
+
+    def __init__(self, websocket: WebSocket, send: SendFrame | None = None) -> None:
+        self.websocket = websocket
+        self.dialect = dialect_of(websocket)
+        # Straight to the socket, or (the chat) through an outbox that keeps replies in order
+        # with what the room sends.
+        self.send: SendFrame = send or websocket.send_text
+        self.ended = False
+
+    async def accept(self) -> None:
+        if self.websocket.client_state == WebSocketState.CONNECTING:
+            await self.websocket.accept(subprotocol=self.dialect.subprotocol)
+
+    async def reply(self, text: str, reply_to: str | None) -> None:
+        """One of the endpoint's text messages, in this connection's dialect."""
+        if self.dialect is Dialect.JSON_V1:
+            await self.send(Reply(text=text, reply_to=reply_to).model_dump_json())
+        else:
+            await self.send(text)
+
+    async def close(self, code: int, reason: str) -> None:
+        """Ends the conversation with a code and a reason the client can read."""
+        self.ended = True
+        await refuse(self.websocket, code, reason)
+
+
+class Handler:
+    """What an endpoint does with each message; by default it takes text only."""
+
+    async def on_text(self, conversation: Conversation, text: str, message_id: str | None) -> None:
+        raise NotImplementedError
+
+    async def on_bytes(self, conversation: Conversation, data: bytes) -> None:
+        await conversation.close(status.WS_1003_UNSUPPORTED_DATA, "this endpoint takes text only")
+
+
+async def serve_conversation(
+    conversation: Conversation, handler: Handler, limits: MessageLimits
+) -> None:
+    """Accepts (unless the caller did), then hands each message to ``handler`` until the
+    client leaves or the conversation is ended."""
+    websocket = conversation.websocket
+    await conversation.accept()
+    speaks_json = conversation.dialect is Dialect.JSON_V1
+    reader = FrameReader(websocket, TokenBucket(limits.per_second, limits.burst))
+    try:
+        while (frame := reader.frame(await websocket.receive())) is not None:
+            if reader.wait:
+                await reader.throttle()
+            if conversation.ended:  # closed by someone else meanwhile (a slow chat client)
+                return
+            if isinstance(frame, bytes):
+                await handler.on_bytes(conversation, frame)
+            elif speaks_json:
+                await _take_json(conversation, handler, frame, limits.max_bytes)
+            else:
+                await handler.on_text(conversation, frame, None)
+            if conversation.ended:
+                return
+    except WebSocketDisconnect:
+        pass  # the client left while we were answering: nothing to do
+
+
+async def _take_json(
+    conversation: Conversation, handler: Handler, frame: str, max_bytes: int
+) -> None:
+    """One ``realtime.json.v1`` message."""
+    # Checked here too for servers run without our protocol classes (a bare `uvicorn`), whose
+    # own limit is 16 MiB. 4 bytes per character at most: most messages skip the encoding.
+    if len(frame) * 4 > max_bytes and len(frame.encode()) > max_bytes:
+        await conversation.close(
+            status.WS_1009_MESSAGE_TOO_BIG, f"message too big: the limit is {max_bytes} bytes"
+        )
+        return
+    message = parse_client_message(frame)
+    if isinstance(message, Error):
+        await conversation.send(message.model_dump_json())
+    elif isinstance(message, Ping):
+        await conversation.send(Pong(id=message.id, sent_at=message.sent_at).model_dump_json())
+    else:
+        await handler.on_text(conversation, message.text, message.id)

@@ -1,0 +1,41 @@
+"""The dependencies that routes declare, each once, as an ``Annotated`` alias.
+
+``create_app`` puts what it built from the settings on ``app.state``; these are the only
+readers of it. Typed on ``HTTPConnection``, so HTTP and WebSocket routes share them.
+"""
+
+from typing import Annotated
+
+from fastapi import Depends
+from starlette.requests import HTTPConnection
+
+from app.chat.hub import ChatHub
+from app.conversation.loop import MessageLimits
+from app.server.shutdown import Readiness
+from app.settings import Settings
+
+
+def get_settings(connection: HTTPConnection) -> Settings:
+    settings: Settings = connection.app.state.settings
+    return settings
+
+
+def get_message_limits(connection: HTTPConnection) -> MessageLimits:
+    limits: MessageLimits = connection.app.state.message_limits
+    return limits
+
+
+def get_hub(connection: HTTPConnection) -> ChatHub:
+    hub: ChatHub = connection.app.state.chat_hub
+    return hub
+
+
+def get_readiness(connection: HTTPConnection) -> Readiness:
+    readiness: Readiness = connection.app.state.readiness
+    return readiness
+
+
+SettingsDep = Annotated[Settings, Depends(get_settings)]
+MessageLimitsDep = Annotated[MessageLimits, Depends(get_message_limits)]
+HubDep = Annotated[ChatHub, Depends(get_hub)]
+ReadinessDep = Annotated[Readiness, Depends(get_readiness)]

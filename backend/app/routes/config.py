@@ -1,0 +1,30 @@
+"""``GET /api/config``: the limits a client must respect, so that the frontend holds no copy."""
+
+from fastapi import APIRouter
+from pydantic import BaseModel
+
+from app.conversation.messages import MAX_TEXT_LENGTH
+from app.deps import SettingsDep
+
+router = APIRouter(prefix="/api", tags=["config"])
+
+
+class ClientConfig(BaseModel):
+    # The largest WebSocket message, in bytes (a bigger one is closed with 1009).
+    max_message_bytes: int
+    # The longest text in one realtime.json.v1 message, in characters.
+    max_text_length: int
+    # The longest session cookie or token, in characters.
+    max_credential_length: int
+    # Whether tokens must be signed by this server (POST /api/tokens).
+    signed_tokens: bool
+
+
+@router.get("/config")
+async def client_config(settings: SettingsDep) -> ClientConfig:
+    return ClientConfig(
+        max_message_bytes=settings.ws_max_message_size,
+        max_text_length=MAX_TEXT_LENGTH,
+        max_credential_length=settings.max_credential_length,
+        signed_tokens=settings.token_secret is not None,
+    )

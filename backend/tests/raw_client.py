@@ -1,0 +1,71 @@
+"""Clients for hostile cases: raw sockets that speak as much HTTP and WebSocket as a test needs."""
+
+import base64
+import os
+import socket
+import struct
+
+import pytest
+from websockets.exceptions import ConnectionClosedError
+from websockets.sync.client import ClientConnection, connect
+from websockets.typing import Subprotocol
+
+from tests.servers import Addresses
+
+TEXT_V1 = [Subprotocol("realtime.text.v1")]
+
+UPGRADE = (
+    "Host: 127.0.0.1\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+    "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n"
+)
+
+
+def closed_with(websocket_url: str, headers: dict[str, str] | None = None) -> tuple[int, str]:
+    """Connects with realtime.text.v1 and returns the code and reason the server closed with."""
+    with (
+        connect(websocket_url, subprotocols=TEXT_V1, additional_headers=headers) as websocket,
+        pytest.raises(ConnectionClosedError) as exc,
+    ):
+        websocket.recv(timeout=5)
+    assert exc.value.rcvd is not None
+    return exc.value.rcvd.code, exc.value.rcvd.reason
+
+
+def open_connection(url: str) -> ClientConnection:
+    """A connection held open across a test's steps (closed by the test)."""
+    return connect(url).__enter__()
+
+
+def raw_socket(server: Addresses) -> socket.socket:
+    sock = socket.create_connection(("127.0.0.1", server.port))
+    sock.settimeout(10)
+    return sock
+
+
+def read_all(sock: socket.socket) -> bytes:
+    """Everything the server sends until it closes the connection."""
+    chunks = []
+    while chunk := sock.recv(65536):
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+def handshake(sock: socket.socket, path: str = "/ws") -> None:
+    key = base64.b64encode(os.urandom(16)).decode()
+    sock.sendall(
+        f"GET {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\n"
+        f"Connection: Upgrade\r\nSec-WebSocket-Key: {key}\r\n"
+        "Sec-WebSocket-Version: 13\r\n\r\n".encode()
+    )
+    head = b""
+    while b"\r\n\r\n" not in head:
+        head += sock.recv(1)
+    assert head.startswith(b"HTTP/1.1 101"), head
+
+
+def close_frame(data: bytes) -> tuple[int, bytes]:
+    """The code and reason of the first close frame in what the server sent."""
+    at = data.index(b"\x88")
+    length = data[at + 1]
+    code = struct.unpack("!H", data[at + 2 : at + 4])[0]
+    return code, data[at + 4 : at + 2 + length]

@@ -1,0 +1,46 @@
+"""The Origin check over real sockets: what a foreign page's script would try."""
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from websockets.exceptions import InvalidStatus
+from websockets.sync.client import connect
+from websockets.typing import Origin
+
+from app.settings import Settings
+from tests.servers import InProcessServer, serve_in_thread
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[InProcessServer]:
+    folder: Path = tmp_path_factory.mktemp("origins")
+    with serve_in_thread(
+        Settings(frontend_dir=folder, allowed_origins=["https://app.example"])
+    ) as running:
+        yield running
+
+
+def test_a_foreign_page_cannot_use_the_visitors_cookie(server: InProcessServer) -> None:
+    with pytest.raises(InvalidStatus) as exc:
+        connect(
+            f"{server.ws_url}/items/1/ws",
+            origin=Origin("http://evil.example"),
+            additional_headers={"Cookie": "session=victims-secret"},
+        )
+    assert exc.value.response.status_code == 403
+    assert "origin http://evil.example is not allowed" in server.log()
+    assert "victims-secret" not in server.log()
+
+
+@pytest.mark.parametrize("path", ["/ws", "/ws/7"])
+def test_foreign_origin_refused_own_and_allowlisted_accepted(
+    server: InProcessServer, path: str
+) -> None:
+    with pytest.raises(InvalidStatus) as exc:
+        connect(f"{server.ws_url}{path}", origin=Origin("http://evil.example"))
+    assert exc.value.response.status_code == 403
+    for origin in (f"http://127.0.0.1:{server.port}", "https://app.example"):
+        with connect(f"{server.ws_url}{path}", origin=Origin(origin)) as websocket:
+            websocket.send("hi")
+            assert "hi" in str(websocket.recv(timeout=5))
