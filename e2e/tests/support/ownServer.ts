@@ -59,6 +59,21 @@ export class OwnServer {
     throw new Error(`uvicorn did not answer within 20 s:\n${this.output}`);
   }
 
+  /** SIGSTOP: the process holds its sockets and answers nothing, like a hung server. */
+  freeze(): void {
+    this.process?.kill('SIGSTOP');
+  }
+
+  /** SIGKILL: gone at once, without closing anything itself. */
+  async kill(): Promise<void> {
+    const child = this.process;
+    this.process = null;
+    if (child === null || child.exitCode !== null) return;
+    const exited = once(child, 'exit');
+    child.kill('SIGKILL');
+    await exited;
+  }
+
   /** SIGTERM, as a deploy or a restart sends it; resolves once the process has exited. */
   async stop(): Promise<void> {
     const child = this.process;

@@ -1,32 +1,61 @@
-import { useEffect } from 'react';
+import { useEffect, useRef } from 'react';
 import type { LogKind } from '../log/messageLog';
-import { describeState } from '../realtime/describe';
-import { DEFAULT_BACKOFF } from '../realtime/reconnectPolicy';
+import {
+  type ConnectionState,
+  canRetryNow,
+  describeState,
+  describeStateForLog,
+  isActive,
+  isTrouble,
+} from '../realtime/connectionState';
 import type { Connection } from '../realtime/useConnection';
+import { useNow } from './useNow';
 
 interface ConnectionBarProps {
   readonly connection: Connection;
-  /** Writes each change of state into the page's log too, so the log tells the whole story. */
-  readonly onChange: (kind: LogKind, text: string) => void;
-  /** Connect and Disconnect buttons; the Items page has its own, in its form. */
+  /** Each change of state goes into the page's log too, so the log tells the whole story. */
+  readonly add: (kind: LogKind, text: string) => number;
+  readonly update: (id: number, kind: LogKind, text: string) => void;
+  /** Connect and Disconnect buttons; pages with a form of their own (Items, Chat) have theirs. */
   readonly showActions?: boolean;
 }
 
-export function ConnectionBar({ connection, onChange, showActions = true }: ConnectionBarProps) {
-  const { state, rttMs, queued } = connection;
-  const text = describeState(state, DEFAULT_BACKOFF.maxAttempts);
-
+/**
+ * Writes each state to the log once. A run of failed retries is one line that counts them,
+ * not a line per try; a state seen before (an effect run again by a hot update) is not logged.
+ */
+function useStateLog(
+  state: ConnectionState,
+  maxAttempts: number,
+  add: ConnectionBarProps['add'],
+  update: ConnectionBarProps['update'],
+) {
+  const logged = useRef<ConnectionState | null>(null);
+  const troubleLine = useRef<number | null>(null);
   useEffect(() => {
-    // Each wait is logged with its delay; the tries in between only show in the bar.
+    if (logged.current === state) return;
+    logged.current = state;
     if (state.status === 'idle' || state.status === 'connecting') return;
-    const trouble =
-      state.status === 'waiting' || (state.status === 'closed' && state.why !== 'user');
-    onChange(trouble ? 'error' : 'event', text);
-  }, [state, text, onChange]);
+    const text = describeStateForLog(state, maxAttempts);
+    if (!isTrouble(state)) {
+      troubleLine.current = null;
+      add('event', text);
+    } else if (troubleLine.current === null) {
+      troubleLine.current = add('error', text);
+    } else {
+      update(troubleLine.current, 'error', text);
+    }
+    if (state.status === 'closed') troubleLine.current = null;
+  }, [state, maxAttempts, add, update]);
+}
 
-  const live = state.status === 'open' || state.status === 'connecting';
-  const canRetryNow =
-    state.status === 'waiting' || (state.status === 'closed' && state.why === 'gave-up');
+export function ConnectionBar({ connection, add, update, showActions = true }: ConnectionBarProps) {
+  const { state, rttMs, waiting, maxAttempts } = connection;
+  const now = useNow(state.status === 'waiting');
+  const text = describeState(state, { maxAttempts, now });
+  useStateLog(state, maxAttempts, add, update);
+
+  const offerRetry = state.status === 'waiting' || (showActions && canRetryNow(state));
   return (
     <div className="connection-bar">
       <p className={`status status-${state.status}`} role="status" aria-live="polite">
@@ -39,25 +68,25 @@ export function ConnectionBar({ connection, onChange, showActions = true }: Conn
             {rttMs} ms
           </span>
         )}
-        {queued.length > 0 && (
+        {waiting.length > 0 && (
           <span className="queued" data-testid="queued">
-            {queued.length} waiting
+            {waiting.length} waiting
           </span>
         )}
       </div>
       <div className="connection-actions">
-        {canRetryNow && (
+        {offerRetry && (
           <button type="button" onClick={connection.reconnectNow}>
             Reconnect now
           </button>
         )}
         {showActions &&
-          (live || state.status === 'waiting' ? (
+          (isActive(state) ? (
             <button type="button" className="secondary" onClick={connection.disconnect}>
               Disconnect
             </button>
           ) : (
-            !canRetryNow && (
+            !canRetryNow(state) && (
               <button type="button" onClick={connection.connect}>
                 Connect
               </button>

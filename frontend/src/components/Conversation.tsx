@@ -1,33 +1,21 @@
 import { useState } from 'react';
-import type { LogDetails, LogKind, MessageLog } from '../log/messageLog';
-import type { Connection } from '../realtime/useConnection';
+import { useServerConfig } from '../api/config';
+import { canSend } from '../realtime/connectionState';
 import { ConnectionBar } from './ConnectionBar';
 import { MessageComposer } from './MessageComposer';
 import { MessageLogView } from './MessageLogView';
+import type { PageConversation } from './useConversation';
 
 interface ConversationProps {
-  readonly connection: Connection;
-  readonly log: MessageLog;
-  readonly add: (kind: LogKind, text: string, details?: LogDetails) => void;
-  readonly clear: () => void;
+  readonly conversation: PageConversation;
   readonly showActions?: boolean;
 }
 
-/** Whether a message written now will go out: at once, or when the connection is back. */
-export function canSend({ state }: Pick<Connection, 'state'>): boolean {
-  return state.status === 'open' || state.status === 'connecting' || state.status === 'waiting';
-}
-
 /** A connection's state, its log and the box to write in: what every page of the app shows. */
-export function Conversation({
-  connection,
-  log,
-  add,
-  clear,
-  showActions = true,
-}: ConversationProps) {
+export function Conversation({ conversation, showActions = true }: ConversationProps) {
+  const { connection, log, add, update, clear } = conversation;
+  const config = useServerConfig();
   const [sendError, setSendError] = useState('');
-  const waiting = new Set(connection.queued.map((message) => message.id));
 
   const onSend = (text: string) => {
     const { result, id } = connection.send(text);
@@ -38,7 +26,7 @@ export function Conversation({
     }
     setSendError(
       result === 'full'
-        ? `${connection.queued.length} messages are already waiting for the connection: this one was not queued. It is still in the box.`
+        ? `${connection.waiting.length + connection.inFlight.length} messages are still waiting for an answer: this one was not sent. It is still in the box.`
         : 'Not connected: connect first.',
     );
     return false;
@@ -46,11 +34,12 @@ export function Conversation({
 
   return (
     <>
-      <ConnectionBar connection={connection} onChange={add} showActions={showActions} />
-      <MessageLogView log={log} onClear={clear} waiting={waiting} />
+      <ConnectionBar connection={connection} add={add} update={update} showActions={showActions} />
+      <MessageLogView log={log} onClear={clear} connection={connection} />
       <MessageComposer
-        canSend={canSend(connection)}
+        canSend={canSend(connection.state)}
         queueing={connection.state.status !== 'open'}
+        maxLength={config?.maxTextLength}
         onSend={onSend}
         error={sendError}
       />

@@ -5,12 +5,20 @@ interface MessageComposerProps {
   readonly canSend: boolean;
   /** Not open yet: what is sent now waits for the connection. */
   readonly queueing: boolean;
+  /** The server's limit (GET /api/config), once known. */
+  readonly maxLength?: number | undefined;
   /** Returns whether the message was taken; the text stays in the box if not. */
   readonly onSend: (text: string) => boolean;
   readonly error?: string;
 }
 
-export function MessageComposer({ canSend, queueing, onSend, error = '' }: MessageComposerProps) {
+export function MessageComposer({
+  canSend,
+  queueing,
+  maxLength,
+  onSend,
+  error = '',
+}: MessageComposerProps) {
   const [text, setText] = useState('');
   const inputId = useId();
   const errorId = useId();
@@ -37,7 +45,7 @@ export function MessageComposer({ canSend, queueing, onSend, error = '' }: Messa
           onChange={(event) => setText(event.target.value)}
           placeholder={placeholder}
           autoComplete="off"
-          maxLength={10_000}
+          maxLength={maxLength}
           aria-describedby={errorId}
         />
         <button type="submit" disabled={!canSend || empty}>

@@ -1,5 +1,7 @@
 import { useLayoutEffect, useRef } from 'react';
-import type { LogKind, MessageLog } from '../log/messageLog';
+import type { LogEntry, LogKind, MessageLog } from '../log/messageLog';
+import type { Delivery } from '../realtime/outbox';
+import type { Connection } from '../realtime/useConnection';
 
 const WHO: Readonly<Record<LogKind, string>> = {
   sent: 'You',
@@ -17,15 +19,29 @@ const timeFormat = new Intl.DateTimeFormat(undefined, {
 /** Pixels from the bottom within which the log keeps following new messages. */
 const FOLLOW_THRESHOLD = 48;
 
+const DELIVERY_TEXT: Readonly<Record<Delivery, string>> = {
+  waiting: 'waiting for the connection',
+  sent: 'sent',
+  answered: 'answered',
+};
+
 interface MessageLogViewProps {
   readonly log: MessageLog;
   readonly onClear: () => void;
-  /** Ids of sent messages still waiting for the connection. */
-  readonly waiting: ReadonlySet<string>;
+  /** Which sent messages still wait for a connection. */
+  readonly connection: Pick<Connection, 'waiting'>;
 }
 
-export function MessageLogView({ log, onClear, waiting }: MessageLogViewProps) {
-  const listRef = useRef<HTMLOListElement>(null);
+/** Sent and not answered covers both a message on the wire and one no answer will name. */
+function deliveryOf(entry: LogEntry, waiting: ReadonlySet<string>): Delivery | null {
+  if (entry.messageId === undefined) return null;
+  if (entry.answered) return 'answered';
+  return waiting.has(entry.messageId) ? 'waiting' : 'sent';
+}
+
+export function MessageLogView({ log, onClear, connection }: MessageLogViewProps) {
+  const waiting = new Set(connection.waiting.map((message) => message.id));
+  const listRef = useRef<HTMLDivElement>(null);
   const following = useRef(true);
 
   // Follow new messages unless the reader has scrolled up to read older ones.
@@ -57,7 +73,8 @@ export function MessageLogView({ log, onClear, waiting }: MessageLogViewProps) {
       {log.dropped > 0 && (
         <p className="log-note">{log.dropped} older messages are no longer shown.</p>
       )}
-      <ol
+      {/* The live region is the scrolling box; the list inside it stays a plain list. */}
+      <div
         ref={listRef}
         className="log-list"
         role="log"
@@ -67,20 +84,35 @@ export function MessageLogView({ log, onClear, waiting }: MessageLogViewProps) {
         // biome-ignore lint/a11y/noNoninteractiveTabindex: a scrollable region must be reachable by keyboard (WCAG 2.1.1)
         tabIndex={0}
       >
-        {log.entries.length === 0 && <li className="log-empty">No messages yet.</li>}
-        {log.entries.map((entry) => (
-          <li key={entry.id} className={`log-entry log-${entry.kind}`} data-kind={entry.kind}>
-            <span className="log-who">{entry.who ?? WHO[entry.kind]}</span>
-            <time className="log-time" dateTime={new Date(entry.at).toISOString()}>
-              {timeFormat.format(entry.at)}
-            </time>
-            <span className="log-text">{entry.text}</span>
-            {entry.messageId !== undefined && waiting.has(entry.messageId) && (
-              <span className="log-waiting">waiting for the connection</span>
-            )}
-          </li>
-        ))}
-      </ol>
+        {log.entries.length === 0 ? (
+          <p className="log-empty">No messages yet.</p>
+        ) : (
+          <ol>
+            {log.entries.map((entry) => {
+              const delivery = deliveryOf(entry, waiting);
+              return (
+                <li
+                  key={entry.id}
+                  className={`log-entry log-${entry.kind}`}
+                  data-kind={entry.kind}
+                  data-delivery={delivery ?? undefined}
+                >
+                  <span className="log-who">{entry.who ?? WHO[entry.kind]}</span>
+                  <time className="log-time" dateTime={new Date(entry.at).toISOString()}>
+                    {timeFormat.format(entry.at)}
+                  </time>
+                  <span className="log-text">{entry.text}</span>
+                  {delivery !== null && (
+                    <span className={`log-delivery log-${delivery}`}>
+                      {DELIVERY_TEXT[delivery]}
+                    </span>
+                  )}
+                </li>
+              );
+            })}
+          </ol>
+        )}
+      </div>
     </section>
   );
 }

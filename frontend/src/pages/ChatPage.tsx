@@ -1,10 +1,11 @@
 import { type FormEvent, useRef, useState } from 'react';
 import { Conversation } from '../components/Conversation';
-import { useMessageLog } from '../log/messageLog';
-import { describeChat, describeIncoming } from '../realtime/describe';
-import type { ChatMessage } from '../realtime/messages';
+import { Field } from '../components/Field';
+import { useConversation } from '../components/useConversation';
+import type { EventMessage } from '../realtime/codec';
+import { isActive } from '../realtime/connectionState';
+import { describeEvent } from '../realtime/describeMessage';
 import { webSocketUrl } from '../realtime/url';
-import { useConnection } from '../realtime/useConnection';
 
 export interface ChatSeat {
   readonly clientId: number;
@@ -36,13 +37,12 @@ export function ChatPage() {
   );
   const [formError, setFormError] = useState('');
   const [online, setOnline] = useState<readonly number[]>([]);
-  const { log, add, clear } = useMessageLog();
   // The seat of the current connection; read by the URL function at every (re)connect.
   const seat = useRef<ChatSeat>({ clientId: 0, room: 'general' });
   // "You wrote" replies received: each announces our own message coming back from the room.
   const ownEchoes = useRef(0);
 
-  const onChatMessage = (message: ChatMessage) => {
+  const onRoomEvent = (message: EventMessage) => {
     if (message.type === 'presence') {
       setOnline(message.online);
     } else if (message.type === 'chat') {
@@ -54,20 +54,27 @@ export function ChatPage() {
     } else if (message.type === 'joined' && message.client_id === seat.current.clientId) {
       add('event', `You joined ${message.room} as #${message.client_id}`);
     } else {
-      add('event', describeChat(message));
+      add('event', describeEvent(message));
     }
   };
 
-  const connection = useConnection({
+  const conversation = useConversation({
     url: () => chatSocketUrl(seat.current),
-    onMessage: (incoming) => {
-      if (incoming.kind === 'chat') onChatMessage(incoming.message);
-      else if (incoming.kind === 'text' && incoming.replyTo !== null) ownEchoes.current += 1;
-      else add(incoming.kind === 'error' ? 'error' : 'received', describeIncoming(incoming));
+    onIncoming: (incoming) => {
+      if (incoming.kind === 'event') {
+        onRoomEvent(incoming.message);
+        return true;
+      }
+      if (incoming.kind === 'text' && incoming.replyTo !== null) {
+        ownEchoes.current += 1; // "You wrote: …": our own message comes back from the room
+        return true;
+      }
+      return false;
     },
   });
+  const { connection, add } = conversation;
   const { status } = connection.state;
-  const inRoom = status === 'open' || status === 'connecting' || status === 'waiting';
+  const inRoom = isActive(connection.state);
 
   const join = (event: FormEvent) => {
     event.preventDefault();
@@ -102,8 +109,7 @@ export function ChatPage() {
       <form className="items-form" onSubmit={join} aria-describedby="chat-form-error">
         <fieldset disabled={inRoom}>
           <legend className="visually-hidden">Seat</legend>
-          <div className="field">
-            <label htmlFor="client-id">Your number</label>
+          <Field id="client-id" label="Your number">
             <input
               id="client-id"
               value={clientId}
@@ -112,9 +118,8 @@ export function ChatPage() {
               autoComplete="off"
               maxLength={16}
             />
-          </div>
-          <div className="field">
-            <label htmlFor="room">Room</label>
+          </Field>
+          <Field id="room" label="Room">
             <input
               id="room"
               value={room}
@@ -122,7 +127,7 @@ export function ChatPage() {
               autoComplete="off"
               maxLength={32}
             />
-          </div>
+          </Field>
         </fieldset>
         <div className="form-actions">
           {/* Keys keep these two buttons distinct elements: if React reused one, the browser
@@ -144,13 +149,7 @@ export function ChatPage() {
 
       <div className="chat-layout">
         <div className="chat-main">
-          <Conversation
-            connection={connection}
-            log={log}
-            add={add}
-            clear={clear}
-            showActions={false}
-          />
+          <Conversation conversation={conversation} showActions={false} />
         </div>
         <aside className="presence" aria-labelledby="presence-heading">
           <h2 id="presence-heading">

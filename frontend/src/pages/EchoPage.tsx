@@ -1,22 +1,17 @@
 import { type FormEvent, useState } from 'react';
-import { Conversation, canSend } from '../components/Conversation';
-import { useMessageLog } from '../log/messageLog';
+import { useServerConfig } from '../api/config';
+import { Conversation } from '../components/Conversation';
+import { Field } from '../components/Field';
+import { useConversation } from '../components/useConversation';
 import { describeBytes, parseHex } from '../realtime/bytes';
-import { describeIncoming } from '../realtime/describe';
+import { canSend } from '../realtime/connectionState';
 import { webSocketUrl } from '../realtime/url';
-import { type Connection, useConnection } from '../realtime/useConnection';
+import type { Connection } from '../realtime/useConnection';
 
-/** The server's default APP_WS_MAX_MESSAGE_SIZE: a bigger message is closed with 1009. */
-export const MAX_MESSAGE_BYTES = 64 * 1024;
+const echoUrl = () => webSocketUrl('/ws');
 
 export function EchoPage() {
-  const { log, add, clear } = useMessageLog();
-  const connection = useConnection({
-    url: () => webSocketUrl('/ws'),
-    onMessage: (message) =>
-      add(message.kind === 'error' ? 'error' : 'received', describeIncoming(message)),
-    connectOnMount: true,
-  });
+  const conversation = useConversation({ url: echoUrl, connectOnMount: true });
 
   return (
     <article className="page">
@@ -28,10 +23,10 @@ export function EchoPage() {
           and reconnects by itself if the connection drops.
         </p>
       </header>
-      <Conversation connection={connection} log={log} add={add} clear={clear} />
+      <Conversation conversation={conversation} />
       <BytesForm
-        connection={connection}
-        onSent={(data, id) => add('sent', describeBytes(data), { messageId: id })}
+        connection={conversation.connection}
+        onSent={(data, id) => conversation.add('sent', describeBytes(data), { messageId: id })}
       />
     </article>
   );
@@ -46,11 +41,13 @@ function BytesForm({
 }) {
   const [hex, setHex] = useState('');
   const [error, setError] = useState('');
+  const limit = useServerConfig()?.maxMessageBytes;
 
   const sendBytes = (data: ArrayBuffer) => {
-    if (data.byteLength > MAX_MESSAGE_BYTES) {
+    // Checked here to say so before sending; the server would close the connection with 1009.
+    if (limit !== undefined && data.byteLength > limit) {
       setError(
-        `That is ${data.byteLength.toLocaleString('en')} bytes: the server takes messages of up to ${MAX_MESSAGE_BYTES.toLocaleString('en')} bytes.`,
+        `That is ${data.byteLength.toLocaleString('en')} bytes: the server takes messages of up to ${limit.toLocaleString('en')} bytes.`,
       );
       return false;
     }
@@ -78,13 +75,14 @@ function BytesForm({
     if (file !== undefined) sendBytes(await file.arrayBuffer());
   };
 
-  const disabled = !canSend(connection);
+  const disabled = !canSend(connection.state);
+  const fileLabel =
+    limit === undefined ? 'Or a file' : `Or a file (up to ${Math.floor(limit / 1024)} KiB)`;
   return (
     <details className="bytes">
       <summary>Binary messages</summary>
       <form className="bytes-form" onSubmit={submitHex}>
-        <div className="field">
-          <label htmlFor="hex-bytes">Bytes in hex</label>
+        <Field id="hex-bytes" label="Bytes in hex">
           <div className="composer-row">
             <input
               id="hex-bytes"
@@ -98,9 +96,8 @@ function BytesForm({
               Send bytes
             </button>
           </div>
-        </div>
-        <div className="field">
-          <label htmlFor="file-bytes">Or a file (up to 64 KiB)</label>
+        </Field>
+        <Field id="file-bytes" label={fileLabel}>
           <input
             id="file-bytes"
             type="file"
@@ -110,7 +107,7 @@ function BytesForm({
               event.target.value = ''; // the same file can be sent again
             }}
           />
-        </div>
+        </Field>
         <p className="form-error" role="alert">
           {error}
         </p>

@@ -1,11 +1,12 @@
 import { type FormEvent, useEffect, useState } from 'react';
+import { useServerConfig } from '../api/config';
 import { endSession, hasSession, startSession } from '../api/session';
 import { requestSignedToken } from '../api/tokens';
 import { Conversation } from '../components/Conversation';
-import { useMessageLog } from '../log/messageLog';
-import { describeIncoming } from '../realtime/describe';
+import { Field } from '../components/Field';
+import { useConversation } from '../components/useConversation';
+import { isActive } from '../realtime/connectionState';
 import { webSocketUrl } from '../realtime/url';
-import { useConnection } from '../realtime/useConnection';
 
 type CredentialKind = 'token' | 'cookie';
 
@@ -29,7 +30,6 @@ export function itemsSocketUrl(form: ItemsForm, location?: Pick<Location, 'proto
 }
 
 export function ItemsPage() {
-  const { log, add, clear } = useMessageLog();
   const [form, setForm] = useState<ItemsForm>({
     itemId: 'foo',
     credentialKind: 'token',
@@ -39,13 +39,10 @@ export function ItemsPage() {
   const [cookieSet, setCookieSet] = useState<boolean | null>(null);
   const [formError, setFormError] = useState('');
   const [signedNote, setSignedNote] = useState('');
-  const connection = useConnection({
-    url: () => itemsSocketUrl(form),
-    onMessage: (message) =>
-      add(message.kind === 'error' ? 'error' : 'received', describeIncoming(message)),
-  });
-  const { status } = connection.state;
-  const live = status === 'open' || status === 'connecting' || status === 'waiting';
+  const config = useServerConfig();
+  const conversation = useConversation({ url: () => itemsSocketUrl(form) });
+  const { connection } = conversation;
+  const live = isActive(connection.state);
 
   useEffect(() => {
     hasSession()
@@ -109,8 +106,7 @@ export function ItemsPage() {
       <form className="items-form" onSubmit={connect} aria-describedby="items-form-error">
         <fieldset disabled={live}>
           <legend className="visually-hidden">Connection</legend>
-          <div className="field">
-            <label htmlFor="item-id">Item ID</label>
+          <Field id="item-id" label="Item ID">
             <input
               id="item-id"
               value={form.itemId}
@@ -119,7 +115,7 @@ export function ItemsPage() {
               maxLength={200}
               autoComplete="off"
             />
-          </div>
+          </Field>
           <fieldset className="field choice">
             <legend>Send the credential as</legend>
             <label>
@@ -141,30 +137,31 @@ export function ItemsPage() {
               Session cookie
             </label>
           </fieldset>
-          <div className="field">
-            <label htmlFor="credential">
-              {form.credentialKind === 'token' ? 'Token' : 'Session cookie value'}
-            </label>
+          <Field
+            id="credential"
+            label={form.credentialKind === 'token' ? 'Token' : 'Session cookie value'}
+            hint={
+              <>
+                {form.credentialKind === 'token'
+                  ? 'Sent as ?token=… in the URL. Leave it empty to see the refusal.'
+                  : 'Set as an HttpOnly cookie by POST /api/session; scripts cannot read it.'}{' '}
+                {signedNote}
+              </>
+            }
+          >
             <input
               id="credential"
               value={form.credential}
               onChange={(event) => update({ credential: event.target.value })}
               autoComplete="off"
-              maxLength={256}
+              maxLength={config?.maxCredentialLength}
               aria-describedby="credential-hint"
             />
-            <p id="credential-hint" className="hint">
-              {form.credentialKind === 'token'
-                ? 'Sent as ?token=… in the URL. Leave it empty to see the refusal.'
-                : 'Set as an HttpOnly cookie by POST /api/session; scripts cannot read it.'}{' '}
-              {signedNote}
-            </p>
-            <button type="button" className="link-button" onClick={getSignedToken}>
-              Get a signed token
-            </button>
-          </div>
-          <div className="field">
-            <label htmlFor="q">q (optional integer)</label>
+          </Field>
+          <button type="button" className="link-button" onClick={getSignedToken}>
+            Get a signed token
+          </button>
+          <Field id="q" label="q (optional integer)">
             <input
               id="q"
               value={form.q}
@@ -173,7 +170,7 @@ export function ItemsPage() {
               autoComplete="off"
               maxLength={40}
             />
-          </div>
+          </Field>
         </fieldset>
         <div className="form-actions">
           {!live && <button type="submit">Connect</button>}
@@ -202,7 +199,7 @@ export function ItemsPage() {
         </p>
       </form>
 
-      <Conversation connection={connection} log={log} add={add} clear={clear} showActions={false} />
+      <Conversation conversation={conversation} showActions={false} />
     </article>
   );
 }

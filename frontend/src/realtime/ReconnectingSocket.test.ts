@@ -1,6 +1,11 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { FakeWebSocket } from '../test/fakeWebSocket';
-import { type ConnectionOptions, type Incoming, ReconnectingSocket } from './ReconnectingSocket';
+import type { Incoming } from './codec';
+import {
+  type ConnectionOptions,
+  ConnectionRefused,
+  ReconnectingSocket,
+} from './ReconnectingSocket';
 
 const JSON_V1 = 'realtime.json.v1';
 const TEXT_V1 = 'realtime.text.v1';
@@ -105,7 +110,7 @@ describe('reconnecting', () => {
       close: { code, reason: 'refused' },
       why: 'refused',
     });
-    vi.runAllTimers();
+    vi.advanceTimersByTime(120_000);
     expect(FakeWebSocket.instances).toHaveLength(1);
   });
 
@@ -115,7 +120,7 @@ describe('reconnecting', () => {
     socket.disconnect();
     expect(latest().closedWith).toEqual({ code: 1000, reason: 'closed by the user' });
     expect(state()).toMatchObject({ status: 'closed', why: 'user' });
-    vi.runAllTimers();
+    vi.advanceTimersByTime(120_000);
     window.dispatchEvent(new Event('online'));
     expect(FakeWebSocket.instances).toHaveLength(1);
   });
@@ -221,8 +226,8 @@ describe('sending', () => {
     latest().serverSends(JSON.stringify(presence));
     expect(received).toEqual([
       { kind: 'text', text: 'Message text was: Hello', replyTo: id },
-      { kind: 'error', code: 'invalid_json', detail: 'no' },
-      { kind: 'chat', message: presence },
+      { kind: 'error', code: 'invalid_json', detail: 'no', replyTo: null },
+      { kind: 'event', message: presence },
     ]);
   });
 
@@ -246,11 +251,14 @@ describe('sending', () => {
     latest().serverCloses(1006);
     expect(socket.send('first').result).toBe('queued');
     expect(socket.send('second').result).toBe('queued');
-    expect(socket.getSnapshot().queued.map((message) => message.data)).toEqual(['first', 'second']);
-    vi.runOnlyPendingTimers();
+    expect(socket.getSnapshot().waiting.map((message) => message.data)).toEqual([
+      'first',
+      'second',
+    ]);
+    vi.advanceTimersByTime(250); // the wait before the retry
     latest().serverAccepts(TEXT_V1);
     expect(latest().sent).toEqual(['first', 'second']);
-    expect(socket.getSnapshot().queued).toEqual([]);
+    expect(socket.getSnapshot().waiting).toEqual([]);
   });
 
   it('refuses a message when the queue is full, keeping what is queued', () => {
@@ -258,7 +266,7 @@ describe('sending', () => {
     expect(socket.send('a').result).toBe('queued');
     expect(socket.send('b').result).toBe('queued');
     expect(socket.send('c').result).toBe('full');
-    expect(socket.getSnapshot().queued.map((message) => message.data)).toEqual(['a', 'b']);
+    expect(socket.getSnapshot().waiting.map((message) => message.data)).toEqual(['a', 'b']);
   });
 
   it('refuses to send when no connection is coming', () => {
@@ -275,5 +283,181 @@ describe('sending', () => {
     old.serverCloses(1006);
     expect(received).toEqual([]);
     expect(state()).toEqual({ status: 'connecting', retry: 0 });
+  });
+});
+
+describe('never giving up by itself', () => {
+  it('retries without limit, with waits capped at 30 s', () => {
+    start({ random: () => 1 });
+    const delays: number[] = [];
+    for (let failure = 0; failure < 40; failure++) {
+      latest().serverCloses(1006);
+      const current = state();
+      if (current.status !== 'waiting') throw new Error(`expected waiting, got ${current.status}`);
+      delays.push(current.delayMs);
+      vi.advanceTimersByTime(current.delayMs);
+    }
+    expect(delays.slice(0, 7)).toEqual([500, 1000, 2000, 4000, 8000, 16000, 30000]);
+    expect(Math.max(...delays)).toBe(30_000);
+    expect(FakeWebSocket.instances).toHaveLength(41);
+    expect(socket.getSnapshot().maxAttempts).toBe(Number.POSITIVE_INFINITY);
+  });
+
+  it('says when the next try starts, for a countdown', () => {
+    start();
+    const before = Date.now();
+    latest().serverCloses(1012);
+    expect(state()).toMatchObject({ status: 'waiting', delayMs: 250, until: before + 250 });
+  });
+});
+
+describe('offline', () => {
+  const goOffline = (online: boolean) => {
+    vi.spyOn(navigator, 'onLine', 'get').mockReturnValue(online);
+    window.dispatchEvent(new Event(online ? 'online' : 'offline'));
+  };
+
+  it('is a state of its own: no pings, no retries, messages queued, back at once online', () => {
+    start({ heartbeatMs: 5_000 });
+    const first = latest();
+    first.serverAccepts(JSON_V1);
+    goOffline(false);
+    expect(state()).toEqual({ status: 'offline' });
+    expect(first.closedWith?.code).toBe(1000);
+    expect(socket.send('typed offline').result).toBe('queued');
+    vi.advanceTimersByTime(120_000);
+    expect(FakeWebSocket.instances).toHaveLength(1); // nothing tried while offline
+    expect(first.sent).toHaveLength(1); // the first ping only
+
+    goOffline(true);
+    expect(state()).toEqual({ status: 'connecting', retry: 0 });
+    latest().serverAccepts(JSON_V1);
+    expect(sentJson(latest()).map((message) => message.type)).toEqual(['text', 'ping']);
+  });
+
+  it('starts offline when the browser already is', () => {
+    vi.spyOn(navigator, 'onLine', 'get').mockReturnValue(false);
+    start();
+    expect(state()).toEqual({ status: 'offline' });
+    expect(FakeWebSocket.instances).toHaveLength(0);
+  });
+});
+
+describe('waking from sleep', () => {
+  it('treats a long gap in timers as a dead connection and reconnects at once', () => {
+    start();
+    const old = latest();
+    old.serverAccepts(TEXT_V1);
+    // The machine sleeps: no timer fires for a minute, then the clock has moved on.
+    vi.setSystemTime(Date.now() + 60_000);
+    vi.advanceTimersByTime(1_000);
+    expect(old.closedWith?.code).toBe(1000);
+    expect(state()).toEqual({ status: 'connecting', retry: 0 });
+    expect(FakeWebSocket.instances).toHaveLength(2);
+  });
+});
+
+describe('tracking each message until it is answered', () => {
+  const reply = (id: string, text: string) => JSON.stringify({ type: 'text', text, reply_to: id });
+
+  it('sends unanswered messages again, first, in order, with their own ids', () => {
+    start();
+    latest().serverAccepts(JSON_V1);
+    const a = socket.send('a').id;
+    const b = socket.send('b').id;
+    latest().serverSends(reply(a, 'Message text was: a'));
+    expect(socket.getSnapshot().inFlight.map((message) => message.id)).toEqual([b]);
+    latest().serverCloses(1006); // b's answer never came
+    const c = socket.send('c').id;
+    expect(socket.getSnapshot().waiting.map((message) => message.id)).toEqual([b, c]);
+    vi.advanceTimersByTime(1_000);
+    latest().serverAccepts(JSON_V1);
+    const texts = sentJson(latest()).filter((message) => message.type === 'text');
+    expect(texts).toEqual([
+      { type: 'text', id: b, text: 'b' },
+      { type: 'text', id: c, text: 'c' },
+    ]);
+  });
+
+  it('shows a reply that comes twice for one message once', () => {
+    start();
+    latest().serverAccepts(JSON_V1);
+    const { id } = socket.send('once');
+    latest().serverCloses(1006); // the reply was on its way, the page never saw it go
+    vi.advanceTimersByTime(1_000);
+    latest().serverAccepts(JSON_V1);
+    latest().serverSends(reply(id, 'Message text was: once'));
+    latest().serverSends(reply(id, 'Message text was: once'));
+    expect(received).toEqual([{ kind: 'text', text: 'Message text was: once', replyTo: id }]);
+    expect(socket.getSnapshot().inFlight).toEqual([]);
+  });
+
+  it('keeps several different replies to one message', () => {
+    start();
+    latest().serverAccepts(JSON_V1);
+    const { id } = socket.send('x');
+    latest().serverSends(reply(id, 'Session cookie or query token value is: t'));
+    latest().serverSends(reply(id, 'Message text was: x, for item ID: foo'));
+    expect(received.map((message) => message.kind === 'text' && message.text)).toEqual([
+      'Session cookie or query token value is: t',
+      'Message text was: x, for item ID: foo',
+    ]);
+  });
+
+  it('gives ids that differ between page loads', () => {
+    start();
+    const other = new ReconnectingSocket({ url: () => 'ws://test/ws' });
+    latest().serverAccepts(JSON_V1);
+    const mine = socket.send('x').id;
+    expect(mine).toMatch(/^[0-9a-f]{12}-\d+$/);
+    expect(mine.split('-')[0]).not.toBe(String(other.send('y').id).split('-')[0]);
+  });
+
+  it('does not track what a text protocol cannot answer by id', () => {
+    start();
+    latest().serverAccepts(TEXT_V1);
+    socket.send('plain');
+    expect(socket.getSnapshot().inFlight).toEqual([]);
+  });
+});
+
+describe('a URL that must be fetched first (a ticket)', () => {
+  it('waits for it, and counts a failure as a failed try', async () => {
+    let calls = 0;
+    start({
+      url: async () => {
+        calls += 1;
+        if (calls === 1) throw new Error('502 Bad Gateway');
+        return `ws://test/ws?ticket=t${calls}`;
+      },
+    });
+    await vi.advanceTimersByTimeAsync(0);
+    expect(state()).toMatchObject({
+      status: 'waiting',
+      lastClose: { reason: 'could not prepare the connection: 502 Bad Gateway' },
+    });
+    await vi.advanceTimersByTimeAsync(1_000);
+    expect(latest().url).toBe('ws://test/ws?ticket=t2');
+  });
+
+  it('stops at a refusal that retrying cannot mend', async () => {
+    start({
+      url: () => Promise.reject(new ConnectionRefused('401 sign in first')),
+    });
+    await vi.advanceTimersByTimeAsync(0);
+    expect(state()).toEqual({
+      status: 'closed',
+      close: { code: 1008, reason: '401 sign in first' },
+      why: 'refused',
+    });
+  });
+
+  it('drops a URL that arrives after the attempt was given up', async () => {
+    let resolve: (url: string) => void = () => undefined;
+    start({ url: () => new Promise<string>((done) => (resolve = done)) });
+    socket.disconnect();
+    resolve('ws://test/late');
+    await vi.advanceTimersByTimeAsync(0);
+    expect(FakeWebSocket.instances).toHaveLength(0);
   });
 });

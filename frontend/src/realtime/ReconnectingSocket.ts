@@ -1,4 +1,6 @@
-import { type ChatMessage, decodeServerMessage, encodeClientMessage } from './messages';
+import { answerTo, type Codec, codecFor, type Incoming } from './codec';
+import type { CloseInfo, ConnectionState } from './connectionState';
+import { Outbox, type OutgoingMessage } from './outbox';
 import { JSON_V1, TEXT_V1 } from './protocol';
 import {
   type BackoffOptions,
@@ -6,58 +8,37 @@ import {
   DEFAULT_BACKOFF,
   shouldReconnect,
 } from './reconnectPolicy';
-import { SendQueue } from './sendQueue';
-
-export interface CloseInfo {
-  readonly code: number;
-  readonly reason: string;
-}
-
-export type ConnectionState =
-  | { readonly status: 'idle' }
-  /** `retry`: 0 for a first connect, then the count of retries since the last healthy one. */
-  | { readonly status: 'connecting'; readonly retry: number }
-  | { readonly status: 'open'; readonly protocol: string }
-  /** Between a lost connection and the next try. */
-  | {
-      readonly status: 'waiting';
-      /** The retry that comes after the wait. */
-      readonly retry: number;
-      readonly delayMs: number;
-      readonly lastClose: CloseInfo;
-    }
-  | {
-      readonly status: 'closed';
-      readonly close: CloseInfo;
-      /** user: Disconnect; refused: a code not worth retrying; gave-up: too many failures. */
-      readonly why: 'user' | 'refused' | 'gave-up';
-    };
-
-export interface QueuedMessage {
-  readonly id: string;
-  readonly data: string | ArrayBuffer;
-}
 
 export interface ConnectionSnapshot {
   readonly state: ConnectionState;
   /** The last round trip of a ping, in milliseconds; null before the first pong. */
   readonly rttMs: number | null;
-  /** Sent while the connection was down, to go out in order when it opens. */
-  readonly queued: readonly QueuedMessage[];
+  /** Sent while there was no connection: they go out, in order, when there is one. */
+  readonly waiting: readonly OutgoingMessage[];
+  /** On the wire and not answered yet: sent again if the connection dies first. */
+  readonly inFlight: readonly OutgoingMessage[];
+  /** The retry limit of this connection (Infinity: it never gives up by itself). */
+  readonly maxAttempts: number;
 }
-
-export type Incoming =
-  | { readonly kind: 'text'; readonly text: string; readonly replyTo: string | null }
-  | { readonly kind: 'binary'; readonly data: ArrayBuffer }
-  | { readonly kind: 'error'; readonly code: string; readonly detail: string }
-  /** What happens in a chat room (realtime.json.v1 only). */
-  | { readonly kind: 'chat'; readonly message: ChatMessage };
 
 export type SendResult = 'sent' | 'queued' | 'full' | 'closed';
 
+/** Thrown by a `url` function for a refusal that retrying will not mend (a 401, say). */
+export class ConnectionRefused extends Error {
+  constructor(
+    message: string,
+    readonly code = 1008,
+  ) {
+    super(message);
+  }
+}
+
 export interface ConnectionOptions {
-  /** Called before each attempt: a URL or credential can change between attempts. */
-  readonly url: () => string;
+  /**
+   * Called before each attempt, so that a credential can be fresh for every one (a single-use
+   * ticket, say). A rejected promise counts as a failed attempt; `ConnectionRefused` ends them.
+   */
+  readonly url: () => string | Promise<string>;
   /** Offered in this order of preference. */
   readonly protocols?: readonly string[];
   readonly onMessage?: (message: Incoming) => void;
@@ -66,6 +47,7 @@ export interface ConnectionOptions {
   readonly connectTimeoutMs?: number;
   /** How often to ping (realtime.json.v1 only); a ping unanswered by the next is a dead peer. */
   readonly heartbeatMs?: number;
+  /** Messages waiting or unanswered at once; beyond it `send` refuses ('full'). */
   readonly queueLimit?: number;
   readonly random?: () => number;
 }
@@ -74,30 +56,52 @@ export const DEFAULT_PROTOCOLS = [JSON_V1, TEXT_V1] as const;
 export const DEFAULT_CONNECT_TIMEOUT_MS = 10_000;
 export const DEFAULT_HEARTBEAT_MS = 5_000;
 export const DEFAULT_QUEUE_LIMIT = 50;
+/** A timer that fires this much later than asked means the machine slept (a closed laptop). */
+export const SLEEP_GAP_MS = 5_000;
+const TICK_MS = 1_000;
 
 const LOCALLY_DETECTED = 1006; // what the browser reports for a connection lost without a close
 
+function randomPrefix(): string {
+  const bytes = crypto.getRandomValues(new Uint8Array(6));
+  return Array.from(bytes, (byte) => byte.toString(16).padStart(2, '0')).join('');
+}
+
 /**
- * One logical connection over a succession of native WebSockets: it reconnects by itself,
- * decides by close code whether to, notices dead peers, and queues what is sent meanwhile.
- * Framework-free; `useConnection` binds it to React.
+ * One logical connection over a succession of native WebSockets: it reconnects by itself
+ * without limit (capped backoff), decides by close code whether to, notices dead peers, the
+ * browser going offline and the machine waking from sleep, and tracks each message until it
+ * is answered. Framework-free; `useConnection` binds it to React.
  */
 export class ReconnectingSocket {
   private options: ConnectionOptions;
   private socket: WebSocket | null = null;
-  private snapshot: ConnectionSnapshot = { state: { status: 'idle' }, rttMs: null, queued: [] };
+  private codec: Codec | null = null;
+  private snapshot: ConnectionSnapshot;
   private readonly listeners = new Set<() => void>();
-  private readonly queue: SendQueue<QueuedMessage>;
+  private readonly outbox: Outbox;
+  // Unique across page loads: the server recognises a message sent again by its id.
+  private readonly idPrefix = randomPrefix();
+  private nextId = 1;
   private failures = 0;
-  private nextMessageId = 1;
+  private attempt = 0; // bumped by every open and drop: a late answer to an old one is ignored
   private timers: ReturnType<typeof setTimeout>[] = [];
   private heartbeat: ReturnType<typeof setInterval> | null = null;
+  private ticker: ReturnType<typeof setInterval> | null = null;
+  private lastTick = 0;
   private pendingPing: { id: string; sentAt: number } | null = null;
   private attached = false;
 
   constructor(options: ConnectionOptions) {
     this.options = options;
-    this.queue = new SendQueue(options.queueLimit ?? DEFAULT_QUEUE_LIMIT);
+    this.outbox = new Outbox(options.queueLimit ?? DEFAULT_QUEUE_LIMIT);
+    this.snapshot = {
+      state: { status: 'idle' },
+      rttMs: null,
+      waiting: [],
+      inFlight: [],
+      maxAttempts: this.backoff().maxAttempts,
+    };
   }
 
   // --- for React's useSyncExternalStore -------------------------------------------------
@@ -118,6 +122,10 @@ export class ReconnectingSocket {
 
   readonly connect = (): void => {
     this.failures = 0;
+    if (typeof navigator !== 'undefined' && navigator.onLine === false) {
+      this.goOffline();
+      return;
+    }
     this.open();
   };
 
@@ -140,35 +148,39 @@ export class ReconnectingSocket {
     });
   };
 
-  /** Sends now if open; queues while a connection is on its way; refuses when neither. */
+  /** Sends now if open; queues while the connection is on its way back; refuses otherwise. */
   send(data: string | ArrayBuffer): { result: SendResult; id: string } {
-    const id = `m${this.nextMessageId++}`;
+    const message = { id: `${this.idPrefix}-${this.nextId++}`, data };
     const { status } = this.snapshot.state;
+    if (status === 'closed' || status === 'idle') return { result: 'closed', id: message.id };
+    if (!this.outbox.enqueue(message)) return { result: 'full', id: message.id };
     if (status === 'open' && this.socket !== null) {
-      this.transmit({ id, data });
-      return { result: 'sent', id };
+      this.flush();
+      return { result: 'sent', id: message.id };
     }
-    if (status === 'connecting' || status === 'waiting') {
-      if (!this.queue.push({ id, data })) return { result: 'full', id };
-      this.publish({ queued: this.queue.contents });
-      return { result: 'queued', id };
-    }
-    return { result: 'closed', id };
+    this.publishOutbox();
+    return { result: 'queued', id: message.id };
   }
 
-  /** Watch the network and the tab's visibility (while a page uses the connection). */
+  /** Watch the network, the tab's visibility and the clock (while a page uses the connection). */
   attach(): void {
     if (this.attached) return;
     this.attached = true;
     window.addEventListener('online', this.onOnline);
+    window.addEventListener('offline', this.onOffline);
     document.addEventListener('visibilitychange', this.onVisibilityChange);
+    this.lastTick = Date.now();
+    this.ticker = setInterval(this.onTick, TICK_MS);
   }
 
   /** Close the socket, stop all timers and listeners: the page is gone. */
   stop(): void {
     this.attached = false;
     window.removeEventListener('online', this.onOnline);
+    window.removeEventListener('offline', this.onOffline);
     document.removeEventListener('visibilitychange', this.onVisibilityChange);
+    if (this.ticker !== null) clearInterval(this.ticker);
+    this.ticker = null;
     this.dropSocket(1000, 'page closed');
     this.clearTimers();
     this.setState({ status: 'idle' });
@@ -179,33 +191,59 @@ export class ReconnectingSocket {
   private open(): void {
     this.dropSocket(1000, 'reconnecting');
     this.clearTimers();
+    const attempt = this.attempt;
+    this.setState({ status: 'connecting', retry: this.failures });
+    const timeoutMs = this.options.connectTimeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS;
+    this.later(timeoutMs, () => {
+      if (this.attempt === attempt) {
+        this.lost({ code: LOCALLY_DETECTED, reason: `no answer within ${timeoutMs / 1000} s` });
+      }
+    });
+    let url: string | Promise<string>;
+    try {
+      url = this.options.url();
+    } catch (error) {
+      this.couldNotPrepare(error);
+      return;
+    }
+    if (typeof url === 'string') {
+      this.createSocket(url);
+      return;
+    }
+    // Later answers are for this attempt only: it may have been dropped meanwhile.
+    url.then(
+      (resolved) => {
+        if (this.attempt === attempt) this.createSocket(resolved);
+      },
+      (error: unknown) => {
+        if (this.attempt === attempt) this.couldNotPrepare(error);
+      },
+    );
+  }
+
+  private couldNotPrepare(error: unknown): void {
+    if (error instanceof ConnectionRefused) {
+      this.refused({ code: error.code, reason: error.message });
+    } else {
+      const reason = error instanceof Error ? error.message : String(error);
+      this.lost({ code: LOCALLY_DETECTED, reason: `could not prepare the connection: ${reason}` });
+    }
+  }
+
+  private createSocket(url: string): void {
     let socket: WebSocket;
     try {
-      socket = new WebSocket(this.options.url(), [
-        ...(this.options.protocols ?? DEFAULT_PROTOCOLS),
-      ]);
+      socket = new WebSocket(url, [...(this.options.protocols ?? DEFAULT_PROTOCOLS)]);
     } catch (error) {
       // A URL the browser refuses to even try will not get better by retrying.
-      this.setState({
-        status: 'closed',
-        close: { code: LOCALLY_DETECTED, reason: String(error) },
-        why: 'refused',
-      });
+      this.refused({ code: LOCALLY_DETECTED, reason: String(error) });
       return;
     }
     socket.binaryType = 'arraybuffer';
     this.socket = socket;
-    this.setState({ status: 'connecting', retry: this.failures });
-
-    const timeoutMs = this.options.connectTimeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS;
-    this.later(timeoutMs, () => {
-      if (this.socket === socket && socket.readyState === WebSocket.CONNECTING) {
-        this.lost({ code: LOCALLY_DETECTED, reason: `no answer within ${timeoutMs / 1000} s` });
-      }
-    });
     socket.onopen = () => this.onOpen(socket);
     socket.onmessage = (event: MessageEvent<string | ArrayBuffer>) => {
-      if (this.socket === socket) this.onData(socket, event.data);
+      if (this.socket === socket) this.onData(event.data);
     };
     socket.onclose = (event) => {
       if (this.socket === socket) this.lost({ code: event.code, reason: event.reason });
@@ -215,39 +253,49 @@ export class ReconnectingSocket {
   private onOpen(socket: WebSocket): void {
     if (this.socket !== socket) return;
     this.clearTimers();
+    this.codec = codecFor(socket.protocol);
     this.later(this.backoff().stableAfterMs, () => {
       this.failures = 0;
     });
     this.setState({ status: 'open', protocol: socket.protocol });
-    for (const message of this.queue.drain()) this.transmit(message);
-    this.publish({ queued: this.queue.contents });
-    if (socket.protocol === JSON_V1) this.startHeartbeat(socket);
+    this.flush();
+    if (this.codec.encodePing !== null) this.startHeartbeat(socket, this.codec.encodePing);
   }
 
-  private onData(socket: WebSocket, data: string | ArrayBuffer): void {
+  private onData(data: string | ArrayBuffer): void {
     if (typeof data !== 'string') {
       this.options.onMessage?.({ kind: 'binary', data });
       return;
     }
-    if (socket.protocol !== JSON_V1) {
-      this.options.onMessage?.({ kind: 'text', text: data, replyTo: null });
-      return;
-    }
-    const message = decodeServerMessage(data);
-    if (message === null) {
-      console.warn('ignored a message outside realtime.json.v1:', data);
-    } else if (message.type === 'pong') {
-      if (this.pendingPing?.id === message.id) {
+    const decoded = (this.codec ?? codecFor('')).decode(data);
+    if (decoded.kind === 'unknown') {
+      console.warn('ignored a message outside the protocol:', data);
+    } else if (decoded.kind === 'pong') {
+      if (this.pendingPing?.id === decoded.id) {
         this.pendingPing = null;
-        this.publish({ rttMs: Math.max(0, Date.now() - message.sent_at) });
+        this.publish({ rttMs: Math.max(0, Date.now() - decoded.sentAt) });
       }
-    } else if (message.type === 'text') {
-      this.options.onMessage?.({ kind: 'text', text: message.text, replyTo: message.reply_to });
-    } else if (message.type === 'error') {
-      this.options.onMessage?.({ kind: 'error', code: message.code, detail: message.detail });
     } else {
-      this.options.onMessage?.({ kind: 'chat', message });
+      const replyTo = answerTo(decoded.incoming);
+      if (replyTo !== null) {
+        if (this.outbox.isRepeatedReply(replyTo, data)) return; // shown once already
+        if (this.outbox.answered(replyTo)) this.publishOutbox();
+      }
+      this.options.onMessage?.(decoded.incoming);
     }
+  }
+
+  /** Everything queued goes out, in order, each tracked until answered where it can be. */
+  private flush(): void {
+    const socket = this.socket;
+    const codec = this.codec;
+    if (socket === null || codec === null) return;
+    for (const message of this.outbox.takeQueued()) {
+      const isText = typeof message.data === 'string';
+      socket.send(isText ? codec.encodeText(message.id, message.data as string) : message.data);
+      this.outbox.sent(message, isText && codec.tracksReplies);
+    }
+    this.publishOutbox();
   }
 
   /** The connection ended without the user asking: retry, or stop for good. */
@@ -255,7 +303,7 @@ export class ReconnectingSocket {
     this.dropSocket(1000, 'reconnecting');
     this.clearTimers();
     if (!shouldReconnect(close.code)) {
-      this.setState({ status: 'closed', close, why: 'refused' });
+      this.refused(close);
       return;
     }
     this.failures += 1;
@@ -265,11 +313,29 @@ export class ReconnectingSocket {
       return;
     }
     const delayMs = backoffDelay(this.failures - 1, backoff, this.options.random);
-    this.setState({ status: 'waiting', retry: this.failures, delayMs, lastClose: close });
+    this.setState({
+      status: 'waiting',
+      retry: this.failures,
+      delayMs,
+      until: Date.now() + delayMs,
+      lastClose: close,
+    });
     this.later(delayMs, () => this.open());
   }
 
-  private startHeartbeat(socket: WebSocket): void {
+  private refused(close: CloseInfo): void {
+    this.dropSocket(1000, 'refused');
+    this.clearTimers();
+    this.setState({ status: 'closed', close, why: 'refused' });
+  }
+
+  private goOffline(): void {
+    this.dropSocket(1000, 'offline');
+    this.clearTimers();
+    this.setState({ status: 'offline' });
+  }
+
+  private startHeartbeat(socket: WebSocket, encodePing: (id: string, sentAt: number) => string) {
     const beat = () => {
       if (this.socket !== socket) return;
       if (this.pendingPing !== null) {
@@ -277,38 +343,54 @@ export class ReconnectingSocket {
         this.lost({ code: LOCALLY_DETECTED, reason: `no answer to a ping for ${waited} s` });
         return;
       }
-      const ping = { id: `p${this.nextMessageId++}`, sentAt: Date.now() };
+      const ping = { id: `p${this.nextId++}`, sentAt: Date.now() };
       this.pendingPing = ping;
-      socket.send(encodeClientMessage({ type: 'ping', id: ping.id, sent_at: ping.sentAt }));
+      socket.send(encodePing(ping.id, ping.sentAt));
     };
     beat(); // a first round trip at once
     this.heartbeat = setInterval(beat, this.options.heartbeatMs ?? DEFAULT_HEARTBEAT_MS);
   }
 
-  private transmit({ id, data }: QueuedMessage): void {
-    const socket = this.socket;
-    if (socket === null) return;
-    if (typeof data === 'string' && socket.protocol === JSON_V1) {
-      socket.send(encodeClientMessage({ type: 'text', id, text: data }));
-    } else {
-      socket.send(data);
-    }
-  }
-
   /** Forget the socket at once: a dead peer may not confirm a close for minutes. */
   private dropSocket(code: number, reason: string): void {
+    this.attempt += 1;
     const socket = this.socket;
     this.socket = null;
+    this.codec = null;
     this.pendingPing = null;
+    this.outbox.requeueUnanswered();
+    this.publishOutbox();
     if (socket === null) return;
     socket.onopen = socket.onmessage = socket.onclose = null;
     socket.close(code, reason);
   }
 
-  private readonly onOnline = (): void => this.reconnectNow();
+  private readonly onOnline = (): void => {
+    if (this.snapshot.state.status === 'offline') this.connect();
+    else this.reconnectNow();
+  };
+
+  private readonly onOffline = (): void => {
+    const { status } = this.snapshot.state;
+    if (status === 'open' || status === 'connecting' || status === 'waiting') this.goOffline();
+  };
 
   private readonly onVisibilityChange = (): void => {
     if (document.visibilityState === 'visible') this.reconnectNow();
+  };
+
+  /** Timers stop while a machine sleeps: a tick that comes far too late means it woke. */
+  private readonly onTick = (): void => {
+    const now = Date.now();
+    const slept = now - this.lastTick > TICK_MS + SLEEP_GAP_MS;
+    this.lastTick = now;
+    if (!slept) return;
+    const { status } = this.snapshot.state;
+    if (status === 'open' || status === 'connecting') {
+      // The old socket is most likely dead, and nothing has told the browser yet.
+      this.lost({ code: LOCALLY_DETECTED, reason: 'the computer woke from sleep' });
+    }
+    this.reconnectNow(); // no backoff: the network was not the problem
   };
 
   // --- plumbing ------------------------------------------------------------------------------
@@ -329,7 +411,15 @@ export class ReconnectingSocket {
   }
 
   private setState(state: ConnectionState): void {
-    this.publish({ state, rttMs: null }); // a round trip belongs to one connection
+    // A round trip belongs to one connection.
+    this.publish({ state, rttMs: null, maxAttempts: this.backoff().maxAttempts });
+  }
+
+  private publishOutbox(): void {
+    const { waiting, inFlight } = this.outbox;
+    if (waiting !== this.snapshot.waiting || inFlight !== this.snapshot.inFlight) {
+      this.publish({ waiting, inFlight });
+    }
   }
 
   private publish(change: Partial<ConnectionSnapshot>): void {

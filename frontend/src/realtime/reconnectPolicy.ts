@@ -5,16 +5,21 @@ export interface BackoffOptions {
   readonly baseMs: number;
   /** No retry waits longer than this. */
   readonly capMs: number;
-  /** Consecutive failed attempts after which the client gives up until asked again. */
+  /** Consecutive failed tries after which the client gives up until asked again. */
   readonly maxAttempts: number;
   /** A connection open this long counts as healthy: the next failure starts from scratch. */
   readonly stableAfterMs: number;
 }
 
+/**
+ * Never give up by itself: a deploy, a rebuild or a laptop waking in a café can take minutes,
+ * and the page should be back when the server is. The cap keeps a waiting client from hammering
+ * a server on its way up; `maxAttempts` may still be set to a finite limit.
+ */
 export const DEFAULT_BACKOFF: BackoffOptions = {
   baseMs: 500,
-  capMs: 5_000,
-  maxAttempts: 10,
+  capMs: 30_000,
+  maxAttempts: Number.POSITIVE_INFINITY,
   stableAfterMs: 10_000,
 };
 
@@ -28,7 +33,7 @@ export function backoffDelay(
   { baseMs, capMs }: Pick<BackoffOptions, 'baseMs' | 'capMs'>,
   random: () => number = Math.random,
 ): number {
-  const ceiling = Math.min(capMs, baseMs * 2 ** retry);
+  const ceiling = Math.min(capMs, baseMs * 2 ** Math.min(retry, 30));
   return Math.floor(random() * ceiling);
 }
 

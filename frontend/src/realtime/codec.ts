@@ -1,0 +1,93 @@
+/**
+ * What a connection's frames mean, by the subprotocol the server chose. The transport
+ * (ReconnectingSocket) only moves frames; a codec turns them into typed messages and back.
+ */
+import { decodeServerMessage, encodeClientMessage, type ServerMessage } from './messages';
+import { JSON_V1 } from './protocol';
+
+/** A message from the server, as a page receives it. */
+export type Incoming =
+  | { readonly kind: 'text'; readonly text: string; readonly replyTo: string | null }
+  | { readonly kind: 'binary'; readonly data: ArrayBuffer }
+  | {
+      readonly kind: 'error';
+      readonly code: string;
+      readonly detail: string;
+      readonly replyTo: string | null;
+    }
+  /** Any other typed message of realtime.json.v1: a chat room's events, acknowledgements. */
+  | { readonly kind: 'event'; readonly message: EventMessage };
+
+export type EventMessage = Exclude<ServerMessage, { type: 'text' | 'error' | 'pong' }>;
+
+export type Decoded =
+  | { readonly kind: 'pong'; readonly id: string; readonly sentAt: number }
+  | { readonly kind: 'incoming'; readonly incoming: Incoming }
+  | { readonly kind: 'unknown' };
+
+export interface Codec {
+  /** Replies name the message they answer, so the transport can track each one until then. */
+  readonly tracksReplies: boolean;
+  encodeText(id: string, text: string): string;
+  /** null: the protocol has no ping of its own, so there is no heartbeat. */
+  readonly encodePing: ((id: string, sentAt: number) => string) | null;
+  decode(frame: string): Decoded;
+}
+
+/** The guide's plain text, and realtime.text.v1: a frame is a message, with no id. */
+export const PLAIN_TEXT: Codec = {
+  tracksReplies: false,
+  encodeText: (_id, text) => text,
+  encodePing: null,
+  decode: (frame) => ({ kind: 'incoming', incoming: { kind: 'text', text: frame, replyTo: null } }),
+};
+
+export const JSON_V1_CODEC: Codec = {
+  tracksReplies: true,
+  encodeText: (id, text) => encodeClientMessage({ type: 'text', id, text }),
+  encodePing: (id, sentAt) => encodeClientMessage({ type: 'ping', id, sent_at: sentAt }),
+  decode(frame) {
+    const message = decodeServerMessage(frame);
+    if (message === null) return { kind: 'unknown' };
+    switch (message.type) {
+      case 'pong':
+        return { kind: 'pong', id: message.id, sentAt: message.sent_at };
+      case 'text':
+        return {
+          kind: 'incoming',
+          incoming: { kind: 'text', text: message.text, replyTo: message.reply_to },
+        };
+      case 'error':
+        return {
+          kind: 'incoming',
+          incoming: {
+            kind: 'error',
+            code: message.code,
+            detail: message.detail,
+            replyTo: message.reply_to,
+          },
+        };
+      default:
+        return { kind: 'incoming', incoming: { kind: 'event', message } };
+    }
+  },
+};
+
+export function codecFor(protocol: string): Codec {
+  return protocol === JSON_V1 ? JSON_V1_CODEC : PLAIN_TEXT;
+}
+
+/** The id of the sent message that an incoming one answers, if any. */
+export function answerTo(incoming: Incoming): string | null {
+  switch (incoming.kind) {
+    case 'text':
+    case 'error':
+      return incoming.replyTo;
+    case 'event': {
+      const replyTo = (incoming.message as { readonly reply_to?: unknown }).reply_to;
+      return typeof replyTo === 'string' ? replyTo : null;
+    }
+    case 'binary':
+      return null;
+  }
+}

@@ -1,0 +1,82 @@
+/**
+ * Every message the page sent, until it is answered. A message waits here while there is no
+ * connection, goes out in order when there is one, and with a protocol whose replies name the
+ * message they answer (realtime.json.v1), stays here until that reply comes: if the connection
+ * dies first, it goes back to the front of the queue and is sent again with its own id. A
+ * reply that comes twice for one message (the first was on its way when the connection died)
+ * is recognised, so that it is shown once.
+ */
+
+export interface OutgoingMessage {
+  readonly id: string;
+  readonly data: string | ArrayBuffer;
+}
+
+/** waiting: for a connection; sent: on the wire, no answer yet; answered: done. */
+export type Delivery = 'waiting' | 'sent' | 'answered';
+
+/** How many replies to remember for recognising duplicates. */
+const REMEMBERED_REPLIES = 1_000;
+
+export class Outbox {
+  private queued: OutgoingMessage[] = [];
+  private unanswered: OutgoingMessage[] = [];
+  private readonly replies = new Set<string>();
+
+  /** `limit`: messages waiting or unanswered at once; beyond it a new one is refused. */
+  constructor(readonly limit: number) {}
+
+  /** False, and the message is not kept, when the outbox is full. */
+  enqueue(message: OutgoingMessage): boolean {
+    if (this.queued.length + this.unanswered.length >= this.limit) return false;
+    this.queued = [...this.queued, message];
+    return true;
+  }
+
+  /** The queued messages, oldest first, to go out now; the queue is empty afterwards. */
+  takeQueued(): OutgoingMessage[] {
+    const taken = this.queued;
+    this.queued = [];
+    return taken;
+  }
+
+  /** On the wire now; `tracked`: an answer will name it. */
+  sent(message: OutgoingMessage, tracked: boolean): void {
+    if (tracked) this.unanswered = [...this.unanswered, message];
+  }
+
+  /** The answer to `id` came; false if it was not waiting for one (a duplicate, say). */
+  answered(id: string): boolean {
+    const before = this.unanswered.length;
+    this.unanswered = this.unanswered.filter((message) => message.id !== id);
+    return this.unanswered.length < before;
+  }
+
+  /** The connection died: what it never answered goes first when the next one opens. */
+  requeueUnanswered(): void {
+    if (this.unanswered.length === 0) return;
+    this.queued = [...this.unanswered, ...this.queued];
+    this.unanswered = [];
+  }
+
+  /** Whether this exact reply to `id` was seen already; remembers it otherwise. */
+  isRepeatedReply(id: string, text: string): boolean {
+    const key = `${id}\u0000${text}`;
+    if (this.replies.has(key)) return true;
+    this.replies.add(key);
+    if (this.replies.size > REMEMBERED_REPLIES) {
+      const oldest = this.replies.values().next().value;
+      if (oldest !== undefined) this.replies.delete(oldest);
+    }
+    return false;
+  }
+
+  /** A new array after each change, so that both can be part of a snapshot. */
+  get waiting(): readonly OutgoingMessage[] {
+    return this.queued;
+  }
+
+  get inFlight(): readonly OutgoingMessage[] {
+    return this.unanswered;
+  }
+}
