@@ -11,6 +11,7 @@ from starlette.requests import HTTPConnection
 
 from app.chat.hub import ChatHub
 from app.conversation.loop import MessageLimits
+from app.security.tickets import TicketStore
 from app.server.shutdown import Readiness
 from app.settings import Settings
 
@@ -30,6 +31,11 @@ def get_hub(connection: HTTPConnection) -> ChatHub:
     return hub
 
 
+def get_tickets(connection: HTTPConnection) -> TicketStore:
+    tickets: TicketStore = connection.app.state.tickets
+    return tickets
+
+
 def get_readiness(connection: HTTPConnection) -> Readiness:
     readiness: Readiness = connection.app.state.readiness
     return readiness
@@ -39,3 +45,4 @@ SettingsDep = Annotated[Settings, Depends(get_settings)]
 MessageLimitsDep = Annotated[MessageLimits, Depends(get_message_limits)]
 HubDep = Annotated[ChatHub, Depends(get_hub)]
 ReadinessDep = Annotated[Readiness, Depends(get_readiness)]
+TicketsDep = Annotated[TicketStore, Depends(get_tickets)]

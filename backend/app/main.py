@@ -18,9 +18,10 @@ from app.chat.redis_broker import RedisBroker
 from app.conversation.loop import MessageLimits
 from app.conversation.refusals import install_refusal_handlers
 from app.quiet_logs import quiet_client_mistakes
-from app.routes import chat, config, echo, health, items, session, tokens
+from app.routes import chat, config, echo, health, items, session, tickets, tokens
 from app.security.headers import ResponseHeaders
 from app.security.origins import OriginCheck
+from app.security.tickets import InMemoryTickets, RedisTickets, TicketStore
 from app.server.limits import TRANSPORT_STATE_KEY, TransportLimits, TransportState
 from app.server.shutdown import Readiness, drain_on_sigterm
 from app.settings import Settings
@@ -48,6 +49,10 @@ def build_broker(settings: Settings) -> Broker:
     )
 
 
+def build_tickets(settings: Settings) -> TicketStore:
+    return InMemoryTickets() if settings.redis_url is None else RedisTickets(settings.redis_url)
+
+
 @asynccontextmanager
 async def lifespan(app: FastAPI) -> AsyncIterator[dict[str, Any]]:
     hub: ChatHub = app.state.chat_hub
@@ -60,6 +65,7 @@ async def lifespan(app: FastAPI) -> AsyncIterator[dict[str, Any]]:
     finally:
         restore_sigterm()
         await hub.stop()
+        await app.state.tickets.close()
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
@@ -75,6 +81,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         per_second=settings.ws_messages_per_second,
         burst=settings.ws_message_burst,
     )
+    app.state.tickets = build_tickets(settings)
     app.state.chat_hub = ChatHub(
         build_broker(settings),
         outbox_limit=settings.chat_outbox_limit,
@@ -84,7 +91,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.add_middleware(ResponseHeaders)
     app.add_middleware(OriginCheck, allowed_origins=settings.allowed_origins)
 
-    for module in (echo, items, chat, health, config, session, tokens):
+    for module in (echo, items, chat, health, config, session, tokens, tickets):
         app.include_router(module.router)
 
     # Last, and lowest in priority: the SPA, with index.html for client-side routes. Under

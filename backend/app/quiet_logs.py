@@ -18,8 +18,9 @@ class ClientMistakesAreNotErrors(logging.Filter):
         return True
 
 
-# uvicorn logs each request and WebSocket with its query string: `?token=...` is a credential.
-CREDENTIAL_IN_QUERY = re.compile(r"([?&](?:token|session)=)[^&\s\"]*", re.IGNORECASE)
+# uvicorn logs each request and WebSocket with its query string: `?token=...` and `?ticket=...`
+# are credentials.
+CREDENTIAL_IN_QUERY = re.compile(r"([?&](?:token|ticket|session)=)[^&\s\"]*", re.IGNORECASE)
 
 
 # At debug level the websockets library logs each handshake header as ("< %s: %s", name, value).

@@ -42,6 +42,8 @@ class Settings(BaseSettings):
     token_secret: Annotated[SecretStr, Field(min_length=32)] | None = None
     # Lifetime of a signed token, in seconds.
     token_ttl: int = Field(default=300, ge=1)
+    # Lifetime of a single-use WebSocket ticket (POST /api/ws-tickets), in seconds.
+    ticket_ttl: float = Field(default=30.0, gt=0)
     # Longest `token` or `session` value; a longer one is refused like a missing one (1008).
     max_credential_length: int = Field(default=256, ge=1)
     # Largest WebSocket message, in bytes; a bigger one is refused with 1009 before it is read.

@@ -8,7 +8,7 @@ import struct
 import pytest
 from websockets.exceptions import ConnectionClosedError
 from websockets.sync.client import ClientConnection, connect
-from websockets.typing import Subprotocol
+from websockets.typing import Origin, Subprotocol
 
 from tests.servers import Addresses
 
@@ -20,10 +20,17 @@ UPGRADE = (
 )
 
 
-def closed_with(websocket_url: str, headers: dict[str, str] | None = None) -> tuple[int, str]:
+def closed_with(
+    websocket_url: str, headers: dict[str, str] | None = None, origin: str | None = None
+) -> tuple[int, str]:
     """Connects with realtime.text.v1 and returns the code and reason the server closed with."""
     with (
-        connect(websocket_url, subprotocols=TEXT_V1, additional_headers=headers) as websocket,
+        connect(
+            websocket_url,
+            subprotocols=TEXT_V1,
+            additional_headers=headers,
+            origin=Origin(origin) if origin else None,
+        ) as websocket,
         pytest.raises(ConnectionClosedError) as exc,
     ):
         websocket.recv(timeout=5)

@@ -53,7 +53,7 @@ test('no credential: the page shows the refusal as 1008 with its reason', async 
   await connect(page);
   const status = page.getByTestId('connection-status');
   await expect(status).toHaveText(
-    'Closed: 1008 policy violation: missing credentials: set the session cookie or the token query parameter',
+    'Closed: 1008 policy violation: missing credentials: set the session cookie or send Authorization: Bearer <token>',
   );
   await expect(page.getByRole('log').locator('[data-kind="error"]')).toHaveCount(1);
   await expect(page.getByRole('button', { name: 'Send' })).toBeDisabled();

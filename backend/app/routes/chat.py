@@ -8,6 +8,7 @@ from fastapi import APIRouter, Path, Query, WebSocket, status
 from app.chat.hub import ChatHub, Member
 from app.conversation.loop import Conversation, Handler, serve_conversation
 from app.deps import HubDep, MessageLimitsDep
+from app.security.credentials import OptionalCredentialDep
 
 router = APIRouter(tags=["chat"])
 
@@ -38,6 +39,8 @@ async def chat(
     client_id: ClientId,
     hub: HubDep,
     limits: MessageLimitsDep,
+    # The guide's chat takes no credential; one that is sent (a ticket, say) must be valid.
+    credential: OptionalCredentialDep,
     room: Room = DEFAULT_ROOM,
 ) -> None:
     async with hub.join(websocket, room, client_id) as member:

@@ -25,8 +25,11 @@ describe('parseSeat', () => {
 
 describe('chatSocketUrl', () => {
   it('puts the number in the path and the room in the query', () => {
-    expect(chatSocketUrl({ clientId: 7, room: 'ops' }, { protocol: 'https:', host: 'a.b' })).toBe(
-      'wss://a.b/ws/7?room=ops',
-    );
+    expect(
+      chatSocketUrl({ clientId: 7, room: 'ops' }, undefined, { protocol: 'https:', host: 'a.b' }),
+    ).toBe('wss://a.b/ws/7?room=ops');
+    expect(
+      chatSocketUrl({ clientId: 7, room: 'ops' }, 'T', { protocol: 'http:', host: 'a.b' }),
+    ).toBe('ws://a.b/ws/7?room=ops&ticket=T');
   });
 });

@@ -1,10 +1,12 @@
 import { type FormEvent, useRef, useState } from 'react';
+import { requestTicket } from '../api/tickets';
 import { Conversation } from '../components/Conversation';
 import { Field } from '../components/Field';
 import { useConversation } from '../components/useConversation';
 import type { EventMessage } from '../realtime/codec';
 import { isActive } from '../realtime/connectionState';
 import { describeEvent } from '../realtime/describeMessage';
+import { ConnectionRefused } from '../realtime/ReconnectingSocket';
 import { webSocketUrl } from '../realtime/url';
 
 export interface ChatSeat {
@@ -24,8 +26,30 @@ export function parseSeat(clientId: string, room: string): ChatSeat | { error: s
   return { clientId: id, room };
 }
 
-export function chatSocketUrl(seat: ChatSeat, location?: Pick<Location, 'protocol' | 'host'>) {
-  return webSocketUrl(`/ws/${seat.clientId}`, { room: seat.room }, location);
+export const chatPath = (seat: ChatSeat) => `/ws/${seat.clientId}`;
+
+export function chatSocketUrl(
+  seat: ChatSeat,
+  ticket?: string,
+  location?: Pick<Location, 'protocol' | 'host'>,
+) {
+  return webSocketUrl(chatPath(seat), { room: seat.room, ticket }, location);
+}
+
+/**
+ * With a session, the page joins with a single-use ticket for it; without one (the server
+ * answers 401), as a guest, which the guide's chat allows.
+ */
+async function chatUrl(seat: ChatSeat, onGuest: (guest: boolean) => void): Promise<string> {
+  try {
+    const ticket = await requestTicket(chatPath(seat));
+    onGuest(false);
+    return chatSocketUrl(seat, ticket);
+  } catch (error) {
+    if (!(error instanceof ConnectionRefused)) throw error;
+    onGuest(true);
+    return chatSocketUrl(seat);
+  }
 }
 
 const randomClientId = () => String(1000 + Math.floor(Math.random() * 9000));
@@ -37,6 +61,7 @@ export function ChatPage() {
   );
   const [formError, setFormError] = useState('');
   const [online, setOnline] = useState<readonly number[]>([]);
+  const [guest, setGuest] = useState<boolean | null>(null);
   // The seat of the current connection; read by the URL function at every (re)connect.
   const seat = useRef<ChatSeat>({ clientId: 0, room: 'general' });
   // "You wrote" replies received: each announces our own message coming back from the room.
@@ -59,7 +84,7 @@ export function ChatPage() {
   };
 
   const conversation = useConversation({
-    url: () => chatSocketUrl(seat.current),
+    url: () => chatUrl(seat.current, setGuest),
     onIncoming: (incoming) => {
       if (incoming.kind === 'event') {
         onRoomEvent(incoming.message);
@@ -142,6 +167,13 @@ export function ChatPage() {
             </button>
           )}
         </div>
+        {inRoom && guest !== null && (
+          <p className="hint" data-testid="chat-identity">
+            {guest
+              ? 'Joined as a guest: the guide’s chat takes anyone. With a session (the Items page sets one), the page joins with a single-use ticket.'
+              : 'Joined with a single-use ticket for your session.'}
+          </p>
+        )}
         <p id="chat-form-error" className="form-error" role="alert">
           {formError}
         </p>

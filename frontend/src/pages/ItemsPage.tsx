@@ -1,6 +1,7 @@
 import { type FormEvent, useEffect, useState } from 'react';
 import { useServerConfig } from '../api/config';
 import { endSession, hasSession, startSession } from '../api/session';
+import { requestTicket } from '../api/tickets';
 import { requestSignedToken } from '../api/tokens';
 import { Conversation } from '../components/Conversation';
 import { Field } from '../components/Field';
@@ -17,16 +18,22 @@ export interface ItemsForm {
   readonly q: string;
 }
 
-/** The socket URL for the form: the token rides in the query only when chosen. */
-export function itemsSocketUrl(form: ItemsForm, location?: Pick<Location, 'protocol' | 'host'>) {
-  return webSocketUrl(
-    `/items/${encodeURIComponent(form.itemId)}/ws`,
-    {
-      q: form.q === '' ? undefined : form.q,
-      token: form.credentialKind === 'token' ? form.credential : undefined,
-    },
-    location,
-  );
+export const itemsPath = (form: Pick<ItemsForm, 'itemId'>) =>
+  `/items/${encodeURIComponent(form.itemId)}/ws`;
+
+/** The socket URL for the form: a single-use ticket stands in for the credential. */
+export function itemsSocketUrl(
+  form: ItemsForm,
+  ticket: string,
+  location?: Pick<Location, 'protocol' | 'host'>,
+) {
+  return webSocketUrl(itemsPath(form), { q: form.q === '' ? undefined : form.q, ticket }, location);
+}
+
+/** A fresh ticket for every attempt: with the token as a bearer header, or with the cookie. */
+async function ticketedUrl(form: ItemsForm): Promise<string> {
+  const bearer = form.credentialKind === 'token' ? form.credential : undefined;
+  return itemsSocketUrl(form, await requestTicket(itemsPath(form), bearer));
 }
 
 export function ItemsPage() {
@@ -40,7 +47,7 @@ export function ItemsPage() {
   const [formError, setFormError] = useState('');
   const [signedNote, setSignedNote] = useState('');
   const config = useServerConfig();
-  const conversation = useConversation({ url: () => itemsSocketUrl(form) });
+  const conversation = useConversation({ url: () => ticketedUrl(form) });
   const { connection } = conversation;
   const live = isActive(connection.state);
 
@@ -97,9 +104,18 @@ export function ItemsPage() {
         <h1>Items</h1>
         <p>
           The guide's second endpoint, <code>WS /items/{'{item_id}'}/ws</code>: it needs a
-          credential, the <code>session</code> cookie or a <code>token</code> in the query (the
-          cookie wins when both are sent), and takes an optional integer <code>q</code>. Without a
-          credential, or with a <code>q</code> that is not an integer, the server refuses with 1008.
+          credential, the <code>session</code> cookie or a <code>token</code> (the cookie wins when
+          both are sent), and takes an optional integer <code>q</code>. Without a credential, or
+          with a <code>q</code> that is not an integer, the server refuses with 1008.
+        </p>
+        <p>
+          This page never puts your credential in the socket's URL, where proxy logs and the
+          browser's history would keep it. Before each connection it trades the token (as an{' '}
+          <code>Authorization: Bearer</code> header) or the cookie for a single-use ticket at{' '}
+          <code>POST /api/ws-tickets</code>, good for 30 seconds at this endpoint from this page,
+          and opens the socket with <code>?ticket=</code>. Programs can send the bearer header on
+          the handshake itself; the guide's <code>?token=</code> still works for clients written
+          against the guide.
         </p>
       </header>
 
@@ -125,7 +141,7 @@ export function ItemsPage() {
                 checked={form.credentialKind === 'token'}
                 onChange={() => update({ credentialKind: 'token' })}
               />
-              Query token
+              A token, as a bearer header
             </label>
             <label>
               <input
@@ -143,7 +159,7 @@ export function ItemsPage() {
             hint={
               <>
                 {form.credentialKind === 'token'
-                  ? 'Sent as ?token=… in the URL. Leave it empty to see the refusal.'
+                  ? 'Sent as a bearer header, for a ticket. Leave it empty to see the refusal.'
                   : 'Set as an HttpOnly cookie by POST /api/session; scripts cannot read it.'}{' '}
                 {signedNote}
               </>

@@ -1,0 +1,234 @@
+"""Bearer headers for programs and single-use tickets for browsers, over real sockets."""
+
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx2
+import jwt
+import pytest
+from pydantic import SecretStr
+from websockets.sync.client import connect
+from websockets.typing import Origin
+
+from app.security.tokens import issue_token
+from app.settings import Settings
+from testkit.processes import RedisServer
+from tests.raw_client import closed_with
+from tests.servers import (
+    InProcessServer,
+    serve_in_thread,
+    start_live_server,
+    stop_live_server,
+    write_frontend,
+)
+
+SECRET = "tickets-test-secret-of-thirty-two-chars"
+OTHER_PAGE = "https://app.example"  # allowed to open sockets, but not to use our page's tickets
+
+
+@pytest.fixture(scope="module")
+def plain(tmp_path_factory: pytest.TempPathFactory) -> Iterator[InProcessServer]:
+    folder: Path = tmp_path_factory.mktemp("tickets-plain")
+    settings = Settings(frontend_dir=folder, allowed_origins=[OTHER_PAGE], ticket_ttl=30)
+    with serve_in_thread(settings) as running:
+        yield running
+
+
+@pytest.fixture(scope="module")
+def signing(tmp_path_factory: pytest.TempPathFactory) -> Iterator[InProcessServer]:
+    folder: Path = tmp_path_factory.mktemp("tickets-signing")
+    with serve_in_thread(Settings(frontend_dir=folder, token_secret=SecretStr(SECRET))) as running:
+        yield running
+
+
+def first_line(url: str, headers: dict[str, str] | None = None, origin: str | None = None) -> str:
+    with connect(
+        url, additional_headers=headers, origin=Origin(origin) if origin else None
+    ) as websocket:
+        websocket.send("hello")
+        return str(websocket.recv(timeout=5))
+
+
+def ticket_for(server: InProcessServer, endpoint: str, **headers: str) -> str:
+    response = httpx2.post(
+        f"{server.http_url}/api/ws-tickets", json={"endpoint": endpoint}, headers=headers
+    )
+    assert response.status_code == 201, response.text
+    ticket: str = response.json()["ticket"]
+    return ticket
+
+
+# --- Bearer headers ---------------------------------------------------------------------------
+
+
+def test_a_program_sends_a_bearer_header(plain: InProcessServer) -> None:
+    line = first_line(f"{plain.ws_url}/items/1/ws", {"Authorization": "Bearer program-token"})
+    assert line == "Session cookie or query token value is: program-token"
+
+
+def test_the_order_of_precedence_keeps_the_guides_rule(plain: InProcessServer) -> None:
+    url = f"{plain.ws_url}/items/1/ws?token=query-token"
+    bearer = {"Authorization": "Bearer header-token"}
+    assert first_line(url, {**bearer, "Cookie": "session=cookie"}).endswith(": cookie")
+    assert first_line(url, bearer).endswith(": header-token")
+    assert first_line(url).endswith(": query-token")
+
+
+@pytest.mark.parametrize(
+    ("header", "reason"),
+    [
+        ("Basic dXNlcjpwYXNz", "Authorization header: only Bearer tokens are accepted"),
+        ("Bearer   ", "Authorization header: no token after Bearer"),
+    ],
+)
+def test_a_malformed_authorization_header_is_refused(
+    plain: InProcessServer, header: str, reason: str
+) -> None:
+    assert closed_with(f"{plain.ws_url}/items/1/ws", {"Authorization": header}) == (1008, reason)
+
+
+def test_a_signed_bearer_token_is_accepted(signing: InProcessServer) -> None:
+    token = issue_token(SECRET, "service-a", 60).token
+    line = first_line(f"{signing.ws_url}/items/1/ws", {"Authorization": f"Bearer {token}"})
+    assert line == "Session cookie or query token value is: service-a"
+
+
+@pytest.mark.parametrize(
+    ("token", "reason"),
+    [
+        (issue_token(SECRET, "alice", -1).token, "token expired: get a new one"),
+        (
+            issue_token("another-secret-that-is-long-enough", "alice", 60).token,
+            "token signature is not valid",
+        ),
+        (
+            jwt.encode({"sub": "mallory", "exp": 4_000_000_000}, None, algorithm="none"),
+            "token algorithm not accepted: only HS256",
+        ),
+    ],
+)
+def test_expired_forged_and_unsigned_bearer_tokens_are_refused(
+    signing: InProcessServer, token: str, reason: str
+) -> None:
+    headers = {"Authorization": f"Bearer {token}"}
+    assert closed_with(f"{signing.ws_url}/items/1/ws", headers) == (1008, reason)
+
+
+# --- Tickets ----------------------------------------------------------------------------------
+
+
+def test_a_ticket_opens_one_connection_and_only_one(plain: InProcessServer) -> None:
+    ticket = ticket_for(plain, "/items/7/ws", Cookie="session=from-the-cookie")
+    url = f"{plain.ws_url}/items/7/ws?ticket={ticket}"
+    assert first_line(url) == "Session cookie or query token value is: from-the-cookie"
+    assert closed_with(url) == (
+        1008,
+        "ticket not valid: unknown, or used already (it opens one connection)",
+    )
+
+
+def test_a_program_gets_a_ticket_with_its_bearer_token(signing: InProcessServer) -> None:
+    token = issue_token(SECRET, "bob", 60).token
+    ticket = ticket_for(signing, "/items/7/ws", Authorization=f"Bearer {token}")
+    assert first_line(f"{signing.ws_url}/items/7/ws?ticket={ticket}").endswith(": bob")
+
+
+def test_an_expired_ticket_is_refused(tmp_path: Path) -> None:
+    with serve_in_thread(Settings(frontend_dir=tmp_path, ticket_ttl=0.2)) as server:
+        ticket = ticket_for(server, "/items/1/ws", Cookie="session=s")
+        time.sleep(0.4)
+        assert closed_with(f"{server.ws_url}/items/1/ws?ticket={ticket}") == (
+            1008,
+            "ticket expired: ask for a new one",
+        )
+
+
+def test_a_ticket_for_another_endpoint_is_refused(plain: InProcessServer) -> None:
+    ticket = ticket_for(plain, "/items/mine/ws", Cookie="session=s")
+    assert closed_with(f"{plain.ws_url}/items/yours/ws?ticket={ticket}") == (
+        1008,
+        "ticket is for another endpoint (/items/mine/ws)",
+    )
+
+
+def test_a_ticket_from_another_origin_is_refused(plain: InProcessServer) -> None:
+    own_page = f"http://127.0.0.1:{plain.port}"
+    ticket = ticket_for(plain, "/items/1/ws", Cookie="session=s", Origin=own_page)
+    assert first_line(f"{plain.ws_url}/items/1/ws?ticket={ticket}", origin=own_page).endswith(": s")
+    stolen = ticket_for(plain, "/items/1/ws", Cookie="session=s", Origin=own_page)
+    assert closed_with(f"{plain.ws_url}/items/1/ws?ticket={stolen}", origin=OTHER_PAGE) == (
+        1008,
+        "ticket was issued to a page of another origin",
+    )
+
+
+def test_tickets_are_asked_for_with_credentials_and_for_real_endpoints(
+    plain: InProcessServer, signing: InProcessServer
+) -> None:
+    url = f"{plain.http_url}/api/ws-tickets"
+    refused = httpx2.post(url, json={"endpoint": "/items/1/ws"})
+    assert refused.status_code == 401
+    assert refused.json()["detail"] == (
+        "missing credentials: set the session cookie or send Authorization: Bearer <token>"
+    )
+    assert refused.headers["www-authenticate"] == "Bearer"
+    forged = httpx2.post(
+        f"{signing.http_url}/api/ws-tickets",
+        json={"endpoint": "/items/1/ws"},
+        headers={"Authorization": "Bearer not-a-jwt"},
+    )
+    assert (forged.status_code, forged.json()["detail"]) == (
+        401,
+        "not a token issued by this server",
+    )
+    unknown = httpx2.post(url, json={"endpoint": "/nowhere"}, headers={"Cookie": "session=s"})
+    assert (unknown.status_code, unknown.json()["detail"]) == (404, "no WebSocket at /nowhere")
+    chat = httpx2.post(url, json={"endpoint": "/ws/42"}, headers={"Cookie": "session=s"})
+    assert chat.status_code == 201
+
+
+def test_the_chat_takes_a_ticket_and_refuses_a_bad_one(plain: InProcessServer) -> None:
+    ticket = ticket_for(plain, "/ws/42", Cookie="session=s")
+    assert first_line(f"{plain.ws_url}/ws/42?ticket={ticket}") == "You wrote: hello"
+    code, reason = closed_with(f"{plain.ws_url}/ws/42?ticket=made-up")
+    assert (code, reason.split(":")[0]) == (1008, "ticket not valid")
+
+
+def test_no_ticket_or_token_reaches_the_log(plain: InProcessServer) -> None:
+    ticket = ticket_for(plain, "/items/1/ws", Authorization="Bearer bearer-secret-value")
+    first_line(f"{plain.ws_url}/items/1/ws?ticket={ticket}")
+    closed_with(f"{plain.ws_url}/items/1/ws?ticket={ticket}")  # refused: used already
+    first_line(f"{plain.ws_url}/items/1/ws?token=query-secret-value")
+    time.sleep(0.2)
+    log = plain.log()
+    assert "ticket=[redacted]" in log
+    for secret in (ticket, "bearer-secret-value", "query-secret-value"):
+        assert secret not in log
+
+
+def test_a_ticket_issued_by_one_process_opens_a_socket_on_another(
+    tmp_path: Path, redis_server: RedisServer
+) -> None:
+    frontend = write_frontend(tmp_path / "dist")
+    one, two = (
+        start_live_server(tmp_path / f"uvicorn-{n}.log", frontend, APP_REDIS_URL=redis_server.url)
+        for n in (1, 2)
+    )
+    try:
+        response = httpx2.post(
+            f"{one.http_url}/api/ws-tickets",
+            json={"endpoint": "/items/9/ws"},
+            headers={"Cookie": "session=shared"},
+        )
+        ticket = response.json()["ticket"]
+        url = f"{two.ws_url}/items/9/ws?ticket={ticket}"
+        with connect(url) as websocket:
+            websocket.send("across")
+            assert websocket.recv(timeout=5) == "Session cookie or query token value is: shared"
+        assert closed_with(url)[0] == 1008  # and only once, there too
+        for server in (one, two):
+            assert ticket not in server.log()
+    finally:
+        stop_live_server(one)
+        stop_live_server(two)
