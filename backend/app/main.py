@@ -12,12 +12,12 @@ from typing import Any
 
 from fastapi import FastAPI
 
-from app.chat.broker import Broker, InMemoryBroker
 from app.chat.hub import ChatHub
-from app.chat.redis_broker import RedisBroker
 from app.conversation.loop import MessageLimits
 from app.conversation.refusals import install_refusal_handlers
 from app.quiet_logs import quiet_client_mistakes
+from app.rooms.broker import Broker, HistoryLimits, InMemoryBroker
+from app.rooms.redis_broker import RedisBroker
 from app.routes import chat, config, echo, health, items, session, tickets, tokens
 from app.security.headers import ResponseHeaders
 from app.security.origins import OriginCheck
@@ -42,11 +42,14 @@ def configure_logging(settings: Settings) -> None:
 
 
 def build_broker(settings: Settings) -> Broker:
-    if settings.redis_url is None:
-        return InMemoryBroker()
-    return RedisBroker(
-        settings.redis_url, control_channel="chat:control", presence_ttl=settings.chat_presence_ttl
+    limits = HistoryLimits(
+        max_events=settings.room_history_events,
+        max_age=settings.room_history_seconds,
+        replay_on_join=settings.room_history_on_join,
     )
+    if settings.redis_url is None:
+        return InMemoryBroker(limits)
+    return RedisBroker(settings.redis_url, limits=limits, presence_ttl=settings.chat_presence_ttl)
 
 
 def build_tickets(settings: Settings) -> TicketStore:

@@ -30,8 +30,14 @@ class Settings(BaseSettings):
     redis_url: str | None = None
     # Messages waiting for one chat client before it counts as too slow and is closed (1013).
     chat_outbox_limit: int = Field(default=256, ge=1)
-    # How long a process's presence entries outlive it in Redis if it dies without leaving.
-    chat_presence_ttl: float = Field(default=30.0, gt=0)
+    # How long a process's presence entries outlive it in Redis if it dies without leaving;
+    # its members are announced as left within this and a third of it more.
+    chat_presence_ttl: float = Field(default=10.0, gt=0)
+    # A room's history (for recovery after a reconnect): at most this many events, this old.
+    room_history_events: int = Field(default=1000, ge=1)
+    room_history_seconds: float = Field(default=600.0, gt=0)
+    # How many of the newest events a member gets on joining (without a position to resume).
+    room_history_on_join: int = Field(default=50, ge=0)
 
     # --- Security and limits (README: Security). Every limit here answers a hostile client.
     # Origins allowed to open WebSockets besides the page's own, e.g. "https://app.example.com".

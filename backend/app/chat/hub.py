@@ -1,8 +1,15 @@
 """The chat rooms of one process, joined to every other process through the broker.
 
+Every event of a room (said, joined, left) is placed by the broker at an offset in the room's
+history before anyone hears it, and every process feeds its own members from the broker in
+offset order (``app.rooms.feed``). A ``realtime.json.v1`` member that joins gets the recent
+history, or what it missed since the position it gave, before the live events; the guide's
+plain-text members get exactly the guide's lines and nothing else.
+
 Each connection has a bounded outbox drained by its own writer task: a broadcast only puts a
 frame in each outbox, so one slow or stuck client cannot hold up the others (the guide's
-``broadcast`` awaits each client in turn). A client whose outbox fills up is closed with 1013.
+``broadcast`` awaits each client in turn). A client whose outbox fills up is closed with 1013,
+or, if it does not take even the close frame, its connection is aborted.
 """
 
 import asyncio
@@ -12,29 +19,37 @@ import logging
 import os
 import secrets
 import socket
-from collections.abc import AsyncIterator, Coroutine
+from collections import deque
+from collections.abc import AsyncIterator, Callable, Coroutine
 from dataclasses import dataclass, field
 from typing import Any
 
 from fastapi import WebSocket, WebSocketDisconnect
-from pydantic import ValidationError
 
-from app.chat.broker import Broker
-from app.chat.events import ChatEvent
+from app.chat.render import Renderer
 from app.conversation.dialects import Dialect
 from app.conversation.loop import Conversation
-from app.conversation.messages import Presence
+from app.conversation.messages import Presence, Sync
+from app.rooms.broker import Broker
+from app.rooms.events import EventDraft, NotRecovered, Position, RoomEvent, RoomUnavailable
+from app.rooms.feed import RoomFeed
+from app.server.limits import ABORT_EXTENSION
 
 logger = logging.getLogger(__name__)
 
-CHANNEL_PREFIX = "chat:room:"
 SLOW_CLIENT_CLOSE_CODE = 1013  # try again later: the client may reconnect once it keeps up
+# How long a client closed for being slow has to take the close frame before it is cut off.
+SLOW_CLIENT_GRACE = 1.0
+# Events the process keeps for the room while the broker is away (guide clients' messages,
+# departures), placed when it returns.
+UNPLACED_LIMIT = 10_000
 
 
 @dataclass(eq=False)
 class Member:
     """One connection in one room."""
 
+    hub: "ChatHub"
     conversation: Conversation
     room: str
     client_id: int
@@ -42,7 +57,12 @@ class Member:
     outbox: asyncio.Queue[str]
     writer: asyncio.Task[None] | None = None
     too_slow: bool = False
-    sent_presence: tuple[int, ...] = field(default=())
+    # The last event this member has: it skips any it is offered again.
+    position: Position | None = None
+    # While it catches up from the history, the live events wait here.
+    backlog: list[RoomEvent] | None = None
+    sent_presence: tuple[tuple[int, ...], bool] | None = None
+    gone: asyncio.Event = field(default_factory=asyncio.Event)
 
     @property
     def websocket(self) -> WebSocket:
@@ -51,6 +71,34 @@ class Member:
     @property
     def speaks_json(self) -> bool:
         return self.conversation.dialect is Dialect.JSON_V1
+
+    def take(self, event: RoomEvent) -> None:
+        """A live event; held back while the member catches up from the history."""
+        if self.backlog is not None:
+            self.backlog.append(event)
+            if len(self.backlog) > self.hub.backlog_limit:
+                self.hub.drop_slow(self)
+            return
+        frame = self.frame_for(event)
+        if frame is not None:
+            self.hub.send_to(self, frame)
+
+    def frame_for(self, event: RoomEvent) -> str | None:
+        """What the client gets for the event: None when it has it already, or when its
+        dialect says nothing of it (the guide and joins)."""
+        position = self.position
+        if position is not None and position.has(event):
+            return None
+        self.position = Position(event.epoch, event.offset)
+        return self.hub.renderer.frame(event, json=self.speaks_json)
+
+    async def send_paced(self, frame: str) -> None:
+        """Waits for room in the outbox: a catch-up of hundreds of events goes out as fast as
+        the client takes them. A client that takes nothing for a while is dropped."""
+        try:
+            await asyncio.wait_for(self.outbox.put(frame), timeout=5 * SLOW_CLIENT_GRACE)
+        except TimeoutError:
+            self.hub.drop_slow(self)
 
     def deliver(self, frame: str) -> bool:
         """Queues a frame for this client; False when its outbox is full."""
@@ -63,17 +111,31 @@ class Member:
 
 class ChatHub:
     def __init__(
-        self, broker: Broker, *, outbox_limit: int = 256, presence_interval: float = 10.0
+        self, broker: Broker, *, outbox_limit: int = 256, presence_interval: float = 10 / 3
     ) -> None:
         self.broker = broker
         self.node_id = f"{socket.gethostname()}/{os.getpid()}/{secrets.token_hex(3)}"
         self.outbox_limit = outbox_limit
+        # Live events held for a member while it catches up: as many as the history holds.
+        self.backlog_limit = outbox_limit + broker.limits.max_events
         self.presence_interval = presence_interval
-        self.rooms: dict[str, set[Member]] = {}
+        self.renderer = Renderer()
+        self.feeds: dict[str, RoomFeed[Member]] = {}
         self._serial = itertools.count(1)
         self._tasks: set[asyncio.Task[None]] = set()
         self._refresher: asyncio.Task[None] | None = None
-        broker.on_message(self._on_broker_message)
+        # Who else was online when the broker last answered, per room.
+        self._cluster_presence: dict[str, set[int]] = {}
+        self._unplaced: deque[EventDraft] = deque()
+        self._reap_after = 0.0
+        broker.on_event(self._on_event)
+        broker.on_connected(self._on_broker_connected)
+        broker.on_presence_notice(lambda room: self._in_background(self._push_presence(room)))
+
+    @property
+    def rooms(self) -> dict[str, set[Member]]:
+        """This process's members, by room."""
+        return {room: feed.subscribers for room, feed in self.feeds.items()}
 
     async def start(self) -> None:
         await self.broker.start()
@@ -86,18 +148,25 @@ class ChatHub:
             task.cancel()
         await self.broker.stop()
 
+    # --- joining and leaving -------------------------------------------------------------
+
     @contextlib.asynccontextmanager
-    async def join(self, websocket: WebSocket, room: str, client_id: int) -> AsyncIterator[Member]:
+    async def join(
+        self, websocket: WebSocket, room: str, client_id: int, since: Position | None = None
+    ) -> AsyncIterator[Member]:
         """Accepts the connection into the room, once the room hears every process. What the
-        member's conversation sends goes through its outbox, in order with the room's events."""
-        if room not in self.rooms:
-            self.rooms[room] = set()
-            await self.broker.subscribe(CHANNEL_PREFIX + room)
+        member's conversation sends goes through its outbox, in order with the room's events.
+        A JSON member first gets what it missed since ``since`` (or the recent history)."""
+        feed = self.feeds.get(room)
+        if feed is None:
+            feed = self.feeds[room] = RoomFeed[Member](self.broker, room)
+            await self.broker.subscribe(room)
 
         async def through_outbox(frame: str) -> None:
             self.send_to(member, frame)
 
         member = Member(
+            hub=self,
             conversation=Conversation(websocket, send=through_outbox),
             room=room,
             client_id=client_id,
@@ -106,59 +175,126 @@ class ChatHub:
         )
         await member.conversation.accept()
         member.writer = asyncio.create_task(self._write(member))
-        self.rooms.setdefault(room, set()).add(member)
-        await self.broker.presence_add(room, member.key)
-        await self._publish(ChatEvent.now("joined", room, client_id, self.node_id))
+        if member.speaks_json:
+            member.backlog = []
+        feed.subscribers.add(member)
         try:
+            await self.broker.presence_add(room, member.key)
+            await self._place(EventDraft.now("joined", room, client_id, self.node_id))
+            if member.speaks_json:
+                await self._catch_up(member, feed, since)
+            await self._push_presence(room)
             yield member
         finally:
             member.writer.cancel()
+            member.gone.set()
             await self._leave(member)
+
+    async def _catch_up(
+        self, member: Member, feed: "RoomFeed[Member]", since: Position | None
+    ) -> None:
+        """The history the member missed, a ``sync`` saying whether that is all, then live."""
+        try:
+            replay = await feed.catch_up(since)
+        except RoomUnavailable:
+            # Told now; the history follows when the broker is back (see _resync).
+            sync = self._sync(member.room, since or Position("", 0), False, "unavailable", 0)
+            events: list[RoomEvent] = []
+        else:
+            sync = self._sync(
+                member.room, replay.position, replay.recovered, replay.reason, len(replay.events)
+            )
+            events = replay.events
+        for event in events:
+            if member.too_slow:
+                return
+            if (frame := member.frame_for(event)) is not None:
+                await member.send_paced(frame)
+        await member.send_paced(sync)
+        while member.backlog and not member.too_slow:  # what came meanwhile, then live
+            if (frame := member.frame_for(member.backlog.pop(0))) is not None:
+                await member.send_paced(frame)
+        member.backlog = None
+
+    @staticmethod
+    def _sync(
+        room: str,
+        position: Position,
+        recovered: bool,
+        reason: NotRecovered | None,
+        replayed: int,
+    ) -> str:
+        return Sync(
+            room=room,
+            epoch=position.epoch,
+            offset=position.offset,
+            recovered=recovered,
+            reason=reason,
+            replayed=replayed,
+        ).model_dump_json()
+
+    async def _leave(self, member: Member) -> None:
+        """Once per member, whichever comes first: its client leaving, or being dropped."""
+        feed = self.feeds.get(member.room)
+        if feed is None or member not in feed.subscribers:
+            return
+        feed.subscribers.discard(member)
+        if not feed.subscribers:
+            del self.feeds[member.room]
+            await self.broker.unsubscribe(member.room)
+        await self.broker.presence_remove(member.room, member.key)
+        await self._place(EventDraft.now("left", member.room, member.client_id, self.node_id))
+        await self._push_presence(member.room)
+
+    # --- saying --------------------------------------------------------------------------
 
     def send_to(self, member: Member, frame: str) -> None:
         """A frame for one client only, in order with what the room sends it."""
         if not member.deliver(frame):
-            self._drop_slow(member)
+            self.drop_slow(member)
 
-    async def say(self, member: Member, text: str) -> None:
-        await self._publish(
-            ChatEvent.now("said", member.room, member.client_id, self.node_id, text)
+    async def say(self, member: Member, text: str, message_id: str | None = None) -> RoomEvent:
+        """Places what the member said in the room; its event, once the room holds it.
+
+        Raises ``RoomUnavailable`` when the room cannot take it now; a guide client, which has
+        no way to be told, has its message kept here and placed when the broker returns."""
+        draft = EventDraft.now(
+            "said", member.room, member.client_id, self.node_id, text, message_id
         )
-
-    # --- fan-out --------------------------------------------------------------------------------
-
-    async def _publish(self, event: ChatEvent) -> None:
-        self._fan_out(event)  # this process's clients at once, whatever the broker's state
-        await self.broker.publish(CHANNEL_PREFIX + event.room, event.model_dump_json())
-        if event.kind != "said":
-            await self._push_presence(event.room)
-
-    def _on_broker_message(self, channel: str, payload: str) -> None:
         try:
-            event = ChatEvent.model_validate_json(payload)
-        except ValidationError:
-            logger.warning("chat: ignored a malformed event on %s", channel)
+            event, _duplicate = await self.broker.append(draft)
+        except RoomUnavailable:
+            if member.speaks_json:
+                raise
+            self._keep_unplaced(draft)
+            raise
+        return event
+
+    async def _place(self, draft: EventDraft) -> None:
+        """Places a join or a departure; kept for later while the broker is away."""
+        if self._unplaced:
+            self._keep_unplaced(draft)  # in order behind what waits already
             return
-        if event.origin == self.node_id or event.room not in self.rooms:
+        try:
+            await self.broker.append(draft)
+        except RoomUnavailable:
+            self._keep_unplaced(draft)
+
+    def _keep_unplaced(self, draft: EventDraft) -> None:
+        if len(self._unplaced) >= UNPLACED_LIMIT:
+            dropped = self._unplaced.popleft()
+            logger.warning("chat: broker away too long; dropped an event of %r", dropped.room)
+        self._unplaced.append(draft)
+
+    # --- the room's events ---------------------------------------------------------------
+
+    def _on_event(self, event: RoomEvent) -> None:
+        feed = self.feeds.get(event.room)
+        if feed is None:
             return
-        self._fan_out(event)
+        feed.on_event(event)
         if event.kind != "said":
             self._in_background(self._push_presence(event.room))
-
-    def _fan_out(self, event: ChatEvent) -> None:
-        members = self.rooms.get(event.room)
-        if not members:
-            return
-        guide_text = event.as_guide_text()
-        json_text: str | None = None  # rendered once, if anyone speaks JSON
-        for member in [*members]:
-            if member.speaks_json:
-                json_text = json_text or event.as_json()
-                frame: str | None = json_text
-            else:
-                frame = guide_text
-            if frame is not None:
-                self.send_to(member, frame)
 
     async def _write(self, member: Member) -> None:
         try:
@@ -167,9 +303,43 @@ class ChatHub:
         except (WebSocketDisconnect, OSError, RuntimeError):
             pass  # the client is gone; its reader ends the membership
 
-    # --- leaving --------------------------------------------------------------------------------
+    async def _on_broker_connected(self) -> None:
+        """Back after an outage (or a first connect): place what waited, register every member
+        at once, and bring each room up to date from the history."""
+        self._reap_after = asyncio.get_running_loop().time() + 2 * self.presence_interval
+        while self._unplaced:
+            try:
+                await self.broker.append(self._unplaced[0])
+            except RoomUnavailable:
+                return  # gone again: the reader will call once more
+            self._unplaced.popleft()
+        for room, feed in [*self.feeds.items()]:
+            members = [*feed.subscribers]
+            await self.broker.presence_refresh(room, [member.key for member in members])
+            await self.broker.notify_presence(room)
+            await self._resync(feed, members)
 
-    def _drop_slow(self, member: Member) -> None:
+    async def _resync(self, feed: "RoomFeed[Member]", members: list[Member]) -> None:
+        """Events the room placed while this process could not hear it, and a ``sync`` to
+        each JSON member: recovered, or why not (a Redis that came back empty)."""
+        since = feed.position
+        try:
+            replay = await feed.catch_up(since)
+        except RoomUnavailable:
+            return
+        for event in replay.events:
+            feed.on_event(event)
+        for member in members:
+            if member.speaks_json and member.backlog is None:
+                reason = None if replay.recovered else replay.reason
+                sync = self._sync(
+                    member.room, replay.position, replay.recovered, reason, len(replay.events)
+                )
+                self.send_to(member, sync)
+
+    # --- leaving for being slow ----------------------------------------------------------
+
+    def drop_slow(self, member: Member) -> None:
         if member.too_slow:
             return
         member.too_slow = True
@@ -187,45 +357,67 @@ class ChatHub:
 
     async def _close_slow(self, member: Member) -> None:
         await self._leave(member)
-        # A stuck client may never take the close frame: do not wait on it for long.
+        # A stuck client may never take the close frame: its buffers (ours and the kernel's)
+        # stay held until the connection is cut, so it is, after a short grace.
         with contextlib.suppress(Exception):
             await asyncio.wait_for(
                 member.websocket.close(SLOW_CLIENT_CLOSE_CODE, "too slow: messages piled up"),
-                timeout=1.0,
+                timeout=SLOW_CLIENT_GRACE,
             )
-
-    async def _leave(self, member: Member) -> None:
-        """Once per member, whichever comes first: its client leaving, or being dropped."""
-        members = self.rooms.get(member.room)
-        if members is None or member not in members:
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(member.gone.wait(), timeout=SLOW_CLIENT_GRACE)
             return
-        members.discard(member)
-        if not members:
-            del self.rooms[member.room]
-            await self.broker.unsubscribe(CHANNEL_PREFIX + member.room)
-        await self.broker.presence_remove(member.room, member.key)
-        await self._publish(ChatEvent.now("left", member.room, member.client_id, self.node_id))
+        abort: Callable[[], None] | None = (
+            member.websocket.scope.get("extensions", {}).get(ABORT_EXTENSION, {}).get("abort")
+        )
+        if abort is not None:
+            logger.info(
+                "chat: client #%s took no close frame: connection aborted", member.client_id
+            )
+            abort()
 
-    # --- presence -------------------------------------------------------------------------------
+    # --- presence ------------------------------------------------------------------------
 
     async def _push_presence(self, room: str) -> None:
-        """Tells this process's JSON clients in the room who is online, when it changed."""
-        members = [member for member in self.rooms.get(room, ()) if member.speaks_json]
-        if not members:
+        """Tells this process's JSON members in the room who is online, when it changed. Never
+        a list without a member that is connected here; marked incomplete while the broker
+        cannot say who is connected elsewhere."""
+        feed = self.feeds.get(room)
+        if feed is None:
             return
-        online = tuple(sorted(await self.broker.online(room)))
-        frame = Presence(room=room, online=list(online)).model_dump_json()
+        members = [*feed.subscribers]
+        if not any(member.speaks_json for member in members):
+            return
+        cluster = await self.broker.online(room)
+        complete = cluster is not None
+        if cluster is None:
+            cluster = self._cluster_presence.get(room, set())
+        else:
+            self._cluster_presence[room] = cluster
+        online = tuple(sorted(cluster | {member.client_id for member in members}))
+        frame = Presence(room=room, online=list(online), complete=complete).model_dump_json()
         for member in members:
-            if member.sent_presence != online:
-                member.sent_presence = online
+            if (
+                member.speaks_json
+                and member.backlog is None
+                and member.sent_presence != (online, complete)
+            ):
+                member.sent_presence = (online, complete)
                 self.send_to(member, frame)
 
     async def _refresh_presence_forever(self) -> None:
+        loop = asyncio.get_running_loop()
         while True:
             await asyncio.sleep(self.presence_interval)
-            for room, members in [*self.rooms.items()]:
-                await self.broker.presence_refresh(room, [member.key for member in members])
-                await self._push_presence(room)  # drops ghosts of processes that died
+            for room, feed in [*self.feeds.items()]:
+                keys = [member.key for member in feed.subscribers]
+                await self.broker.presence_refresh(room, keys)
+                # Not right after a reconnect: the other processes are re-registering too.
+                if loop.time() >= self._reap_after:
+                    for client_id in await self.broker.reap(room):
+                        # A process that died said nothing: its members leave, once for all.
+                        await self._place(EventDraft.now("left", room, client_id, self.node_id))
+                await self._push_presence(room)
 
     def _in_background(self, work: Coroutine[Any, Any, None]) -> None:
         task = asyncio.create_task(work)

@@ -12,6 +12,8 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
 
+from app.rooms.events import NotRecovered
+
 # The longest text a client may send in one message; the frontend learns it from GET /api/config.
 MAX_TEXT_LENGTH = 16 * 1024
 
@@ -63,7 +65,9 @@ class Pong(_Message):
     sent_at: float
 
 
-ErrorCode = Literal["invalid_json", "unknown_type", "invalid_message"]
+# room_unavailable: the chat's room cannot take messages now (its broker is away); the client
+# sends the message again, with the same id, a little later.
+ErrorCode = Literal["invalid_json", "unknown_type", "invalid_message", "room_unavailable"]
 
 
 class Error(_Message):
@@ -75,34 +79,62 @@ class Error(_Message):
     reply_to: str | None
 
 
-# Chat (WS /ws/{client_id}); the guide's "You wrote: X" comes as a ``text`` reply.
+# Chat (WS /ws/{client_id}). Each event of a room carries its position: an offset, gapless and
+# increasing, within an epoch that changes when the room's history is lost.
 
 
-class ChatText(_Message):
+class _RoomEvent(_Message):
+    room: str
+    client_id: int
+    # When the room took it, in milliseconds since the epoch.
+    at: float
+    epoch: str
+    offset: int
+
+
+class ChatText(_RoomEvent):
     """A client said something in the room (the guide's ``Client #A says: X``)."""
 
     type: Literal["chat"] = "chat"
-    room: str
-    client_id: int
     text: str
-    # When the server took it, in milliseconds since the epoch.
-    at: float
+    # The id the sender gave the message, so that it recognises its own.
+    message_id: str | None
 
 
-class Joined(_Message):
+class Joined(_RoomEvent):
     type: Literal["joined"] = "joined"
-    room: str
-    client_id: int
-    at: float
 
 
-class Left(_Message):
+class Left(_RoomEvent):
     """A client left the room (the guide's ``Client #A left the chat``)."""
 
     type: Literal["left"] = "left"
+
+
+class Ack(_Message):
+    """The room holds the sender's message, at this position (a second send of it gets the
+    same answer, and is not placed twice)."""
+
+    type: Literal["ack"] = "ack"
+    reply_to: str
     room: str
-    client_id: int
-    at: float
+    epoch: str
+    offset: int
+
+
+class Sync(_Message):
+    """Ends the history a member got on joining (or after the broker returned): from here on,
+    live events. ``recovered``: it got every event since the position it gave; otherwise
+    ``reason`` says why not, and it got the recent history instead."""
+
+    type: Literal["sync"] = "sync"
+    room: str
+    epoch: str
+    offset: int
+    recovered: bool
+    reason: NotRecovered | None
+    # How many events came before this, from the history.
+    replayed: int
 
 
 class Presence(_Message):
@@ -111,9 +143,11 @@ class Presence(_Message):
     type: Literal["presence"] = "presence"
     room: str
     online: list[int]
+    # False while the broker is away: then only who this process knows of is listed.
+    complete: bool
 
 
-ServerMessages = Reply | Pong | Error | ChatText | Joined | Left | Presence
+ServerMessages = Reply | Pong | Error | ChatText | Joined | Left | Ack | Sync | Presence
 ServerMessage = Annotated[ServerMessages, Field(discriminator="type")]
 
 client_message_adapter: TypeAdapter[SendText | Ping] = TypeAdapter(ClientMessage)

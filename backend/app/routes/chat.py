@@ -1,13 +1,17 @@
 """``WS /ws/{client_id}``: the guide's chat (docs/contract.md, section 3), in rooms, across
-processes."""
+processes, with history and recovery for ``realtime.json.v1`` clients."""
 
+import contextlib
 from typing import Annotated
 
-from fastapi import APIRouter, Path, Query, WebSocket, status
+from fastapi import APIRouter, Path, Query, WebSocket, WebSocketException, status
 
 from app.chat.hub import ChatHub, Member
+from app.conversation.dialects import Dialect
 from app.conversation.loop import Conversation, Handler, serve_conversation
+from app.conversation.messages import Ack, Error
 from app.deps import HubDep, MessageLimitsDep
+from app.rooms.events import Position, RoomUnavailable
 from app.security.credentials import OptionalCredentialDep
 
 router = APIRouter(tags=["chat"])
@@ -15,9 +19,12 @@ router = APIRouter(tags=["chat"])
 DEFAULT_ROOM = "general"  # the guide's one chat
 # Ids as JavaScript numbers hold them exactly; the guide's own page uses Date.now().
 MAX_CLIENT_ID = 2**53 - 1
+ROOM_UNAVAILABLE = "the room cannot take messages right now: send it again in a moment"
 
 ClientId = Annotated[int, Path(ge=0, le=MAX_CLIENT_ID)]
 Room = Annotated[str, Query(pattern=r"^[A-Za-z0-9_-]{1,32}$")]
+# A realtime.json.v1 client's last position in the room, to resume from: "epoch:offset".
+Since = Annotated[str | None, Query(max_length=80)]
 
 
 class ChatMessages(Handler):
@@ -26,11 +33,33 @@ class ChatMessages(Handler):
         self.member = member
 
     async def on_text(self, conversation: Conversation, text: str, message_id: str | None) -> None:
-        await conversation.reply(f"You wrote: {text}", message_id)
-        await self.hub.say(self.member, text)
+        if conversation.dialect is not Dialect.JSON_V1:
+            await conversation.reply(f"You wrote: {text}", message_id)  # the guide's echo
+            # While the room is away the hub keeps the message, and places it on its return.
+            with contextlib.suppress(RoomUnavailable):
+                await self.hub.say(self.member, text)
+            return
+        try:
+            event = await self.hub.say(self.member, text, message_id)
+        except RoomUnavailable:
+            error = Error(code="room_unavailable", detail=ROOM_UNAVAILABLE, reply_to=message_id)
+            await conversation.send(error.model_dump_json())
+            return
+        assert message_id is not None  # realtime.json.v1 messages always have one
+        ack = Ack(reply_to=message_id, room=event.room, epoch=event.epoch, offset=event.offset)
+        await conversation.send(ack.model_dump_json())
 
     async def on_bytes(self, conversation: Conversation, data: bytes) -> None:
         await conversation.close(status.WS_1003_UNSUPPORTED_DATA, "the chat takes text only")
+
+
+def parse_since(since: str | None) -> Position | None:
+    if since is None:
+        return None
+    try:
+        return Position.parse(since)
+    except ValueError as exc:
+        raise WebSocketException(status.WS_1008_POLICY_VIOLATION, f"since: {exc}") from exc
 
 
 @router.websocket("/ws/{client_id}")
@@ -42,6 +71,8 @@ async def chat(
     # The guide's chat takes no credential; one that is sent (a ticket, say) must be valid.
     credential: OptionalCredentialDep,
     room: Room = DEFAULT_ROOM,
+    since: Since = None,
 ) -> None:
-    async with hub.join(websocket, room, client_id) as member:
+    position = parse_since(since)
+    async with hub.join(websocket, room, client_id, position) as member:
         await serve_conversation(member.conversation, ChatMessages(hub, member), limits)

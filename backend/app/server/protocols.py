@@ -15,6 +15,8 @@ there is any request for the ASGI app to see:
   pings (``APP_WS_PING_INTERVAL``, ``APP_WS_PING_TIMEOUT``) and permessage-deflate
   (``APP_WS_PERMESSAGE_DEFLATE``) come from the app's settings too, in place of uvicorn's own
   options.
+- A chat client too slow to take even a close frame can be aborted by the app (the scope
+  extension ``app.abort``), so that its buffers, ours and the kernel's, are freed at once.
 - A WebSocket handshake that the websockets library rejects (a request line or header over its
   8 KiB limit, say) gets the library's HTTP error response (414 or 431); uvicorn 0.54 never
   sends it and leaves the socket open with no answer.
@@ -33,7 +35,12 @@ from uvicorn.server import ServerState
 from websockets.extensions.permessage_deflate import ServerPerMessageDeflateFactory
 from websockets.http11 import Request
 
-from app.server.limits import TRANSPORT_STATE_KEY, TransportState, default_transport_state
+from app.server.limits import (
+    ABORT_EXTENSION,
+    TRANSPORT_STATE_KEY,
+    TransportState,
+    default_transport_state,
+)
 
 logger = logging.getLogger("app.server")
 
@@ -205,6 +212,16 @@ class GuardedWebSocketProtocol(WebSocketsSansIOProtocol):
             return
         open_websockets.add(self)
         super().handle_connect(event)
+        scope = getattr(self, "scope", None)
+        if scope is not None:  # the handshake went on to the app
+            # How the app cuts off a client that takes nothing, not even a close frame, so
+            # that its buffers are freed (ASGI has no message for it).
+            scope["extensions"][ABORT_EXTENSION] = {"abort": self.abort}
+
+    def abort(self) -> None:
+        """Drops the connection at once, with whatever is still unsent."""
+        if not self.transport.is_closing() or self.transport.get_write_buffer_size():
+            self.transport.abort()
 
     def connection_lost(self, exc: Exception | None) -> None:
         self.transport_state.open_websockets.discard(self)

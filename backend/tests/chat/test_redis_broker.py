@@ -1,11 +1,13 @@
-"""RedisBroker against a real redis-server: pub/sub, presence without ghosts, outages."""
+"""RedisBroker against a real redis-server: placing events, history, presence, outages."""
 
 import asyncio
 from collections.abc import Awaitable, Callable
 
 import pytest
 
-from app.chat.redis_broker import RedisBroker
+from app.rooms.broker import HistoryLimits
+from app.rooms.events import EventDraft, Position, RoomEvent, RoomUnavailable
+from app.rooms.redis_broker import RedisBroker
 from testkit.processes import RedisServer
 
 
@@ -25,70 +27,99 @@ async def eventually(check: Callable[[], Awaitable[bool] | bool], seconds: float
         await asyncio.sleep(0.05)
 
 
-def broker(server: RedisServer, **options: float) -> RedisBroker:
-    return RedisBroker(server.url, control_channel="test:control", **options)
+async def started(server: RedisServer, **options: float) -> RedisBroker:
+    broker = RedisBroker(server.url, limits=HistoryLimits(max_events=5), **options)
+    await broker.start()
+    await eventually(lambda: broker.health().connected)
+    return broker
+
+
+def said(text: str, client_id: int = 1, message_id: str | None = None) -> EventDraft:
+    return EventDraft.now("said", "general", client_id, "test", text, message_id)
 
 
 @pytest.mark.anyio
-async def test_a_message_published_by_one_broker_reaches_another(redis_server: RedisServer) -> None:
-    sender, receiver = broker(redis_server), broker(redis_server)
-    received: list[tuple[str, str]] = []
-    receiver.on_message(lambda channel, payload: received.append((channel, payload)))
-    await sender.start()
-    await receiver.start()
-    await eventually(lambda: sender.health().connected and receiver.health().connected)
-    await receiver.subscribe("chat:room:general")
+async def test_events_are_placed_in_order_and_reach_every_process(
+    redis_server: RedisServer,
+) -> None:
+    sender, receiver = await started(redis_server), await started(redis_server)
+    received: list[RoomEvent] = []
+    receiver.on_event(received.append)
+    await receiver.subscribe("general")
     await asyncio.sleep(0.2)  # SUBSCRIBE reaches Redis
-    await sender.publish("chat:room:general", "hello")
-    await sender.publish("chat:room:other", "not for you")
-    await eventually(lambda: received == [("chat:room:general", "hello")])
+    placed = [(await sender.append(said(f"m{n}")))[0] for n in range(3)]
+    assert [event.offset for event in placed] == [1, 2, 3]
+    assert len({event.epoch for event in placed}) == 1
+    await eventually(lambda: [event.text for event in received] == ["m0", "m1", "m2"])
+    assert [event.offset for event in received] == [1, 2, 3]
     await sender.stop()
     await receiver.stop()
 
 
 @pytest.mark.anyio
-async def test_presence_is_shared_and_a_dead_process_leaves_no_ghost(
+async def test_a_message_id_is_placed_once(redis_server: RedisServer) -> None:
+    broker = await started(redis_server)
+    first, duplicate = await broker.append(said("once", message_id="m1"))
+    again, is_duplicate = await broker.append(said("once", message_id="m1"))
+    assert (duplicate, is_duplicate) == (False, True)
+    assert again.offset == first.offset
+    other, _ = await broker.append(said("once", client_id=2, message_id="m1"))
+    assert other.offset == first.offset + 1  # another client's m1 is another message
+    await broker.stop()
+
+
+@pytest.mark.anyio
+async def test_replay_gives_what_was_missed_or_says_why_not(redis_server: RedisServer) -> None:
+    broker = await started(redis_server)
+    events = [(await broker.append(said(f"m{n}")))[0] for n in range(8)]  # history holds 5
+    epoch = events[0].epoch
+    caught_up = await broker.replay("general", Position(epoch, 6))
+    assert [event.offset for event in caught_up.events] == [7, 8]
+    assert (caught_up.recovered, caught_up.position) == (True, Position(epoch, 8))
+    behind = await broker.replay("general", Position(epoch, 1))
+    assert (behind.recovered, behind.reason) == (False, "too_far_behind")
+    lost = await broker.replay("general", Position("another", 3))
+    assert (lost.recovered, lost.reason) == (False, "epoch_changed")
+    gap = await broker.read_range("general", epoch, 5, 7)
+    assert [event.offset for event in gap] == [6, 7]
+    await broker.stop()
+
+
+@pytest.mark.anyio
+async def test_a_redis_that_comes_back_empty_starts_a_new_epoch(
     redis_server: RedisServer,
 ) -> None:
-    living, dying = broker(redis_server, presence_ttl=1.0), broker(redis_server, presence_ttl=1.0)
-    await living.start()
-    await dying.start()
-    await eventually(lambda: living.health().connected and dying.health().connected)
+    broker = await started(redis_server)
+    before, _ = await broker.append(said("before"))
+    redis_server.stop()
+    await eventually(lambda: not broker.health().connected)
+    with pytest.raises(RoomUnavailable):  # fails fast, without waiting on a timeout
+        await broker.append(said("into the void"))
+    redis_server.start()
+    await eventually(lambda: broker.health().connected)
+    replay = await broker.replay("general", Position(before.epoch, before.offset))
+    assert (replay.recovered, replay.reason) == (False, "epoch_changed")
+    after, _ = await broker.append(said("after"))
+    assert (after.epoch, after.offset) == (replay.position.epoch, 1)
+    await broker.stop()
+
+
+@pytest.mark.anyio
+async def test_presence_is_shared_and_a_dead_process_is_reaped_once(
+    redis_server: RedisServer,
+) -> None:
+    living = await started(redis_server, presence_ttl=0.5)
+    other = await started(redis_server, presence_ttl=0.5)
+    dying = await started(redis_server, presence_ttl=0.5)
     await living.presence_add("general", "node-a/1/7")
     await dying.presence_add("general", "node-b/1/8")
     assert await living.online("general") == {7, 8}
     await living.presence_remove("general", "node-a/1/7")
     assert await living.online("general") == {8}
     await dying.stop()  # dies without removing its entries, as a killed process would
-    await eventually(lambda: _online_is(living, set()), seconds=5)
+    await asyncio.sleep(0.7)
+    assert await living.online("general") == set()  # no ghost
+    reaped = await asyncio.gather(living.reap("general"), other.reap("general"))
+    assert sorted(reaped) == [[], [8]]  # announced by one process only
     await living.stop()
-
-
-async def _online_is(broker: RedisBroker, expected: set[int]) -> bool:
-    return await broker.online("general") == expected
-
-
-@pytest.mark.anyio
-async def test_survives_redis_going_away_and_resubscribes_when_it_returns(
-    redis_server: RedisServer,
-) -> None:
-    sender, receiver = broker(redis_server), broker(redis_server)
-    received: list[str] = []
-    receiver.on_message(lambda _channel, payload: received.append(payload))
-    await sender.start()
-    await receiver.start()
-    await receiver.subscribe("chat:room:general")
-    await eventually(lambda: sender.health().connected and receiver.health().connected)
-
-    redis_server.stop()
-    await sender.publish("chat:room:general", "into the void")  # no exception: best effort
-    await eventually(lambda: not receiver.health().connected and not sender.health().connected)
-    assert await receiver.online("general") == set()
-
-    redis_server.start()
-    await eventually(lambda: sender.health().connected and receiver.health().connected)
-    await asyncio.sleep(0.2)
-    await sender.publish("chat:room:general", "back again")
-    await eventually(lambda: received == ["back again"])
-    await sender.stop()
-    await receiver.stop()
+    await other.stop()

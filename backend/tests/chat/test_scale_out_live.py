@@ -1,6 +1,5 @@
 """The guide's chat over real sockets: one process in memory, two processes through Redis."""
 
-import socket
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -73,7 +72,7 @@ def test_guide_chat_across_two_processes_through_redis(two_processes: list[LiveS
         assert "Traceback" not in server.log()
 
 
-def test_chat_resumes_by_itself_after_redis_restarts(
+def test_guide_chat_resumes_by_itself_after_redis_restarts(
     two_processes: list[LiveServer], redis_server: RedisServer
 ) -> None:
     first, second = two_processes
@@ -82,6 +81,10 @@ def test_chat_resumes_by_itself_after_redis_restarts(
         connect(f"{first.ws_url}/ws/3") as carol,  # on Alice's process
         connect(f"{second.ws_url}/ws/2") as bob,
     ):
+        bob.send("ready")  # the room spans both processes
+        assert bob.recv(timeout=5) == "You wrote: ready"
+        for websocket in (alice, carol, bob):
+            assert websocket.recv(timeout=5) == "Client #2 says: ready"
         redis_server.stop()
         eventually(lambda: not broker_connected(first) and not broker_connected(second))
         health = httpx2.get(f"{first.http_url}/api/health").json()
@@ -90,18 +93,17 @@ def test_chat_resumes_by_itself_after_redis_restarts(
             "chat_broker": {"kind": "redis", "connected": False},
         }
 
-        # Still serving: chat within a process, and the other endpoints.
+        # Still serving: the guide's own echo at once, and the other endpoints.
         alice.send("Redis is down")
         assert alice.recv(timeout=5) == "You wrote: Redis is down"
-        assert alice.recv(timeout=5) == "Client #1 says: Redis is down"
-        assert carol.recv(timeout=5) == "Client #1 says: Redis is down"
         with connect(f"{second.ws_url}/ws") as echo:
             echo.send("still here")
             assert echo.recv(timeout=5) == "Message text was: still here"
 
         redis_server.start()
-        eventually(lambda: broker_connected(first) and broker_connected(second))
-        time.sleep(0.3)  # the resubscription reaches Redis
+        # What Alice said while the room was away is placed once it is back: everyone hears it.
+        for websocket in (alice, carol, bob):
+            assert websocket.recv(timeout=15) == "Client #1 says: Redis is down"
         bob.send("Redis is back")
         assert bob.recv(timeout=5) == "You wrote: Redis is back"
         assert bob.recv(timeout=5) == "Client #2 says: Redis is back"
@@ -110,52 +112,3 @@ def test_chat_resumes_by_itself_after_redis_restarts(
     for server in two_processes:
         assert "lost Redis" in server.log()
         assert "Traceback" not in server.log()
-
-
-LEFT = "Client #666 left the chat"
-
-
-def test_a_client_that_never_reads_is_dropped_and_the_others_keep_receiving(
-    tmp_path: Path,
-) -> None:
-    server = start_live_server(tmp_path / "uvicorn.log", tmp_path, APP_CHAT_OUTBOX_LIMIT="16")
-    try:
-        # A hand-made client with a tiny receive buffer that never reads a byte.
-        stuck = socket.socket()
-        stuck.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
-        stuck.connect(("127.0.0.1", server.port))
-        stuck.sendall(
-            b"GET /ws/666 HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\n"
-            b"Connection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n"
-            b"Sec-WebSocket-Version: 13\r\n\r\n"
-        )
-        with connect(f"{server.ws_url}/ws/1") as talker, connect(f"{server.ws_url}/ws/2") as reader:
-            text = "x" * 16_384
-            heard_by_talker: list[str] = []
-            heard_by_reader: list[str] = []
-            for number in range(200):  # 3 MiB for the stuck client: far past its buffers
-                talker.send(f"{number} {text}")
-                # The stuck client's departure arrives somewhere in the stream.
-                while len(heard_by_talker) < 2 * (number + 1) + heard_by_talker.count(LEFT):
-                    heard_by_talker.append(str(talker.recv(timeout=5)))
-                while len(heard_by_reader) < number + 1 + heard_by_reader.count(LEFT):
-                    heard_by_reader.append(str(reader.recv(timeout=5)))
-        stuck.close()
-        assert heard_by_reader.count(LEFT) == 1
-        assert [m for m in heard_by_reader if m != LEFT] == [
-            f"Client #1 says: {number} {text}" for number in range(200)
-        ]
-        assert heard_by_talker.count(LEFT) == 1
-        assert [m for m in heard_by_talker if m != LEFT] == [
-            line
-            for number in range(200)
-            for line in (f"You wrote: {number} {text}", f"Client #1 says: {number} {text}")
-        ]
-        log = server.log()
-        assert (
-            "client #666 in 'general' did not keep up (16 messages waiting): closing with 1013"
-            in log
-        )
-        assert "Traceback" not in log
-    finally:
-        stop_live_server(server)

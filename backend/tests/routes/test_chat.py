@@ -69,51 +69,155 @@ def test_binary_is_refused_with_1003(client: TestClient) -> None:
     assert exc.value.code == status.WS_1003_UNSUPPORTED_DATA
 
 
-def without_times(message: dict[str, Any]) -> dict[str, Any]:
+def bare(message: dict[str, Any]) -> dict[str, Any]:
+    """The message without what changes from run to run: its time and its room's epoch."""
     assert isinstance(message.pop("at", 0.0), float)
+    assert isinstance(message.pop("epoch", ""), str)
     return message
 
 
-def test_json_clients_get_presence_typed_messages_and_replies(client: TestClient) -> None:
-    with client.websocket_connect("/ws/1", subprotocols=JSON_V1) as alice:
-        assert without_times(alice.receive_json()) == {
+def join_json(client: TestClient, path: str) -> Any:
+    return client.websocket_connect(path, subprotocols=JSON_V1)
+
+
+def test_json_clients_get_positions_history_presence_and_acks(client: TestClient) -> None:
+    with join_json(client, "/ws/1") as alice:
+        # The room's history first (here only Alice's own arrival), then where that ends.
+        assert bare(alice.receive_json()) == {
             "type": "joined",
             "room": "general",
             "client_id": 1,
+            "offset": 1,
         }
-        assert alice.receive_json() == {"type": "presence", "room": "general", "online": [1]}
+        assert bare(alice.receive_json()) == {
+            "type": "sync",
+            "room": "general",
+            "offset": 1,
+            "recovered": False,
+            "reason": "first_join",
+            "replayed": 1,
+        }
+        assert alice.receive_json() == {
+            "type": "presence",
+            "room": "general",
+            "online": [1],
+            "complete": True,
+        }
         with client.websocket_connect("/ws/2") as bob:  # a guide client beside a JSON one
-            assert without_times(alice.receive_json()) == {
+            assert bare(alice.receive_json()) == {
                 "type": "joined",
                 "room": "general",
                 "client_id": 2,
+                "offset": 2,
             }
-            assert alice.receive_json() == {"type": "presence", "room": "general", "online": [1, 2]}
+            assert alice.receive_json()["online"] == [1, 2]
 
             alice.send_json({"type": "text", "id": "m1", "text": "Hello"})
-            assert alice.receive_json() == {
-                "type": "text",
-                "text": "You wrote: Hello",
-                "reply_to": "m1",
-            }
-            assert without_times(alice.receive_json()) == {
+            assert bare(alice.receive_json()) == {
                 "type": "chat",
                 "room": "general",
                 "client_id": 1,
                 "text": "Hello",
+                "message_id": "m1",
+                "offset": 3,
             }
-            assert bob.receive_text() == "Client #1 says: Hello"
-        assert without_times(alice.receive_json()) == {
+            assert bare(alice.receive_json()) == {
+                "type": "ack",
+                "reply_to": "m1",
+                "room": "general",
+                "offset": 3,
+            }
+            assert bob.receive_text() == "Client #1 says: Hello"  # the guide's words, still
+        assert bare(alice.receive_json()) == {
             "type": "left",
             "room": "general",
             "client_id": 2,
+            "offset": 4,
         }
-        assert alice.receive_json() == {"type": "presence", "room": "general", "online": [1]}
+        assert alice.receive_json()["online"] == [1]
+
+
+def skip_to_sync(websocket: Any) -> tuple[list[dict[str, Any]], dict[str, Any]]:
+    """The history a member gets on joining, and the sync that ends it."""
+    history = []
+    while (message := websocket.receive_json())["type"] != "sync":
+        history.append(message)
+    return history, message
+
+
+def test_a_message_sent_twice_is_placed_once(client: TestClient) -> None:
+    with join_json(client, "/ws/1?room=twice") as alice:
+        skip_to_sync(alice)
+        alice.receive_json()  # presence
+        for _ in range(2):  # as after a lost acknowledgement: the same id again
+            alice.send_json({"type": "text", "id": "same", "text": "once"})
+        first = [alice.receive_json() for _ in range(3)]
+        assert [m["type"] for m in first] == ["chat", "ack", "ack"]
+        assert first[1]["offset"] == first[2]["offset"] == first[0]["offset"]
+    with join_json(client, "/ws/2?room=twice") as bob:
+        history, _ = skip_to_sync(bob)
+        assert [m["text"] for m in history if m["type"] == "chat"] == ["once"]
+
+
+def test_a_newcomer_gets_the_recent_history_first(client: TestClient) -> None:
+    with client.websocket_connect("/ws/1?room=past") as alice:
+        for number in range(3):
+            alice.send_text(f"said {number}")
+            alice.receive_text()
+            alice.receive_text()
+        with join_json(client, "/ws/2?room=past") as bob:
+            history, sync = skip_to_sync(bob)
+            assert [m["text"] for m in history if m["type"] == "chat"] == [
+                "said 0",
+                "said 1",
+                "said 2",
+            ]
+            assert (sync["recovered"], sync["reason"]) == (False, "first_join")
+            assert sync["offset"] == history[-1]["offset"]
+
+
+def test_a_member_back_with_its_position_gets_what_it_missed(client: TestClient) -> None:
+    with join_json(client, "/ws/1?room=gap") as alice:
+        _, sync = skip_to_sync(alice)
+        position = f"{sync['epoch']}:{sync['offset']}"
+    with client.websocket_connect("/ws/2?room=gap") as bob:
+        for text in ("while you were away", "and this"):
+            bob.send_text(text)
+            bob.receive_text()
+            bob.receive_text()
+        with join_json(client, f"/ws/1?room=gap&since={position}") as alice:
+            missed, sync = skip_to_sync(alice)
+            assert [(m["type"], m.get("text")) for m in missed] == [
+                ("left", None),  # Alice's own departure
+                ("joined", None),  # Bob
+                ("chat", "while you were away"),
+                ("chat", "and this"),
+                ("joined", None),  # Alice, back
+            ]
+            offsets = [m["offset"] for m in missed]
+            assert offsets == list(range(offsets[0], offsets[0] + 5))
+            assert (sync["recovered"], sync["reason"], sync["replayed"]) == (True, None, 5)
+
+
+def test_a_position_from_a_lost_history_says_so(client: TestClient) -> None:
+    with join_json(client, "/ws/1?room=lost&since=deadbeef:7") as alice:
+        _, sync = skip_to_sync(alice)
+        assert (sync["recovered"], sync["reason"]) == (False, "epoch_changed")
+
+
+def test_a_malformed_position_is_refused(client: TestClient) -> None:
+    with (
+        join_json(client, "/ws/1?since=nonsense") as websocket,
+        pytest.raises(WebSocketDisconnect) as exc,
+    ):
+        websocket.receive_json()
+    assert exc.value.code == status.WS_1008_POLICY_VIOLATION
+    assert exc.value.reason == "since: expected epoch:offset, e.g. 3f9a1c2b:42"
 
 
 def test_json_chat_answers_pings_and_malformed_input(client: TestClient) -> None:
-    with client.websocket_connect("/ws/1?room=quiet", subprotocols=JSON_V1) as alice:
-        alice.receive_json()  # joined
+    with join_json(client, "/ws/1?room=quiet") as alice:
+        skip_to_sync(alice)
         alice.receive_json()  # presence
         alice.send_json({"type": "ping", "id": "p1", "sent_at": 1.5})
         assert alice.receive_json() == {"type": "pong", "id": "p1", "sent_at": 1.5}

@@ -1,0 +1,83 @@
+"""One room in one process: its local subscribers, fed in offset order, without gaps.
+
+The broker delivers a room's events in the order they were placed. When one arrives further on
+than expected (events went past while this process's subscription was down, say), the feed
+fetches the missing ones from the history first, and holds what comes meanwhile, so that every
+subscriber sees the room's stream in order and whole, as far as the history reaches.
+
+A subscriber that joins with a position is first brought up to date from the history
+(``catch_up``), while the events that arrive meanwhile wait in its backlog; then it goes live.
+"""
+
+import asyncio
+import logging
+from typing import Generic, Protocol, TypeVar
+
+from app.rooms.broker import Broker
+from app.rooms.events import Position, Replay, RoomEvent, RoomUnavailable
+
+logger = logging.getLogger(__name__)
+
+
+class Subscriber(Protocol):
+    def take(self, event: RoomEvent) -> None:
+        """One event, in order; a subscriber skips what it has already."""
+
+
+S = TypeVar("S", bound=Subscriber)
+
+
+class RoomFeed(Generic[S]):
+    def __init__(self, broker: Broker, room: str) -> None:
+        self.broker = broker
+        self.room = room
+        self.subscribers: set[S] = set()
+        # The last event fed to subscribers here; None until this process has seen the room.
+        self.position: Position | None = None
+        self._held: list[RoomEvent] = []
+        self._filling: asyncio.Task[None] | None = None
+
+    def on_event(self, event: RoomEvent) -> None:
+        if self._filling is not None:
+            self._held.append(event)
+            return
+        position = self.position
+        if position is not None and event.epoch == position.epoch:
+            if position.has(event):
+                return  # fed already (a replay and the live stream overlapped)
+            if event.offset > position.offset + 1:
+                self._held.append(event)
+                self._filling = asyncio.create_task(self._fill(position, event.offset - 1))
+                return
+        self._feed(event)
+
+    def _feed(self, event: RoomEvent) -> None:
+        self.position = Position(event.epoch, event.offset)
+        for subscriber in [*self.subscribers]:
+            subscriber.take(event)
+
+    async def _fill(self, position: Position, upto: int) -> None:
+        """Fetches the gap after ``position``, then feeds it and what was held, in order."""
+        try:
+            missing = await self.broker.read_range(self.room, position.epoch, position.offset, upto)
+        except RoomUnavailable:
+            missing = []
+        if len(missing) < upto - position.offset:
+            logger.warning(
+                "room %r: %d events past this process and are no longer in the history",
+                self.room,
+                upto - position.offset - len(missing),
+            )
+        held, self._held, self._filling = self._held, [], None
+        for event in missing:
+            self._feed(event)
+        for event in held:
+            self.on_event(event)
+
+    async def catch_up(self, since: Position | None) -> Replay:
+        """What a subscriber at ``since`` missed, read from the history; also tells the feed
+        where the room stands, if it did not know. Raises ``RoomUnavailable``."""
+        replay = await self.broker.replay(self.room, since)
+        if self.position is None:
+            self.position = replay.position
+        return replay

@@ -1,0 +1,226 @@
+"""Chat that loses nothing, under real faults: real processes, a real Redis, real sockets.
+
+Each test plays a fault an operator meets (a deploy's SIGTERM, Redis restarting empty, a
+process killed outright, a client that stops reading) and checks what the chat's users see.
+"""
+
+import asyncio
+import signal
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from websockets.sync.client import connect
+
+from app.settings import Settings
+from testkit.processes import RedisServer
+from tests.chat.chat_client import ChatClient
+from tests.servers import (
+    LiveServer,
+    serve_in_thread,
+    start_live_server,
+    stop_live_server,
+    write_frontend,
+)
+
+
+@pytest.fixture
+def two_processes(tmp_path: Path, redis_server: RedisServer) -> Iterator[list[LiveServer]]:
+    frontend = write_frontend(tmp_path / "dist")
+    servers = [
+        start_live_server(
+            tmp_path / f"uvicorn-{n}.log",
+            frontend,
+            APP_REDIS_URL=redis_server.url,
+            APP_LOG_LEVEL="info",
+            APP_SHUTDOWN_DRAIN_SECONDS="0.2",
+        )
+        for n in (1, 2)
+    ]
+    yield servers
+    for server in servers:
+        stop_live_server(server)
+        assert "Traceback" not in server.log()
+
+
+async def wait_until(check: object, seconds: float, what: str) -> None:
+    deadline = asyncio.get_running_loop().time() + seconds
+    while not check():  # type: ignore[operator]
+        if asyncio.get_running_loop().time() > deadline:
+            raise AssertionError(f"not within {seconds} s: {what}")
+        await asyncio.sleep(0.05)
+
+
+def test_clients_of_a_stopped_process_move_on_and_miss_nothing(
+    two_processes: list[LiveServer],
+) -> None:
+    first, second = two_processes
+    room = "failover"
+
+    async def scenario() -> None:
+        # Three on the first process (which will be stopped), two on the second.
+        clients = [
+            ChatClient(n, room, [first.ws_url, second.ws_url] if n <= 3 else [second.ws_url])
+            for n in range(1, 6)
+        ]
+        for client in clients:
+            await client.start()
+
+        async def talk(client: ChatClient) -> None:
+            for number in range(20):
+                await client.say(f"{client.client_id}:{number}", f"c{client.client_id}-{number}")
+                await asyncio.sleep(0.02)
+
+        talking = asyncio.gather(*(talk(client) for client in clients))
+        await asyncio.sleep(0.3)  # under way
+        first.process.send_signal(signal.SIGTERM)  # a deploy: its clients get 1012
+        await talking
+        expected = {f"{c}:{n}" for c in range(1, 6) for n in range(20)}
+        for client in clients:
+            await wait_until(lambda c=client: set(c.said()) >= expected, 15, "all delivered")
+        await asyncio.sleep(0.3)  # time for a duplicate, were there one
+        for client in clients:
+            assert sorted(client.said()) == sorted(expected)  # each message, exactly once
+            assert client.duplicates == 0
+            assert client.gaps == 0
+            offsets = [event["offset"] for event in client.events]
+            assert offsets == sorted(offsets)  # in the room's order
+            if client.client_id <= 3:  # moved to the second process, and resumed there
+                assert any(sync["recovered"] for sync in client.syncs[1:])
+        for client in clients:
+            await client.stop()
+
+    asyncio.run(scenario())
+
+
+def test_redis_restarting_empty_loses_no_message_and_presence_stays_true(
+    two_processes: list[LiveServer], redis_server: RedisServer
+) -> None:
+    first, second = two_processes
+    room = "outage"
+
+    async def scenario() -> None:
+        alice = ChatClient(1, room, [first.ws_url])
+        carol = ChatClient(3, room, [first.ws_url])
+        bob = ChatClient(2, room, [second.ws_url])
+        everyone = [alice, bob, carol]
+        for client in everyone:
+            await client.start()
+        await wait_until(
+            lambda: all(c.presences and c.presences[-1]["online"] == [1, 2, 3] for c in everyone),
+            10,
+            "everyone sees everyone",
+        )
+        watched_from = {id(c): len(c.presences) for c in everyone}
+        await alice.say("before", "a-1")
+
+        redis_server.stop()
+        await asyncio.sleep(1.5)  # the processes notice
+        during = asyncio.gather(alice.say("during", "a-2"), bob.say("also during", "b-1"))
+        await asyncio.sleep(1.0)
+        assert any(e["code"] == "room_unavailable" for e in alice.errors)  # told, not lied to
+        redis_server.start()  # empty: its history is gone
+        returned_at = time.monotonic()
+        await during
+        for client in everyone:
+            await wait_until(
+                lambda c=client: {"during", "also during"} <= set(c.said()), 15, "re-sent ones"
+            )
+            # The epoch changed, and each was told that the history was lost.
+            assert any(s["reason"] == "epoch_changed" for s in client.syncs)
+            assert client.said().count("during") == 1
+            assert client.said().count("before") == 1
+        for client in everyone:
+            await wait_until(
+                lambda c=client: (
+                    c.presences[-1]["complete"] and c.presences[-1]["online"] == [1, 2, 3]
+                ),
+                10,
+                "presence complete again",
+            )
+        assert time.monotonic() - returned_at < 12
+        for client in everyone:
+            # Never a list without the members that stayed connected all along: their own
+            # process always knows of them, and lists from elsewhere come back whole.
+            for presence in client.presences[watched_from[id(client)] :]:
+                local = {1, 3} if client is not bob else {2}
+                assert local <= set(presence["online"]), presence
+            await client.stop()
+
+    asyncio.run(scenario())
+
+
+def test_the_clients_of_a_killed_process_are_announced_as_left_once(
+    two_processes: list[LiveServer],
+) -> None:
+    victim, survivor = two_processes
+    room = "killed"
+
+    async def scenario() -> None:
+        watcher = ChatClient(10, room, [survivor.ws_url])
+        doomed = ChatClient(11, room, [victim.ws_url])
+        await watcher.start()
+        await doomed.start()
+        with (
+            connect(f"{survivor.ws_url}/ws/20?room={room}") as guide_watcher,
+            connect(f"{victim.ws_url}/ws/21?room={room}") as _guide_doomed,
+        ):
+            await wait_until(
+                lambda: watcher.presences and watcher.presences[-1]["online"] == [10, 11, 20, 21],
+                10,
+                "all four online",
+            )
+            doomed.stopped = True  # it will not reconnect: it was on the dead process
+            victim.process.send_signal(signal.SIGKILL)
+            killed_at = time.monotonic()
+            left = {"Client #11 left the chat", "Client #21 left the chat"}
+            heard: list[str] = []
+            while not left <= set(heard):
+                heard.append(str(await asyncio.to_thread(guide_watcher.recv, 25)))
+            elapsed = time.monotonic() - killed_at
+            assert elapsed < 20, f"announced after {elapsed:.1f} s"
+            await asyncio.sleep(4)  # a second reaper round: nothing announced twice
+            lefts = [e["client_id"] for e in watcher.events if e["type"] == "left"]
+            assert sorted(lefts) == [11, 21]
+            assert watcher.presences[-1]["online"] == [10, 20]
+        await watcher.stop()
+
+    asyncio.run(scenario())
+
+
+def test_a_client_that_stops_reading_is_cut_off_and_recovers_later(tmp_path: Path) -> None:
+    settings = Settings(frontend_dir=tmp_path, chat_outbox_limit=16)
+    with serve_in_thread(settings) as server:
+
+        async def scenario() -> None:
+            room = "slow"
+            stalled = ChatClient(666, room, [server.ws_url], receive_buffer=4096)
+            talker = ChatClient(1, room, [server.ws_url])
+            listener = ChatClient(2, room, [server.ws_url])
+            for client in (stalled, talker, listener):
+                await client.start()
+            # It stops reading: the kernel's buffers fill (some 4 MB here), then its outbox.
+            stalled.paused = True
+            text = "x" * 16_000  # within the 16,384 characters a message may have
+            started = time.monotonic()
+            for number in range(400):
+                await talker.say(f"{number} {text}", f"t-{number}")
+            # The others were not slowed: everything reached the listener meanwhile.
+            await wait_until(lambda: len(listener.said()) == 400, 10, "the listener has all")
+            await wait_until(
+                lambda: "took no close frame: connection aborted" in server.log(),
+                10,
+                "stalled one cut off",
+            )
+            assert time.monotonic() - started < 20
+            stalled.paused = False  # it reads again, reconnects, resumes from its position
+            await wait_until(lambda: len(stalled.said()) == 400, 15, "stalled one recovered")
+            assert stalled.said() == [f"{n} {text}" for n in range(400)]
+            assert stalled.duplicates == 0
+            assert any(sync["recovered"] for sync in stalled.syncs[1:])
+            for client in (stalled, talker, listener):
+                await client.stop()
+
+        asyncio.run(scenario())
+        assert "client #666 in 'slow' did not keep up" in server.log()
