@@ -3,16 +3,24 @@ import { useServerConfig } from '../api/config';
 import { canSend } from '../realtime/connectionState';
 import { ConnectionBar } from './ConnectionBar';
 import { MessageComposer } from './MessageComposer';
-import { MessageLogView } from './MessageLogView';
+import { type DeliveryText, MessageLogView } from './MessageLogView';
 import type { PageConversation } from './useConversation';
 
 interface ConversationProps {
   readonly conversation: PageConversation;
   readonly showActions?: boolean;
+  readonly deliveryText?: DeliveryText;
+  /** Told the id of each message the person sends. */
+  readonly onSent?: (id: string) => void;
 }
 
 /** A connection's state, its log and the box to write in: what every page of the app shows. */
-export function Conversation({ conversation, showActions = true }: ConversationProps) {
+export function Conversation({
+  conversation,
+  showActions = true,
+  deliveryText,
+  onSent,
+}: ConversationProps) {
   const { connection, log, add, update, clear } = conversation;
   const config = useServerConfig();
   const [sendError, setSendError] = useState('');
@@ -20,6 +28,7 @@ export function Conversation({ conversation, showActions = true }: ConversationP
   const onSend = (text: string) => {
     const { result, id } = connection.send(text);
     if (result === 'sent' || result === 'queued') {
+      onSent?.(id);
       add('sent', text, { messageId: id });
       setSendError('');
       return true;
@@ -35,7 +44,12 @@ export function Conversation({ conversation, showActions = true }: ConversationP
   return (
     <>
       <ConnectionBar connection={connection} add={add} update={update} showActions={showActions} />
-      <MessageLogView log={log} onClear={clear} connection={connection} />
+      <MessageLogView
+        log={log}
+        onClear={clear}
+        connection={connection}
+        {...(deliveryText === undefined ? {} : { deliveryText })}
+      />
       <MessageComposer
         canSend={canSend(connection.state)}
         queueing={connection.state.status !== 'open'}

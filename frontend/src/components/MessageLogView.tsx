@@ -19,7 +19,9 @@ const timeFormat = new Intl.DateTimeFormat(undefined, {
 /** Pixels from the bottom within which the log keeps following new messages. */
 const FOLLOW_THRESHOLD = 48;
 
-const DELIVERY_TEXT: Readonly<Record<Delivery, string>> = {
+export type DeliveryText = Readonly<Record<Delivery, string>>;
+
+const DELIVERY_TEXT: DeliveryText = {
   waiting: 'waiting for the connection',
   sent: 'sent',
   answered: 'answered',
@@ -30,6 +32,8 @@ interface MessageLogViewProps {
   readonly onClear: () => void;
   /** Which sent messages still wait for a connection. */
   readonly connection: Pick<Connection, 'waiting'>;
+  /** How a page words each stage of a message (the chat says "delivered"). */
+  readonly deliveryText?: DeliveryText;
 }
 
 /** Sent and not answered covers both a message on the wire and one no answer will name. */
@@ -39,7 +43,12 @@ function deliveryOf(entry: LogEntry, waiting: ReadonlySet<string>): Delivery | n
   return waiting.has(entry.messageId) ? 'waiting' : 'sent';
 }
 
-export function MessageLogView({ log, onClear, connection }: MessageLogViewProps) {
+export function MessageLogView({
+  log,
+  onClear,
+  connection,
+  deliveryText = DELIVERY_TEXT,
+}: MessageLogViewProps) {
   const waiting = new Set(connection.waiting.map((message) => message.id));
   const listRef = useRef<HTMLDivElement>(null);
   const following = useRef(true);
@@ -103,9 +112,7 @@ export function MessageLogView({ log, onClear, connection }: MessageLogViewProps
                   </time>
                   <span className="log-text">{entry.text}</span>
                   {delivery !== null && (
-                    <span className={`log-delivery log-${delivery}`}>
-                      {DELIVERY_TEXT[delivery]}
-                    </span>
+                    <span className={`log-delivery log-${delivery}`}>{deliveryText[delivery]}</span>
                   )}
                 </li>
               );

@@ -16,7 +16,8 @@ export interface LogEntry {
   readonly who?: string;
 }
 
-export type LogDetails = Pick<LogEntry, 'messageId' | 'who'>;
+/** `at`: when it happened, for an entry that comes later (a chat's history). */
+export type LogDetails = Partial<Pick<LogEntry, 'messageId' | 'who' | 'at'>>;
 
 /** A change to an entry already in the log. */
 type Change =

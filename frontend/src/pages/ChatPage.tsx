@@ -5,8 +5,9 @@ import { Field } from '../components/Field';
 import { useConversation } from '../components/useConversation';
 import type { EventMessage } from '../realtime/codec';
 import { isActive } from '../realtime/connectionState';
-import { describeEvent } from '../realtime/describeMessage';
+import { describeEvent, NOT_RECOVERED } from '../realtime/describeMessage';
 import { ConnectionRefused } from '../realtime/ReconnectingSocket';
+import { RoomPositions } from '../realtime/roomPositions';
 import { webSocketUrl } from '../realtime/url';
 
 export interface ChatSeat {
@@ -32,25 +33,37 @@ export function chatSocketUrl(
   seat: ChatSeat,
   ticket?: string,
   location?: Pick<Location, 'protocol' | 'host'>,
+  since?: string,
 ) {
-  return webSocketUrl(chatPath(seat), { room: seat.room, ticket }, location);
+  return webSocketUrl(chatPath(seat), { room: seat.room, since, ticket }, location);
 }
 
 /**
  * With a session, the page joins with a single-use ticket for it; without one (the server
  * answers 401), as a guest, which the guide's chat allows.
  */
-async function chatUrl(seat: ChatSeat, onGuest: (guest: boolean) => void): Promise<string> {
+async function chatUrl(
+  seat: ChatSeat,
+  since: string | undefined,
+  onGuest: (guest: boolean) => void,
+): Promise<string> {
   try {
     const ticket = await requestTicket(chatPath(seat));
     onGuest(false);
-    return chatSocketUrl(seat, ticket);
+    return chatSocketUrl(seat, ticket, undefined, since);
   } catch (error) {
     if (!(error instanceof ConnectionRefused)) throw error;
     onGuest(true);
-    return chatSocketUrl(seat);
+    return chatSocketUrl(seat, undefined, undefined, since);
   }
 }
+
+/** How the chat words each stage of one's own message. */
+const CHAT_DELIVERY = {
+  waiting: 'waiting for the connection',
+  sent: 'sending…',
+  answered: 'delivered',
+} as const;
 
 const randomClientId = () => String(1000 + Math.floor(Math.random() * 9000));
 
@@ -60,41 +73,73 @@ export function ChatPage() {
     () => new URLSearchParams(window.location.search).get('room') ?? 'general',
   );
   const [formError, setFormError] = useState('');
-  const [online, setOnline] = useState<readonly number[]>([]);
+  const [online, setOnline] = useState<{ ids: readonly number[]; complete: boolean }>({
+    ids: [],
+    complete: true,
+  });
   const [guest, setGuest] = useState<boolean | null>(null);
   // The seat of the current connection; read by the URL function at every (re)connect.
   const seat = useRef<ChatSeat>({ clientId: 0, room: 'general' });
-  // "You wrote" replies received: each announces our own message coming back from the room.
-  const ownEchoes = useRef(0);
+  // Where the page is in each room's stream: it resumes from there after a reconnect.
+  const positions = useRef(new RoomPositions());
+  // Ids of the messages sent from this page: the room's copy of one is not shown again.
+  const mine = useRef(new Set<string>());
+  // Messages said in the room that came before the sync that ends a catch-up.
+  const caughtUp = useRef(0);
 
   const onRoomEvent = (message: EventMessage) => {
-    if (message.type === 'presence') {
-      setOnline(message.online);
-    } else if (message.type === 'chat') {
-      if (message.client_id === seat.current.clientId && ownEchoes.current > 0) {
-        ownEchoes.current -= 1; // already in the log as ours
+    const { room } = seat.current;
+    switch (message.type) {
+      case 'presence':
+        setOnline({ ids: message.online, complete: message.complete });
+        return;
+      case 'ack':
+        return; // the transport marks the message as delivered
+      case 'sync': {
+        if (!message.recovered && message.reason !== null && message.reason !== 'first_join') {
+          positions.current.reset(room, message);
+          add('error', NOT_RECOVERED[message.reason]);
+        } else if (message.recovered) {
+          const count = caughtUp.current;
+          add(
+            'event',
+            count === 0
+              ? 'Back in the room: nothing was missed.'
+              : `Recovered ${count} missed ${count === 1 ? 'message' : 'messages'}.`,
+          );
+        } else if (caughtUp.current > 0) {
+          const count = caughtUp.current;
+          add(
+            'event',
+            `Joined ${room}: the ${count} most recent ${count === 1 ? 'message is' : 'messages are'} above.`,
+          );
+        }
+        caughtUp.current = 0;
         return;
       }
-      add('received', message.text, { who: `Client #${message.client_id}` });
+    }
+    if (positions.current.accept(room, message) === 'seen') return; // shown once already
+    const when = { at: message.at };
+    if (message.type === 'chat') {
+      caughtUp.current += 1;
+      if (message.message_id !== null && mine.current.has(message.message_id)) return;
+      add('received', message.text, { who: `Client #${message.client_id}`, ...when });
     } else if (message.type === 'joined' && message.client_id === seat.current.clientId) {
-      add('event', `You joined ${message.room} as #${message.client_id}`);
+      add('event', `You joined ${message.room} as #${message.client_id}`, when);
     } else {
-      add('event', describeEvent(message));
+      add('event', describeEvent(message), when);
     }
   };
 
   const conversation = useConversation({
-    url: () => chatUrl(seat.current, setGuest),
+    url: () => {
+      caughtUp.current = 0;
+      return chatUrl(seat.current, positions.current.since(seat.current.room), setGuest);
+    },
     onIncoming: (incoming) => {
-      if (incoming.kind === 'event') {
-        onRoomEvent(incoming.message);
-        return true;
-      }
-      if (incoming.kind === 'text' && incoming.replyTo !== null) {
-        ownEchoes.current += 1; // "You wrote: …": our own message comes back from the room
-        return true;
-      }
-      return false;
+      if (incoming.kind !== 'event') return false;
+      onRoomEvent(incoming.message);
+      return true;
     },
   });
   const { connection, add } = conversation;
@@ -110,14 +155,13 @@ export function ChatPage() {
     }
     setFormError('');
     seat.current = parsed;
-    ownEchoes.current = 0;
-    setOnline([]);
+    setOnline({ ids: [], complete: true });
     connection.connect();
   };
 
   const leave = () => {
     connection.disconnect();
-    setOnline([]);
+    setOnline({ ids: [], complete: true });
   };
 
   return (
@@ -181,15 +225,25 @@ export function ChatPage() {
 
       <div className="chat-layout">
         <div className="chat-main">
-          <Conversation conversation={conversation} showActions={false} />
+          <Conversation
+            conversation={conversation}
+            showActions={false}
+            deliveryText={CHAT_DELIVERY}
+            onSent={(id) => mine.current.add(id)}
+          />
         </div>
         <aside className="presence" aria-labelledby="presence-heading">
           <h2 id="presence-heading">
-            Online{status === 'open' ? ` in ${seat.current.room} (${online.length})` : ''}
+            Online{status === 'open' ? ` in ${seat.current.room} (${online.ids.length})` : ''}
           </h2>
+          {status === 'open' && !online.complete && (
+            <p className="hint" data-testid="presence-partial">
+              Only those on this server are listed: it cannot reach the others right now.
+            </p>
+          )}
           {status === 'open' ? (
             <ul data-testid="online">
-              {online.map((id) => (
+              {online.ids.map((id) => (
                 <li key={id}>
                   #{id}
                   {id === seat.current.clientId && <span className="you"> (you)</span>}

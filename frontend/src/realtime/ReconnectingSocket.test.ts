@@ -461,3 +461,34 @@ describe('a URL that must be fetched first (a ticket)', () => {
     expect(FakeWebSocket.instances).toHaveLength(0);
   });
 });
+
+describe('a message the server cannot take yet', () => {
+  it('is sent again, with its id, until the room takes it', () => {
+    start();
+    latest().serverAccepts(JSON_V1);
+    const { id } = socket.send('later');
+    const unavailable = JSON.stringify({
+      type: 'error',
+      code: 'room_unavailable',
+      detail: 'the room cannot take messages right now',
+      reply_to: id,
+    });
+    latest().serverSends(unavailable);
+    expect(socket.getSnapshot().waiting.map((message) => message.id)).toEqual([id]);
+    vi.advanceTimersByTime(500);
+    const texts = () => sentJson(latest()).filter((message) => message.type === 'text');
+    expect(texts()).toHaveLength(2);
+    latest().serverSends(unavailable); // still not: the next pause is longer
+    vi.advanceTimersByTime(999);
+    expect(texts()).toHaveLength(2);
+    vi.advanceTimersByTime(1);
+    expect(texts().map((message) => message.id)).toEqual([id, id, id]);
+    latest().serverSends(
+      JSON.stringify({ type: 'ack', reply_to: id, room: 'general', epoch: 'e', offset: 3 }),
+    );
+    expect(socket.getSnapshot().waiting).toEqual([]);
+    expect(socket.getSnapshot().inFlight).toEqual([]);
+    // The page heard of the refusal once, and of the acknowledgement.
+    expect(received.map((message) => message.kind)).toEqual(['error', 'event']);
+  });
+});

@@ -1,4 +1,4 @@
-import { answerTo, type Codec, codecFor, type Incoming } from './codec';
+import { answerTo, type Codec, codecFor, type Incoming, TRY_AGAIN_LATER } from './codec';
 import type { CloseInfo, ConnectionState } from './connectionState';
 import { Outbox, type OutgoingMessage } from './outbox';
 import { JSON_V1, TEXT_V1 } from './protocol';
@@ -59,6 +59,9 @@ export const DEFAULT_QUEUE_LIMIT = 50;
 /** A timer that fires this much later than asked means the machine slept (a closed laptop). */
 export const SLEEP_GAP_MS = 5_000;
 const TICK_MS = 1_000;
+// Pauses before a message the server could not take yet is sent again.
+const RETRY_BASE_MS = 500;
+const RETRY_CAP_MS = 5_000;
 
 const LOCALLY_DETECTED = 1006; // what the browser reports for a connection lost without a close
 
@@ -90,6 +93,8 @@ export class ReconnectingSocket {
   private ticker: ReturnType<typeof setInterval> | null = null;
   private lastTick = 0;
   private pendingPing: { id: string; sentAt: number } | null = null;
+  private retryTimer: ReturnType<typeof setTimeout> | null = null;
+  private retries = 0;
   private attached = false;
 
   constructor(options: ConnectionOptions) {
@@ -276,13 +281,33 @@ export class ReconnectingSocket {
         this.publish({ rttMs: Math.max(0, Date.now() - decoded.sentAt) });
       }
     } else {
-      const replyTo = answerTo(decoded.incoming);
+      const { incoming } = decoded;
+      const replyTo = answerTo(incoming);
       if (replyTo !== null) {
+        if (incoming.kind === 'error' && TRY_AGAIN_LATER.has(incoming.code)) {
+          if (this.outbox.hold(replyTo)) this.retryHeldLater();
+        } else {
+          this.retries = 0;
+          if (this.outbox.answered(replyTo)) this.publishOutbox();
+        }
         if (this.outbox.isRepeatedReply(replyTo, data)) return; // shown once already
-        if (this.outbox.answered(replyTo)) this.publishOutbox();
       }
-      this.options.onMessage?.(decoded.incoming);
+      this.options.onMessage?.(incoming);
     }
+  }
+
+  /** Sends the messages the server could not take yet again, after a growing pause. */
+  private retryHeldLater(): void {
+    this.publishOutbox();
+    if (this.retryTimer !== null) return;
+    const delayMs = Math.min(RETRY_CAP_MS, RETRY_BASE_MS * 2 ** this.retries);
+    this.retries += 1;
+    this.retryTimer = setTimeout(() => {
+      this.retryTimer = null;
+      this.outbox.releaseHeld();
+      if (this.snapshot.state.status === 'open') this.flush();
+      else this.publishOutbox();
+    }, delayMs);
   }
 
   /** Everything queued goes out, in order, each tracked until answered where it can be. */
@@ -406,6 +431,8 @@ export class ReconnectingSocket {
   private clearTimers(): void {
     for (const timer of this.timers) clearTimeout(timer);
     this.timers = [];
+    if (this.retryTimer !== null) clearTimeout(this.retryTimer);
+    this.retryTimer = null;
     if (this.heartbeat !== null) clearInterval(this.heartbeat);
     this.heartbeat = null;
   }

@@ -73,6 +73,9 @@ export const JSON_V1_CODEC: Codec = {
   },
 };
 
+/** Error codes that mean "not now": the message is sent again, with its id, a little later. */
+export const TRY_AGAIN_LATER = new Set(['room_unavailable']);
+
 export function codecFor(protocol: string): Codec {
   return protocol === JSON_V1 ? JSON_V1_CODEC : PLAIN_TEXT;
 }

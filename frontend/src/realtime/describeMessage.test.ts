@@ -22,15 +22,22 @@ describe('describeIncoming', () => {
 
 describe('describeEvent', () => {
   it("words a room's events as the guide does", () => {
-    const at = 0;
-    expect(describeEvent({ type: 'chat', room: 'r', client_id: 7, text: 'hi', at })).toBe('hi');
-    expect(describeEvent({ type: 'joined', room: 'r', client_id: 7, at })).toBe(
-      'Client #7 joined the chat',
+    const event = { room: 'r', client_id: 7, at: 0, epoch: 'e', offset: 1 };
+    expect(describeEvent({ ...event, type: 'chat', text: 'hi', message_id: null })).toBe('hi');
+    expect(describeEvent({ ...event, type: 'joined' })).toBe('Client #7 joined the chat');
+    expect(describeEvent({ ...event, type: 'left' })).toBe('Client #7 left the chat');
+    const presence = { type: 'presence', room: 'r', complete: true } as const;
+    expect(describeEvent({ ...presence, online: [1, 2] })).toBe('Online: #1, #2');
+    expect(describeEvent({ ...presence, online: [] })).toBe('Online: nobody');
+  });
+
+  it('says whether a return to a room recovered everything', () => {
+    const sync = { type: 'sync', room: 'r', epoch: 'e', offset: 9 } as const;
+    expect(describeEvent({ ...sync, recovered: true, reason: null, replayed: 3 })).toBe(
+      'Recovered 3 missed events.',
     );
-    expect(describeEvent({ type: 'left', room: 'r', client_id: 7, at })).toBe(
-      'Client #7 left the chat',
+    expect(describeEvent({ ...sync, recovered: false, reason: 'epoch_changed', replayed: 0 })).toBe(
+      "Some messages may be missing: the room's history was lost (the server restarted without Redis).",
     );
-    expect(describeEvent({ type: 'presence', room: 'r', online: [1, 2] })).toBe('Online: #1, #2');
-    expect(describeEvent({ type: 'presence', room: 'r', online: [] })).toBe('Online: nobody');
   });
 });

@@ -1,6 +1,18 @@
 /** What the page's log shows for a received message. */
 import { describeBytes } from './bytes';
 import type { EventMessage, Incoming } from './codec';
+import type { NotRecoveredReason } from './messages';
+
+/** Why the page cannot be sure it has every message of a room. */
+export const NOT_RECOVERED: Readonly<Record<Exclude<NotRecoveredReason, 'first_join'>, string>> = {
+  epoch_changed:
+    "Some messages may be missing: the room's history was lost (the server restarted without Redis).",
+  too_far_behind:
+    'Some messages may be missing: more was said while you were away than the room keeps.',
+  expired: 'Some messages may be missing: you were away longer than the room keeps its history.',
+  unavailable:
+    "Some messages may be missing: the room's history cannot be read right now. It follows once the server can.",
+};
 
 export function describeIncoming(message: Incoming): string {
   switch (message.kind) {
@@ -26,5 +38,16 @@ export function describeEvent(message: EventMessage): string {
       return `Client #${message.client_id} left the chat`;
     case 'presence':
       return `Online: ${message.online.map((id) => `#${id}`).join(', ') || 'nobody'}`;
+    case 'ack':
+      return `The room holds your message (#${message.offset})`;
+    case 'sync':
+      if (message.recovered) {
+        return message.replayed === 0
+          ? 'Back in the room: nothing was missed.'
+          : `Recovered ${message.replayed} missed ${message.replayed === 1 ? 'event' : 'events'}.`;
+      }
+      return message.reason === null || message.reason === 'first_join'
+        ? `Joined ${message.room}: the ${message.replayed} most recent events are above.`
+        : NOT_RECOVERED[message.reason];
   }
 }

@@ -1,6 +1,7 @@
 import Ajv2020 from 'ajv/dist/2020';
 import { describe, expect, it } from 'vitest';
-// Generated from backend/app/messages.py; backend/tests/test_messages.py keeps it current.
+// Generated from backend/app/conversation/messages.py; backend/tests/conversation/test_messages.py
+// keeps it current.
 import schema from '../../../docs/protocol.schema.json';
 import {
   type ClientMessage,
@@ -16,14 +17,26 @@ const clientSamples: { [Type in ClientMessage['type']]: Extract<ClientMessage, {
   ping: { type: 'ping', id: 'p1', sent_at: 1732440000000.5 },
 };
 
+const event = { room: 'general', client_id: 7, at: 1732440000000.5, epoch: '3f9a1c2b', offset: 42 };
+
 const serverSamples: { [Type in ServerMessage['type']]: Extract<ServerMessage, { type: Type }> } = {
   text: { type: 'text', text: 'Message text was: Hello', reply_to: 'm1' },
   pong: { type: 'pong', id: 'p1', sent_at: 1732440000000.5 },
   error: { type: 'error', code: 'invalid_json', detail: 'not valid JSON', reply_to: null },
-  chat: { type: 'chat', room: 'general', client_id: 7, text: 'Hello', at: 1732440000000.5 },
-  joined: { type: 'joined', room: 'general', client_id: 7, at: 1732440000000.5 },
-  left: { type: 'left', room: 'general', client_id: 7, at: 1732440000000.5 },
-  presence: { type: 'presence', room: 'general', online: [7, 8] },
+  chat: { ...event, type: 'chat', text: 'Hello', message_id: 'a1b2c3-1' },
+  joined: { ...event, type: 'joined' },
+  left: { ...event, type: 'left' },
+  ack: { type: 'ack', reply_to: 'a1b2c3-1', room: 'general', epoch: '3f9a1c2b', offset: 42 },
+  sync: {
+    type: 'sync',
+    room: 'general',
+    epoch: '3f9a1c2b',
+    offset: 42,
+    recovered: false,
+    reason: 'epoch_changed',
+    replayed: 3,
+  },
+  presence: { type: 'presence', room: 'general', online: [7, 8], complete: true },
 };
 
 const ajv = new Ajv2020();

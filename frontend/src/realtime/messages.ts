@@ -1,6 +1,6 @@
 /**
  * The messages of the `realtime.json.v1` subprotocol, as TypeScript types. The source is
- * backend/app/messages.py; messages.test.ts checks these against docs/protocol.schema.json,
+ * backend/app/conversation/messages.py; messages.test.ts checks these against docs/protocol.schema.json,
  * which the backend's tests keep equal to the models. See docs/protocol.md.
  */
 
@@ -8,31 +8,63 @@ export type ClientMessage =
   | { readonly type: 'text'; readonly id: string; readonly text: string }
   | { readonly type: 'ping'; readonly id: string; readonly sent_at: number };
 
-export const ERROR_CODES = ['invalid_json', 'unknown_type', 'invalid_message'] as const;
+export const ERROR_CODES = [
+  'invalid_json',
+  'unknown_type',
+  'invalid_message',
+  'room_unavailable',
+] as const;
 export type ErrorCode = (typeof ERROR_CODES)[number];
 
-/** Chat (WS /ws/{client_id}): what happens in a room. `at` is the server's time in ms. */
+/** Where an event stands in its room: an offset, gapless, within an epoch. */
+export interface StreamPosition {
+  readonly epoch: string;
+  readonly offset: number;
+}
+
+interface RoomEventFields extends StreamPosition {
+  readonly room: string;
+  readonly client_id: number;
+  /** When the room took it: the server's time in ms. */
+  readonly at: number;
+}
+
+export const NOT_RECOVERED_REASONS = [
+  'first_join',
+  'epoch_changed',
+  'too_far_behind',
+  'expired',
+  'unavailable',
+] as const;
+export type NotRecoveredReason = (typeof NOT_RECOVERED_REASONS)[number];
+
+/** Chat (WS /ws/{client_id}): what happens in a room, and where one stands in it. */
 export type ChatMessage =
-  | {
+  | (RoomEventFields & {
       readonly type: 'chat';
-      readonly room: string;
-      readonly client_id: number;
       readonly text: string;
-      readonly at: number;
-    }
-  | {
-      readonly type: 'joined';
+      /** The id its sender gave it. */
+      readonly message_id: string | null;
+    })
+  | (RoomEventFields & { readonly type: 'joined' })
+  | (RoomEventFields & { readonly type: 'left' })
+  /** The room holds the sender's message `reply_to`, at this position. */
+  | (StreamPosition & { readonly type: 'ack'; readonly reply_to: string; readonly room: string })
+  /** The end of the history a member gets; `recovered`: nothing since its position is missing. */
+  | (StreamPosition & {
+      readonly type: 'sync';
       readonly room: string;
-      readonly client_id: number;
-      readonly at: number;
-    }
+      readonly recovered: boolean;
+      readonly reason: NotRecoveredReason | null;
+      readonly replayed: number;
+    })
   | {
-      readonly type: 'left';
+      readonly type: 'presence';
       readonly room: string;
-      readonly client_id: number;
-      readonly at: number;
-    }
-  | { readonly type: 'presence'; readonly room: string; readonly online: readonly number[] };
+      readonly online: readonly number[];
+      /** False while the server cannot see the other processes: only its own are listed. */
+      readonly complete: boolean;
+    };
 
 export type ServerMessage =
   | { readonly type: 'text'; readonly text: string; readonly reply_to: string | null }
@@ -52,6 +84,8 @@ export const SERVER_MESSAGE_TYPES = [
   'chat',
   'joined',
   'left',
+  'ack',
+  'sync',
   'presence',
 ] as const satisfies readonly ServerMessage['type'][];
 export const CLIENT_MESSAGE_TYPES = [

@@ -21,6 +21,8 @@ const REMEMBERED_REPLIES = 1_000;
 export class Outbox {
   private queued: OutgoingMessage[] = [];
   private unanswered: OutgoingMessage[] = [];
+  // Refused for now by the server ("try again later"): sent again after a pause.
+  private held: OutgoingMessage[] = [];
   private readonly replies = new Set<string>();
 
   /** `limit`: messages waiting or unanswered at once; beyond it a new one is refused. */
@@ -28,7 +30,7 @@ export class Outbox {
 
   /** False, and the message is not kept, when the outbox is full. */
   enqueue(message: OutgoingMessage): boolean {
-    if (this.queued.length + this.unanswered.length >= this.limit) return false;
+    if (this.queued.length + this.unanswered.length + this.held.length >= this.limit) return false;
     this.queued = [...this.queued, message];
     return true;
   }
@@ -54,9 +56,30 @@ export class Outbox {
 
   /** The connection died: what it never answered goes first when the next one opens. */
   requeueUnanswered(): void {
-    if (this.unanswered.length === 0) return;
-    this.queued = [...this.unanswered, ...this.queued];
+    if (this.unanswered.length === 0 && this.held.length === 0) return;
+    this.queued = [...this.held, ...this.unanswered, ...this.queued];
     this.unanswered = [];
+    this.held = [];
+  }
+
+  /** The server could not take `id` now: it waits to be sent again; false if unknown. */
+  hold(id: string): boolean {
+    const message = this.unanswered.find((candidate) => candidate.id === id);
+    if (message === undefined) return false;
+    this.unanswered = this.unanswered.filter((candidate) => candidate !== message);
+    this.held = [...this.held, message];
+    return true;
+  }
+
+  /** Time to try the held ones again: they go first, in the order they were sent. */
+  releaseHeld(): void {
+    if (this.held.length === 0) return;
+    this.queued = [...this.held, ...this.queued];
+    this.held = [];
+  }
+
+  get holding(): boolean {
+    return this.held.length > 0;
   }
 
   /** Whether this exact reply to `id` was seen already; remembers it otherwise. */
@@ -73,7 +96,7 @@ export class Outbox {
 
   /** A new array after each change, so that both can be part of a snapshot. */
   get waiting(): readonly OutgoingMessage[] {
-    return this.queued;
+    return this.held.length === 0 ? this.queued : [...this.held, ...this.queued];
   }
 
   get inFlight(): readonly OutgoingMessage[] {

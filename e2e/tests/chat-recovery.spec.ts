@@ -1,0 +1,90 @@
+import { type Browser, expect, type Page, test } from '@playwright/test';
+import { sendMessage as say, connectionStatus as status } from './support/conversation';
+import { freePort, OwnServer } from './support/ownServer';
+
+async function person(browser: Browser, baseURL: string, clientId: number, room: string) {
+  const context = await browser.newContext({ baseURL });
+  const page = await context.newPage();
+  await page.goto(`/chat?room=${room}`);
+  await page.getByLabel('Your number').fill(String(clientId));
+  await page.getByRole('button', { name: 'Join' }).click();
+  await expect(status(page)).toHaveText('Connected');
+  return page;
+}
+
+/** What others said in the room, as the page shows it. */
+const heard = (page: Page) => page.getByRole('log').locator('[data-kind="received"] .log-text');
+const notices = (page: Page) => page.getByRole('log').locator('[data-kind="event"] .log-text');
+const problems = (page: Page) => page.getByRole('log').locator('[data-kind="error"] .log-text');
+
+test('a page that was offline shows what it missed, once, in order, and says so', async ({
+  browser,
+  baseURL,
+}) => {
+  const room = `offline-${Date.now()}`;
+  const alice = await person(browser, baseURL ?? '', 1, room);
+  const bob = await person(browser, baseURL ?? '', 2, room);
+  await say(alice, 'before');
+  await expect(heard(bob)).toHaveText(['before']);
+
+  await bob.context().setOffline(true);
+  await expect(status(bob)).toHaveText('Offline: waiting for the network');
+  for (const text of ['one', 'two', 'three']) await say(alice, text);
+  await expect(alice.getByRole('log').locator('[data-delivery="answered"]')).toHaveCount(4);
+
+  await bob.context().setOffline(false);
+  await expect(status(bob)).toHaveText('Connected');
+  await expect(notices(bob).last()).toHaveText('Recovered 3 missed messages.');
+  await bob.waitForTimeout(500); // time for a duplicate, were there one
+  await expect(heard(bob)).toHaveText(['before', 'one', 'two', 'three']);
+  await expect(problems(bob)).toHaveCount(1); // the Offline line only
+});
+
+test.describe('a chat server that restarts without Redis', () => {
+  let server: OwnServer;
+
+  test.beforeEach(async () => {
+    server = new OwnServer(await freePort());
+    await server.start();
+  });
+
+  test.afterEach(async () => {
+    await server.stop();
+  });
+
+  test('says that messages may be missing, and what was typed meanwhile arrives once', async ({
+    browser,
+  }) => {
+    const room = 'restart';
+    const alice = await person(browser, server.url, 1, room);
+    const bob = await person(browser, server.url, 2, room);
+    await say(alice, 'first');
+    await expect(heard(bob)).toHaveText(['first']);
+
+    await server.stop();
+    await expect(status(alice)).toContainText('Reconnecting');
+    await say(alice, 'typed while the server was down');
+    const pending = alice
+      .getByRole('log')
+      .locator('[data-kind="sent"]')
+      .filter({ hasText: 'typed while the server was down' })
+      .locator('.log-delivery');
+    await expect(pending).toHaveText('waiting for the connection');
+
+    await server.start();
+    for (const page of [alice, bob]) {
+      await expect(status(page)).toHaveText('Connected', { timeout: 35_000 });
+      // The room's history died with the process: each page says so.
+      await expect(problems(page).last()).toHaveText(
+        "Some messages may be missing: the room's history was lost (the server restarted without Redis).",
+      );
+    }
+    await expect(pending).toHaveText('delivered');
+    await expect(heard(bob)).toHaveText(['first', 'typed while the server was down']);
+    await bob.waitForTimeout(1_000);
+    await expect(heard(bob)).toHaveText(['first', 'typed while the server was down']);
+    await expect(
+      alice.getByRole('log').getByText('typed while the server was down', { exact: true }),
+    ).toHaveCount(1);
+  });
+});
