@@ -18,7 +18,7 @@ from pathlib import Path
 import uvloop
 
 from bench import report
-from bench.scenarios import echo, fan_out, idle
+from bench.scenarios import echo, fan_out, idle, recovery
 from bench.servers import ROOT, guide_server, project_server
 from testkit.processes import RedisServer
 
@@ -119,6 +119,24 @@ async def run(args: argparse.Namespace, server_cores: set[int] | None) -> report
                     server.stop()
             results.fan_out.append(("project", "two processes + Redis", result))
             print(report.fan_out_line("project", "two processes + Redis", result), flush=True)
+    finally:
+        redis.remove()
+
+    # Recovering 1,000 missed messages after a reconnect: from memory, and from Redis.
+    history = {"APP_ROOM_HISTORY_EVENTS": "1100"}
+    redis = RedisServer(cores=server_cores).start()
+    try:
+        for setup, env in (
+            ("one process", history),
+            ("through Redis", {**history, "APP_REDIS_URL": redis.url}),
+        ):
+            server = project_server("project", server_cores, **env).start()
+            try:
+                recovered = await recovery(server, missed=1000)
+            finally:
+                server.stop()
+            results.recovery.append((setup, recovered))
+            print(report.recovery_line(setup, recovered), flush=True)
     finally:
         redis.remove()
 

@@ -3,7 +3,7 @@
 from dataclasses import dataclass, field
 from html import escape
 
-from bench.scenarios import EchoResult, FanOutResult, IdleResult
+from bench.scenarios import EchoResult, FanOutResult, IdleResult, RecoveryResult
 
 EchoKey = tuple[str, int, bool]  # server, connections, offers permessage-deflate
 
@@ -14,6 +14,7 @@ class Results:
     idle: list[tuple[str, IdleResult]] = field(default_factory=list)
     fan_out: list[tuple[str, str, FanOutResult]] = field(default_factory=list)
     stuck: list[tuple[str, FanOutResult]] = field(default_factory=list)
+    recovery: list[tuple[str, RecoveryResult]] = field(default_factory=list)
 
     def add_echo(self, server: str, connections: int, deflate: bool, result: EchoResult) -> None:
         self.echo.setdefault((server, connections, deflate), []).append(result)
@@ -54,6 +55,13 @@ def idle_line(server: str, r: IdleResult) -> str:
     return (
         f"idle {server:8} {r.connections:6} conn {r.kib_per_connection:6.1f} KiB each "
         f"(RSS {r.server_rss_mib:.0f} MiB)"
+    )
+
+
+def recovery_line(setup: str, r: RecoveryResult) -> str:
+    return (
+        f"recovery  {setup:<22} {r.missed:>5} missed  median {r.median_ms:7.1f} ms  "
+        f"worst {r.worst_ms:7.1f} ms  {'recovered' if r.recovered else 'NOT RECOVERED'}"
     )
 
 
@@ -160,6 +168,22 @@ def markdown(results: Results, context: Context) -> str:
     ]
     for name, r in results.stuck:
         lines.append(f"| {name} | {r.p50_ms:.2f} | {r.p99_ms:.2f} | {r.delivered:.0%} |")
+    lines += [
+        "",
+        "## Recovery after a reconnect",
+        "",
+        "A realtime.json.v1 member leaves, messages are said, it reconnects with its position:",
+        "the time from its reconnect until it has every missed message (the `sync` that ends",
+        "them), five rounds. The guide has no history to recover from.",
+        "",
+        "| Setup | Missed | median ms | worst ms | all recovered |",
+        "| --- | ---: | ---: | ---: | --- |",
+    ]
+    for setup, recovered in results.recovery:
+        lines.append(
+            f"| {setup} | {recovered.missed:,} | {recovered.median_ms:.1f} "
+            f"| {recovered.worst_ms:.1f} | {'yes' if recovered.recovered else 'no'} |"
+        )
     lines += ["", "## Goals", "", *goals(results), ""]
     return "\n".join(lines)
 

@@ -3,16 +3,22 @@
 import asyncio
 import contextlib
 import gc
+import json
 import statistics
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
+
+from websockets.asyncio.client import ClientConnection, connect
+from websockets.typing import Subprotocol
 
 from bench.servers import Server, cpu_seconds, rss_bytes
 from bench.wsclient import OP_TEXT, BenchClient, client_frame, open_client
 
 HOST = "127.0.0.1"
 MESSAGE = b"x" * 32  # the issue's 32-byte messages
+JSON_V1 = [Subprotocol("realtime.json.v1")]
 
 
 def percentile(values: list[float], fraction: float) -> float:
@@ -204,3 +210,54 @@ async def fan_out(
         last_median_ms=(statistics.median(lasts) * 1000) if lasts else float("nan"),
         delivered=len(deliveries) / (receivers * messages),
     )
+
+
+@dataclass
+class RecoveryResult:
+    missed: int
+    median_ms: float
+    worst_ms: float
+    recovered: bool
+
+
+async def recovery(server: Server, missed: int = 1000, rounds: int = 5) -> RecoveryResult:
+    """A realtime.json.v1 member leaves, ``missed`` messages are said, it comes back with its
+    position: the time from its reconnect until it has them all (the ``sync`` that ends them)."""
+    url = f"ws://{HOST}:{server.port}"
+    timings: list[float] = []
+    recovered = True
+    for round_number in range(rounds):
+        room = f"recovery-{round_number}-{time.monotonic_ns()}"
+        async with connect(f"{url}/ws/1?room={room}", subprotocols=JSON_V1) as member:
+            sync = await _until_sync(member)
+        async with connect(f"{url}/ws/2?room={room}") as talker:
+
+            async def say_all(talker: ClientConnection = talker) -> None:
+                for number in range(missed):
+                    await talker.send(f"said {number}")
+
+            async def hear_all(talker: ClientConnection = talker) -> None:
+                for _ in range(2 * missed):  # "You wrote" and the room's copy of each
+                    await talker.recv()
+
+            await asyncio.gather(say_all(), hear_all())
+        started = time.perf_counter()
+        since = f"{sync['epoch']}:{sync['offset']}"
+        async with connect(f"{url}/ws/1?room={room}&since={since}", subprotocols=JSON_V1) as back:
+            sync = await _until_sync(back)
+            timings.append(time.perf_counter() - started)
+        said: int = sync["replayed"]
+        recovered = recovered and bool(sync["recovered"]) and said >= missed
+    return RecoveryResult(
+        missed=missed,
+        median_ms=statistics.median(timings) * 1000,
+        worst_ms=max(timings) * 1000,
+        recovered=recovered,
+    )
+
+
+async def _until_sync(websocket: ClientConnection) -> dict[str, Any]:
+    while True:
+        message: dict[str, Any] = json.loads(await websocket.recv())
+        if message["type"] == "sync":
+            return message

@@ -10,7 +10,7 @@ import pytest
 import uvloop
 
 from bench import report
-from bench.scenarios import echo, fan_out, idle
+from bench.scenarios import echo, fan_out, idle, recovery
 from bench.servers import Server, project_server
 
 
@@ -36,6 +36,9 @@ def test_scenarios_run_and_the_report_renders(server: Server) -> None:
         delivered = await fan_out([server], 5, messages=3)
         assert delivered.delivered == 1.0
         results.fan_out.append(("project", "one process", delivered))
+        recovered = await recovery(server, missed=20, rounds=1)
+        assert recovered.recovered
+        results.recovery.append(("one process", recovered))
         return results
 
     results = uvloop.run(scenarios())
@@ -43,4 +46,5 @@ def test_scenarios_run_and_the_report_renders(server: Server) -> None:
     markdown = report.markdown(results, context)
     assert "## Echo round trips" in markdown
     assert "Goals" in markdown
+    assert "## Recovery after a reconnect" in markdown
     assert report.svg(results, context).startswith("<svg")

@@ -63,6 +63,8 @@ class Member:
     backlog: list[RoomEvent] | None = None
     sent_presence: tuple[tuple[int, ...], bool] | None = None
     gone: asyncio.Event = field(default_factory=asyncio.Event)
+    # Set while the outbox is at most half full (see wait_for_room).
+    drained: asyncio.Event = field(default_factory=asyncio.Event)
 
     @property
     def websocket(self) -> WebSocket:
@@ -99,6 +101,17 @@ class Member:
             await asyncio.wait_for(self.outbox.put(frame), timeout=5 * SLOW_CLIENT_GRACE)
         except TimeoutError:
             self.hub.drop_slow(self)
+
+    async def wait_for_room(self) -> None:
+        """Before taking another message from this client: a client that sends faster than
+        it reads the answers is slowed down (TCP pushes back on its sending), rather than
+        dropped for its own replies. Only what the room sends can make it too slow."""
+        if self.outbox.qsize() > self.outbox.maxsize // 2:
+            self.drained.clear()
+            try:
+                await asyncio.wait_for(self.drained.wait(), timeout=5 * SLOW_CLIENT_GRACE)
+            except TimeoutError:
+                self.hub.drop_slow(self)
 
     def deliver(self, frame: str) -> bool:
         """Queues a frame for this client; False when its outbox is full."""
@@ -297,9 +310,13 @@ class ChatHub:
             self._in_background(self._push_presence(event.room))
 
     async def _write(self, member: Member) -> None:
+        outbox, drained = member.outbox, member.drained
+        half = outbox.maxsize // 2
         try:
             while True:
-                await member.websocket.send_text(await member.outbox.get())
+                await member.websocket.send_text(await outbox.get())
+                if not drained.is_set() and outbox.qsize() <= half:
+                    drained.set()
         except (WebSocketDisconnect, OSError, RuntimeError):
             pass  # the client is gone; its reader ends the membership
 

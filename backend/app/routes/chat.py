@@ -33,6 +33,7 @@ class ChatMessages(Handler):
         self.member = member
 
     async def on_text(self, conversation: Conversation, text: str, message_id: str | None) -> None:
+        await self.member.wait_for_room()
         if conversation.dialect is not Dialect.JSON_V1:
             await conversation.reply(f"You wrote: {text}", message_id)  # the guide's echo
             # While the room is away the hub keeps the message, and places it on its return.
