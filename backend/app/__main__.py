@@ -6,10 +6,15 @@ hardened protocol classes (``app.server.protocols``), which take their limits fr
 """
 
 import argparse
+import atexit
 import logging
+import os
+import shutil
+import tempfile
 
 import uvicorn
 
+from app.observability.log_format import uvicorn_log_config
 from app.security.tokens import issue_token
 from app.server.protocols import GuardedHttpProtocol, GuardedWebSocketProtocol
 from app.settings import Settings
@@ -28,7 +33,18 @@ def uvicorn_options(settings: Settings) -> dict[str, object]:
         "http": GuardedHttpProtocol,
         "ws": GuardedWebSocketProtocol,
         "timeout_graceful_shutdown": settings.graceful_shutdown_timeout,
+        "log_config": uvicorn_log_config(settings.log_format),
     }
+
+
+def share_metrics_between_workers() -> None:
+    """Each worker writes its metrics to files in one folder that /metrics adds up
+    (prometheus-client's multiprocess mode). Set before any worker imports the app."""
+    if "PROMETHEUS_MULTIPROC_DIR" in os.environ:
+        return  # the operator chose a folder
+    folder = tempfile.mkdtemp(prefix="app-metrics-")
+    os.environ["PROMETHEUS_MULTIPROC_DIR"] = folder
+    atexit.register(shutil.rmtree, folder, ignore_errors=True)
 
 
 def serve(settings: Settings) -> None:
@@ -39,6 +55,8 @@ def serve(settings: Settings) -> None:
             "APP_WORKERS=%d without APP_REDIS_URL: chat rooms are not shared between workers",
             settings.workers,
         )
+    if settings.workers > 1:
+        share_metrics_between_workers()
     # An import string, so that each worker builds its own app (from the same environment).
     uvicorn.run("app.main:create_app", factory=True, **uvicorn_options(settings))  # type: ignore[arg-type]
 

@@ -11,6 +11,7 @@ from starlette.requests import HTTPConnection
 
 from app.chat.hub import ChatHub
 from app.conversation.loop import MessageLimits
+from app.observability.metrics import Metrics
 from app.security.tickets import TicketStore
 from app.server.shutdown import Readiness
 from app.settings import Settings
@@ -31,6 +32,11 @@ def get_hub(connection: HTTPConnection) -> ChatHub:
     return hub
 
 
+def get_metrics(connection: HTTPConnection) -> Metrics:
+    metrics: Metrics = connection.app.state.metrics
+    return metrics
+
+
 def get_tickets(connection: HTTPConnection) -> TicketStore:
     tickets: TicketStore = connection.app.state.tickets
     return tickets
@@ -46,3 +52,4 @@ MessageLimitsDep = Annotated[MessageLimits, Depends(get_message_limits)]
 HubDep = Annotated[ChatHub, Depends(get_hub)]
 ReadinessDep = Annotated[Readiness, Depends(get_readiness)]
 TicketsDep = Annotated[TicketStore, Depends(get_tickets)]
+MetricsDep = Annotated[Metrics, Depends(get_metrics)]

@@ -5,6 +5,7 @@ part with what that part needs, and puts on ``app.state`` what routes reach thro
 ``app.deps``. Everything below it is handed its values; nothing reads the environment.
 """
 
+import asyncio
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -15,10 +16,12 @@ from fastapi import FastAPI
 from app.chat.hub import ChatHub
 from app.conversation.loop import MessageLimits
 from app.conversation.refusals import install_refusal_handlers
+from app.observability.log_format import ConnectionIds, use_format
+from app.observability.metrics import Metrics
 from app.quiet_logs import quiet_client_mistakes
 from app.rooms.broker import Broker, HistoryLimits, InMemoryBroker
 from app.rooms.redis_broker import RedisBroker
-from app.routes import chat, config, echo, health, items, session, tickets, tokens
+from app.routes import chat, config, echo, health, items, live, session, tickets, tokens
 from app.security.headers import ResponseHeaders
 from app.security.origins import OriginCheck
 from app.security.tickets import InMemoryTickets, RedisTickets, TicketStore
@@ -28,16 +31,18 @@ from app.settings import Settings
 
 logger = logging.getLogger("app")
 
+# How far behind the hot path's counts /metrics may be.
+METRICS_FLUSH_SECONDS = 1.0
+
 
 def configure_logging(settings: Settings) -> None:
     """Give the app's own logger uvicorn's look and level (uvicorn configures only its own)."""
     level = logging.DEBUG if settings.log_level == "trace" else settings.log_level.upper()
     logger.setLevel(level)
     if not logger.handlers:
-        handler = logging.StreamHandler()
-        handler.setFormatter(logging.Formatter("%(levelname)-9s %(name)s: %(message)s"))
-        logger.addHandler(handler)
+        logger.addHandler(logging.StreamHandler())
         logger.propagate = False
+    use_format(settings.log_format, [logger])
     quiet_client_mistakes()
 
 
@@ -60,15 +65,26 @@ def build_tickets(settings: Settings) -> TicketStore:
 async def lifespan(app: FastAPI) -> AsyncIterator[dict[str, Any]]:
     hub: ChatHub = app.state.chat_hub
     settings: Settings = app.state.settings
+    metrics: Metrics = app.state.metrics
     restore_sigterm = drain_on_sigterm(app.state.readiness, settings.shutdown_drain_seconds)
     await hub.start()
+    flushing = asyncio.create_task(flush_metrics_forever(metrics, hub))
     try:
         # Lifespan state reaches uvicorn's protocol instances: the transport's limits.
         yield {TRANSPORT_STATE_KEY: app.state.transport}
     finally:
         restore_sigterm()
+        flushing.cancel()
         await hub.stop()
         await app.state.tickets.close()
+        metrics.flush(lambda: False)
+        metrics.close()
+
+
+async def flush_metrics_forever(metrics: Metrics, hub: ChatHub) -> None:
+    while True:
+        await asyncio.sleep(METRICS_FLUSH_SECONDS)
+        metrics.flush(lambda: hub.broker.health().connected)
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
@@ -78,7 +94,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app = FastAPI(title="FastAPI + React real-time", version="0.1.0", lifespan=lifespan)
     app.state.settings = settings
     app.state.readiness = Readiness()
-    app.state.transport = TransportState(TransportLimits.from_settings(settings))
+    metrics = app.state.metrics = Metrics(enabled=settings.metrics)
+    app.state.transport = TransportState(
+        TransportLimits.from_settings(settings), on_refused=lambda reason: metrics.refused(reason)
+    )
     app.state.message_limits = MessageLimits(
         max_bytes=settings.ws_max_message_size,
         per_second=settings.ws_messages_per_second,
@@ -89,12 +108,16 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         build_broker(settings),
         outbox_limit=settings.chat_outbox_limit,
         presence_interval=settings.chat_presence_ttl / 3,
+        metrics=metrics,
     )
-    install_refusal_handlers(app)
+    install_refusal_handlers(app, on_refused=metrics.refused)
     app.add_middleware(ResponseHeaders)
-    app.add_middleware(OriginCheck, allowed_origins=settings.allowed_origins)
+    app.add_middleware(
+        OriginCheck, allowed_origins=settings.allowed_origins, on_refused=metrics.refused
+    )
+    app.add_middleware(ConnectionIds)  # outermost: every log line of a connection has its id
 
-    for module in (echo, items, chat, health, config, session, tokens, tickets):
+    for module in (echo, items, chat, live, health, config, session, tokens, tickets):
         app.include_router(module.router)
 
     # Last, and lowest in priority: the SPA, with index.html for client-side routes. Under

@@ -14,6 +14,7 @@ from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 REPOSITORY_ROOT = Path(__file__).resolve().parents[2]
 
 LogLevel = Literal["critical", "error", "warning", "info", "debug", "trace"]
+LogFormat = Literal["text", "json"]
 
 
 class Settings(BaseSettings):
@@ -24,6 +25,12 @@ class Settings(BaseSettings):
     # Where `npm run build` writes the SPA; the backend serves it when it exists.
     frontend_dir: Path = REPOSITORY_ROOT / "frontend" / "dist"
     log_level: LogLevel = "info"
+    # json: one JSON object per line (level, logger, message, connection id, endpoint).
+    log_format: LogFormat = "text"
+    # Prometheus metrics at GET /metrics and the live server page; off only to measure them.
+    metrics: bool = True
+    # Lets a client other than loopback read /metrics and the live page, as a bearer token.
+    metrics_token: Annotated[SecretStr, Field(min_length=16)] | None = None
     # Worker processes for `python -m app`; more than one needs APP_REDIS_URL for chat to span them.
     workers: int = Field(default=1, ge=1)
     # Chat across processes: a redis:// or rediss:// URL; without it, chat stays in-process.

@@ -30,6 +30,7 @@ from app.chat.render import Renderer
 from app.conversation.dialects import Dialect
 from app.conversation.loop import Conversation
 from app.conversation.messages import Presence, Sync
+from app.observability.metrics import Metrics
 from app.rooms.broker import Broker
 from app.rooms.events import EventDraft, NotRecovered, Position, RoomEvent, RoomUnavailable
 from app.rooms.feed import RoomFeed
@@ -37,6 +38,7 @@ from app.server.limits import ABORT_EXTENSION
 
 logger = logging.getLogger(__name__)
 
+CHAT_ENDPOINT = "/ws/{client_id}"
 SLOW_CLIENT_CLOSE_CODE = 1013  # try again later: the client may reconnect once it keeps up
 # How long a client closed for being slow has to take the close frame before it is cut off.
 SLOW_CLIENT_GRACE = 1.0
@@ -124,9 +126,17 @@ class Member:
 
 class ChatHub:
     def __init__(
-        self, broker: Broker, *, outbox_limit: int = 256, presence_interval: float = 10 / 3
+        self,
+        broker: Broker,
+        *,
+        outbox_limit: int = 256,
+        presence_interval: float = 10 / 3,
+        metrics: Metrics | None = None,
     ) -> None:
         self.broker = broker
+        self.metrics = metrics or Metrics(enabled=False)
+        self.stats = self.metrics.stats[CHAT_ENDPOINT]
+        self._connected_before = False
         self.node_id = f"{socket.gethostname()}/{os.getpid()}/{secrets.token_hex(3)}"
         self.outbox_limit = outbox_limit
         # Live events held for a member while it catches up: as many as the history holds.
@@ -180,7 +190,7 @@ class ChatHub:
 
         member = Member(
             hub=self,
-            conversation=Conversation(websocket, send=through_outbox),
+            conversation=Conversation(websocket, self.stats, send=through_outbox),
             room=room,
             client_id=client_id,
             key=f"{self.node_id}/{next(self._serial)}/{client_id}",
@@ -213,7 +223,9 @@ class ChatHub:
             # Told now; the history follows when the broker is back (see _resync).
             sync = self._sync(member.room, since or Position("", 0), False, "unavailable", 0)
             events: list[RoomEvent] = []
+            self.metrics.recovery("unavailable")
         else:
+            self.metrics.recovery("recovered" if replay.recovered else str(replay.reason))
             sync = self._sync(
                 member.room, replay.position, replay.recovered, replay.reason, len(replay.events)
             )
@@ -306,15 +318,18 @@ class ChatHub:
         if feed is None:
             return
         feed.on_event(event)
+        self.metrics.delivered(event.at)
         if event.kind != "said":
             self._in_background(self._push_presence(event.room))
 
     async def _write(self, member: Member) -> None:
-        outbox, drained = member.outbox, member.drained
+        outbox, drained, stats = member.outbox, member.drained, self.stats
         half = outbox.maxsize // 2
         try:
             while True:
-                await member.websocket.send_text(await outbox.get())
+                frame = await outbox.get()
+                stats.count_sent(frame)
+                await member.websocket.send_text(frame)
                 if not drained.is_set() and outbox.qsize() <= half:
                     drained.set()
         except (WebSocketDisconnect, OSError, RuntimeError):
@@ -324,6 +339,9 @@ class ChatHub:
         """Back after an outage (or a first connect): place what waited, register every member
         at once, and bring each room up to date from the history."""
         self._reap_after = asyncio.get_running_loop().time() + 2 * self.presence_interval
+        if self._connected_before:
+            self.metrics.broker_reconnected()
+        self._connected_before = True
         while self._unplaced:
             try:
                 await self.broker.append(self._unplaced[0])
@@ -361,6 +379,8 @@ class ChatHub:
             return
         member.too_slow = True
         member.conversation.ended = True  # read nothing more from it
+        member.conversation.close_code = SLOW_CLIENT_CLOSE_CODE
+        self.metrics.dropped_slow_client()
         logger.warning(
             "chat: client #%s in %r did not keep up (%d messages waiting): closing with %d",
             member.client_id,

@@ -27,17 +27,20 @@ class FrameReader:
     measured goal (docs/benchmarks.md).
     """
 
-    __slots__ = ("bucket", "throttled", "wait", "websocket")
+    __slots__ = ("bucket", "close_code", "throttled", "wait", "websocket")
 
     def __init__(self, websocket: WebSocket, bucket: TokenBucket) -> None:
         self.websocket = websocket
         self.bucket = bucket
         self.throttled = False
         self.wait = 0.0
+        # How the client closed: its close frame's code, or 1005/1006 without one.
+        self.close_code = 1005
 
     def frame(self, message: Message) -> str | bytes | None:
         if message["type"] == "websocket.disconnect":
-            logger.debug("client left %s: code %s", self.websocket.url.path, message.get("code"))
+            self.close_code = message.get("code", 1005)
+            logger.debug("client left %s: code %s", self.websocket.url.path, self.close_code)
             return None
         self.wait = self.bucket.take()
         text: str | None = message.get("text")

@@ -7,15 +7,18 @@ the rate, and speaks the connection's dialect around the handler: the guide's pl
 
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from typing import ClassVar
 
 from fastapi import WebSocket, WebSocketDisconnect, status
 from starlette.websockets import WebSocketState
 
 from app.conversation.dialects import Dialect, dialect_of
 from app.conversation.frames import FrameReader
-from app.conversation.messages import Error, Ping, Pong, Reply, parse_client_message
+from app.conversation.messages import Error, Ping, Pong, Reply, Welcome, parse_client_message
 from app.conversation.rate_limit import TokenBucket
 from app.conversation.refusals import refuse
+from app.observability.log_format import connection_id
+from app.observability.metrics import EndpointStats, Metrics
 
 SendFrame = Callable[[str], Awaitable[None]]
 
@@ -32,19 +35,36 @@ class MessageLimits:
 class Conversation:
     """One connection's side of the talk: its dialect, and where its frames go."""
 
-    __slots__ = ("dialect", "ended", "send", "websocket")
+    __slots__ = ("close_code", "dialect", "ended", "send", "stats", "websocket")
 
-    def __init__(self, websocket: WebSocket, send: SendFrame | None = None) -> None:
+    def __init__(
+        self, websocket: WebSocket, stats: EndpointStats, send: SendFrame | None = None
+    ) -> None:
         self.websocket = websocket
         self.dialect = dialect_of(websocket)
-        # Straight to the socket, or (the chat) through an outbox that keeps replies in order
-        # with what the room sends.
-        self.send: SendFrame = send or websocket.send_text
+        self.stats = stats
+        # Straight to the socket (counted here), or (the chat) through an outbox that keeps
+        # replies in order with what the room sends (counted by its writer).
+        self.send: SendFrame = send or self._send_counted
         self.ended = False
+        # The code this side closed with, when it did.
+        self.close_code: int | None = None
+
+    async def _send_counted(self, frame: str) -> None:
+        self.stats.count_sent(frame)
+        await self.websocket.send_text(frame)
+
+    async def send_bytes(self, data: bytes) -> None:
+        self.stats.count_sent(data)
+        await self.websocket.send_bytes(data)
 
     async def accept(self) -> None:
+        """Completes the handshake; a realtime.json.v1 client first learns its connection id."""
         if self.websocket.client_state == WebSocketState.CONNECTING:
             await self.websocket.accept(subprotocol=self.dialect.subprotocol)
+            if self.dialect is Dialect.JSON_V1:
+                welcome = Welcome(connection_id=connection_id.get() or "")
+                await self.send(welcome.model_dump_json())
 
     async def reply(self, text: str, reply_to: str | None) -> None:
         """One of the endpoint's text messages, in this connection's dialect."""
@@ -56,11 +76,15 @@ class Conversation:
     async def close(self, code: int, reason: str) -> None:
         """Ends the conversation with a code and a reason the client can read."""
         self.ended = True
+        self.close_code = code
         await refuse(self.websocket, code, reason)
 
 
 class Handler:
     """What an endpoint does with each message; by default it takes text only."""
+
+    # The route it serves, as metrics label it (a template: no ids in labels).
+    endpoint: ClassVar[str]
 
     async def on_text(self, conversation: Conversation, text: str, message_id: str | None) -> None:
         raise NotImplementedError
@@ -69,18 +93,27 @@ class Handler:
         await conversation.close(status.WS_1003_UNSUPPORTED_DATA, "this endpoint takes text only")
 
 
+# Closed by the server even though the client's side reports it: a restart (SIGTERM).
+SERVER_CODES = frozenset({1012})
+
+
 async def serve_conversation(
-    conversation: Conversation, handler: Handler, limits: MessageLimits
+    conversation: Conversation, handler: Handler, limits: MessageLimits, metrics: Metrics
 ) -> None:
     """Accepts (unless the caller did), then hands each message to ``handler`` until the
     client leaves or the conversation is ended."""
     websocket = conversation.websocket
+    endpoint, subprotocol = handler.endpoint, conversation.dialect.subprotocol
+    stats = conversation.stats
     await conversation.accept()
+    metrics.opened(endpoint, subprotocol)
     speaks_json = conversation.dialect is Dialect.JSON_V1
     reader = FrameReader(websocket, TokenBucket(limits.per_second, limits.burst))
     try:
         while (frame := reader.frame(await websocket.receive())) is not None:
+            stats.count_received(frame)
             if reader.wait:
+                stats.throttled += 1
                 await reader.throttle()
             if conversation.ended:  # closed by someone else meanwhile (a slow chat client)
                 return
@@ -92,8 +125,16 @@ async def serve_conversation(
                 await handler.on_text(conversation, frame, None)
             if conversation.ended:
                 return
-    except WebSocketDisconnect:
-        pass  # the client left while we were answering: nothing to do
+    except WebSocketDisconnect as gone:
+        reader.close_code = gone.code  # the client left while we were answering
+    finally:
+        if conversation.close_code is not None:
+            metrics.closed(endpoint, subprotocol, conversation.close_code, "server")
+        else:
+            code = reader.close_code
+            metrics.closed(
+                endpoint, subprotocol, code, "server" if code in SERVER_CODES else "client"
+            )
 
 
 async def _take_json(

@@ -59,6 +59,13 @@ class Reply(_Message):
     reply_to: str | None
 
 
+class Welcome(_Message):
+    """The first message on a connection: its id, which the server's log lines carry too."""
+
+    type: Literal["welcome"] = "welcome"
+    connection_id: str
+
+
 class Pong(_Message):
     type: Literal["pong"] = "pong"
     id: str
@@ -147,7 +154,41 @@ class Presence(_Message):
     complete: bool
 
 
-ServerMessages = Reply | Pong | Error | ChatText | Joined | Left | Ack | Sync | Presence
+# The live server page (WS /api/live): what this process sees, once a second.
+
+
+class EndpointNow(_Message):
+    endpoint: str
+    open: int
+    received_per_second: float
+    sent_per_second: float
+
+
+class RecentHappening(_Message):
+    # Seconds since the epoch.
+    at: float
+    endpoint: str
+    what: str
+
+
+class BrokerNow(_Message):
+    kind: Literal["memory", "redis"]
+    connected: bool
+
+
+class ServerStats(_Message):
+    type: Literal["server_stats"] = "server_stats"
+    # Which process this is (host/pid): with several, each page shows the one it reached.
+    process: str
+    endpoints: list[EndpointNow]
+    broker: BrokerNow
+    disconnects: list[RecentHappening]
+    refusals: list[RecentHappening]
+
+
+ServerMessages = (
+    Welcome | Reply | Pong | Error | ChatText | Joined | Left | Ack | Sync | Presence | ServerStats
+)
 ServerMessage = Annotated[ServerMessages, Field(discriminator="type")]
 
 client_message_adapter: TypeAdapter[SendText | Ping] = TypeAdapter(ClientMessage)

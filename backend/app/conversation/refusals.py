@@ -1,6 +1,7 @@
 """How a WebSocket is refused: the right close code, and a reason the client can show."""
 
 import logging
+from collections.abc import Callable
 
 from fastapi import FastAPI, WebSocketException, status
 from fastapi.exceptions import WebSocketRequestValidationError
@@ -36,21 +37,30 @@ async def refuse(websocket: WebSocket, code: int, reason: str) -> None:
     await websocket.close(code=code, reason=clip_close_reason(reason))
 
 
-async def _on_websocket_exception(websocket: WebSocket, exc: Exception) -> None:
-    assert isinstance(exc, WebSocketException)
-    await refuse(websocket, exc.code, exc.reason)
+class CredentialRefused(WebSocketException):
+    """A handshake refused for its credentials (counted apart from other refusals)."""
 
 
-async def _on_websocket_validation_error(websocket: WebSocket, exc: Exception) -> None:
-    assert isinstance(exc, WebSocketRequestValidationError)
-    # ("query", "q") -> "q": the parameter the user can fix
-    problems = (
-        f"{'.'.join(str(part) for part in error['loc'][1:])}: {error['msg']}"
-        for error in exc.errors()
-    )
-    await refuse(websocket, status.WS_1008_POLICY_VIOLATION, "; ".join(problems))
+# Told of each refusal: (why, as a metrics label; the endpoint's path).
+OnRefused = Callable[[str, str], None]
 
 
-def install_refusal_handlers(app: FastAPI) -> None:
-    app.add_exception_handler(WebSocketException, _on_websocket_exception)
-    app.add_exception_handler(WebSocketRequestValidationError, _on_websocket_validation_error)
+def install_refusal_handlers(app: FastAPI, on_refused: OnRefused) -> None:
+    async def on_websocket_exception(websocket: WebSocket, exc: Exception) -> None:
+        assert isinstance(exc, WebSocketException)
+        kind = "credentials" if isinstance(exc, CredentialRefused) else "policy"
+        on_refused(kind, websocket.url.path)
+        await refuse(websocket, exc.code, exc.reason)
+
+    async def on_websocket_validation_error(websocket: WebSocket, exc: Exception) -> None:
+        assert isinstance(exc, WebSocketRequestValidationError)
+        on_refused("invalid_request", websocket.url.path)
+        # ("query", "q") -> "q": the parameter the user can fix
+        problems = (
+            f"{'.'.join(str(part) for part in error['loc'][1:])}: {error['msg']}"
+            for error in exc.errors()
+        )
+        await refuse(websocket, status.WS_1008_POLICY_VIOLATION, "; ".join(problems))
+
+    app.add_exception_handler(WebSocketException, on_websocket_exception)
+    app.add_exception_handler(WebSocketRequestValidationError, on_websocket_validation_error)

@@ -10,7 +10,7 @@ from app.chat.hub import ChatHub, Member
 from app.conversation.dialects import Dialect
 from app.conversation.loop import Conversation, Handler, serve_conversation
 from app.conversation.messages import Ack, Error
-from app.deps import HubDep, MessageLimitsDep
+from app.deps import HubDep, MessageLimitsDep, MetricsDep
 from app.rooms.events import Position, RoomUnavailable
 from app.security.credentials import OptionalCredentialDep
 
@@ -28,6 +28,8 @@ Since = Annotated[str | None, Query(max_length=80)]
 
 
 class ChatMessages(Handler):
+    endpoint = "/ws/{client_id}"
+
     def __init__(self, hub: ChatHub, member: Member) -> None:
         self.hub = hub
         self.member = member
@@ -69,6 +71,7 @@ async def chat(
     client_id: ClientId,
     hub: HubDep,
     limits: MessageLimitsDep,
+    metrics: MetricsDep,
     # The guide's chat takes no credential; one that is sent (a ticket, say) must be valid.
     credential: OptionalCredentialDep,
     room: Room = DEFAULT_ROOM,
@@ -76,4 +79,5 @@ async def chat(
 ) -> None:
     position = parse_since(since)
     async with hub.join(websocket, room, client_id, position) as member:
-        await serve_conversation(member.conversation, ChatMessages(hub, member), limits)
+        handler = ChatMessages(hub, member)
+        await serve_conversation(member.conversation, handler, limits, metrics)

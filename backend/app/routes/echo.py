@@ -3,23 +3,26 @@
 from fastapi import APIRouter, WebSocket
 
 from app.conversation.loop import Conversation, Handler, serve_conversation
-from app.deps import MessageLimitsDep
+from app.deps import MessageLimitsDep, MetricsDep
 
 router = APIRouter(tags=["echo"])
 
 
 class Echo(Handler):
+    endpoint = "/ws"
+
     async def on_text(self, conversation: Conversation, text: str, message_id: str | None) -> None:
         await conversation.reply(f"Message text was: {text}", message_id)
 
     async def on_bytes(self, conversation: Conversation, data: bytes) -> None:
         # The guide says binary works too: the same bytes come back.
-        await conversation.websocket.send_bytes(data)
+        await conversation.send_bytes(data)
 
 
 ECHO = Echo()  # holds no state: one for every connection
 
 
 @router.websocket("/ws")
-async def echo(websocket: WebSocket, limits: MessageLimitsDep) -> None:
-    await serve_conversation(Conversation(websocket), ECHO, limits)
+async def echo(websocket: WebSocket, limits: MessageLimitsDep, metrics: MetricsDep) -> None:
+    conversation = Conversation(websocket, metrics.stats[Echo.endpoint])
+    await serve_conversation(conversation, ECHO, limits, metrics)

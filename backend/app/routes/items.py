@@ -3,13 +3,15 @@
 from fastapi import APIRouter, WebSocket
 
 from app.conversation.loop import Conversation, Handler, serve_conversation
-from app.deps import MessageLimitsDep
+from app.deps import MessageLimitsDep, MetricsDep
 from app.security.credentials import CredentialDep
 
 router = APIRouter(tags=["items"])
 
 
 class ItemMessages(Handler):
+    endpoint = "/items/{item_id}/ws"
+
     def __init__(self, credential: str, item_id: str, q: int | None) -> None:
         self.credential_line = f"Session cookie or query token value is: {credential}"
         self.q_line = None if q is None else f"Query parameter q is: {q}"
@@ -30,7 +32,8 @@ async def item_messages(
     item_id: str,
     credential: CredentialDep,
     limits: MessageLimitsDep,
+    metrics: MetricsDep,
     q: int | None = None,
 ) -> None:
-    handler = ItemMessages(credential, item_id, q)
-    await serve_conversation(Conversation(websocket), handler, limits)
+    conversation = Conversation(websocket, metrics.stats[ItemMessages.endpoint])
+    await serve_conversation(conversation, ItemMessages(credential, item_id, q), limits, metrics)

@@ -17,9 +17,10 @@ The guide's own rule holds: the cookie wins over the query token.
 
 from typing import Annotated, NoReturn
 
-from fastapi import Cookie, Depends, Header, HTTPException, Query, WebSocketException, status
+from fastapi import Cookie, Depends, Header, HTTPException, Query, status
 from starlette.requests import HTTPConnection
 
+from app.conversation.refusals import CredentialRefused
 from app.deps import SettingsDep, TicketsDep
 from app.security.tickets import TicketRefused, TicketStoreDown
 from app.security.tokens import InvalidToken, verify_token
@@ -33,7 +34,7 @@ MISSING_HTTP_CREDENTIALS = (
 
 def refuse(connection: HTTPConnection, reason: str) -> NoReturn:
     if connection.scope["type"] == "websocket":
-        raise WebSocketException(code=status.WS_1008_POLICY_VIOLATION, reason=reason)
+        raise CredentialRefused(code=status.WS_1008_POLICY_VIOLATION, reason=reason)
     raise HTTPException(
         status.HTTP_401_UNAUTHORIZED, reason, headers={"WWW-Authenticate": "Bearer"}
     )

@@ -7,7 +7,7 @@ one is not a browser and has no visitor's cookies to abuse, so it passes.
 """
 
 import logging
-from collections.abc import Awaitable
+from collections.abc import Awaitable, Callable
 from urllib.parse import urlsplit
 
 from starlette.datastructures import Headers
@@ -46,9 +46,16 @@ def is_same_origin(origin: str, host: str, scheme: str) -> bool:
 class OriginCheck:
     """Pure ASGI middleware: refuses a WebSocket from a foreign origin with HTTP 403."""
 
-    def __init__(self, app: ASGIApp, *, allowed_origins: list[str]) -> None:
+    def __init__(
+        self,
+        app: ASGIApp,
+        *,
+        allowed_origins: list[str],
+        on_refused: Callable[[str, str], None] | None = None,
+    ) -> None:
         self.app = app
         self.allowed = {origin.lower().rstrip("/") for origin in allowed_origins}
+        self.on_refused = on_refused
 
     def __call__(self, scope: Scope, receive: Receive, send: Send) -> Awaitable[None]:
         # Not a coroutine itself: an allowed connection is handed on without a frame of ours
@@ -58,6 +65,8 @@ class OriginCheck:
             origin = headers.get("origin")
             if origin is not None and not self.allows(origin, headers.get("host", ""), scope):
                 logger.info("refused %s: origin %s is not allowed", scope["path"], origin[:100])
+                if self.on_refused is not None:
+                    self.on_refused("origin", scope["path"])
                 # Closed before accept: uvicorn answers the handshake with HTTP 403.
                 return send({"type": "websocket.close", "code": 1008})
         return self.app(scope, receive, send)

@@ -6,6 +6,7 @@ reach the transport, under ``python -m app`` and under the uvicorn command line 
 test can build an app with a small cap or timeout and see it enforced, all in one process.
 """
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from app.settings import Settings
@@ -45,6 +46,8 @@ class TransportState:
 
     limits: TransportLimits
     open_websockets: set[object] = field(default_factory=set)
+    # Told of each refusal at this level: "connection_cap" or "request_head".
+    on_refused: Callable[[str], None] = lambda _reason: None
 
 
 def default_transport_state() -> TransportState:

@@ -67,7 +67,8 @@ class GuardedHttpProtocol(HttpToolsProtocol):
         _loop: asyncio.AbstractEventLoop | None = None,
     ) -> None:
         super().__init__(config, server_state, app_state, _loop)
-        limits = _transport_state(app_state).limits
+        self.transport_state = _transport_state(app_state)
+        limits = self.transport_state.limits
         self.head_timeout = limits.request_head_timeout
         self.max_head_size = limits.max_request_head_size
         self.head_bytes = 0
@@ -155,6 +156,7 @@ class GuardedHttpProtocol(HttpToolsProtocol):
 
     def _refuse(self, status: int, reason: str) -> None:
         self.refused = True
+        self.transport_state.on_refused("request_head")
         logger.info("closed the connection of %s: %d %s", _peer(self.client), status, reason)
         self._stop_head_timer()
         body = f"{reason}\n".encode()
@@ -204,6 +206,7 @@ class GuardedWebSocketProtocol(WebSocketsSansIOProtocol):
                 _peer(self.client),
                 len(open_websockets),
             )
+            self.transport_state.on_refused("connection_cap")
             response = self.conn.reject(503, "server busy: too many connections, try again later\n")
             self.handshake_initiated = self.handshake_complete = self.close_sent = True
             self.conn.send_response(response)

@@ -28,6 +28,7 @@ class ChatClient:
     events: list[dict[str, Any]] = field(default_factory=list)
     syncs: list[dict[str, Any]] = field(default_factory=list)
     presences: list[dict[str, Any]] = field(default_factory=list)
+    connection_ids: list[str] = field(default_factory=list)
     duplicates: int = 0
     gaps: int = 0
     errors: list[dict[str, Any]] = field(default_factory=list)
@@ -116,6 +117,8 @@ class ChatClient:
             if not message["recovered"] and message["epoch"]:
                 # A history that was lost, or too far back: start counting from where it is.
                 self.position = (message["epoch"], message["offset"])
+        elif kind == "welcome":
+            self.connection_ids.append(message["connection_id"])
         elif kind == "presence":
             self.presences.append(message)
         elif kind == "ack":

@@ -1,5 +1,7 @@
 """The guide's chat (docs/contract.md, section 3) through TestClient; rooms and JSON beside it."""
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 import pytest
@@ -76,8 +78,12 @@ def bare(message: dict[str, Any]) -> dict[str, Any]:
     return message
 
 
-def join_json(client: TestClient, path: str) -> Any:
-    return client.websocket_connect(path, subprotocols=JSON_V1)
+@contextmanager
+def join_json(client: TestClient, path: str) -> Iterator[Any]:
+    """A realtime.json.v1 member, past its welcome."""
+    with client.websocket_connect(path, subprotocols=JSON_V1) as websocket:
+        assert websocket.receive_json()["type"] == "welcome"
+        yield websocket
 
 
 def test_json_clients_get_positions_history_presence_and_acks(client: TestClient) -> None:
@@ -207,7 +213,7 @@ def test_a_position_from_a_lost_history_says_so(client: TestClient) -> None:
 
 def test_a_malformed_position_is_refused(client: TestClient) -> None:
     with (
-        join_json(client, "/ws/1?since=nonsense") as websocket,
+        client.websocket_connect("/ws/1?since=nonsense", subprotocols=JSON_V1) as websocket,
         pytest.raises(WebSocketDisconnect) as exc,
     ):
         websocket.receive_json()

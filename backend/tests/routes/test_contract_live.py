@@ -96,6 +96,7 @@ JSON_V1 = [Subprotocol("realtime.json.v1")]
 def test_json_protocol_over_a_real_socket(live_server: LiveServer) -> None:
     with connect(f"{live_server.ws_url}/ws", subprotocols=JSON_V1) as websocket:
         assert websocket.subprotocol == "realtime.json.v1"
+        assert json.loads(websocket.recv(timeout=5))["type"] == "welcome"
         websocket.send(json.dumps({"type": "ping", "id": "p1", "sent_at": 5.0}))
         assert json.loads(websocket.recv(timeout=5)) == {"type": "pong", "id": "p1", "sent_at": 5.0}
         websocket.send(json.dumps({"type": "text", "id": "m1", "text": "hi"}))
@@ -111,6 +112,8 @@ def test_malformed_input_leaves_other_clients_served(live_server: LiveServer) ->
         connect(f"{live_server.ws_url}/ws", subprotocols=JSON_V1) as hostile,
         connect(f"{live_server.ws_url}/ws", subprotocols=JSON_V1) as bystander,
     ):
+        for websocket in (hostile, bystander):
+            assert json.loads(websocket.recv(timeout=5))["type"] == "welcome"
         for raw in ["{not json", '{"type": "shout"}', '{"type": "text", "id": "x", "text": 1}']:
             hostile.send(raw)
             assert json.loads(hostile.recv(timeout=5))["type"] == "error"

@@ -1,5 +1,7 @@
 """The guide's echo endpoint, each case of docs/contract.md section 1, through TestClient."""
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 import pytest
@@ -42,8 +44,23 @@ def test_echo_ignores_unknown_subprotocols(client: TestClient) -> None:
         assert websocket.receive_text() == "Message text was: X"
 
 
-def json_conversation(client: TestClient, path: str = "/ws") -> Any:
-    return client.websocket_connect(path, subprotocols=["realtime.json.v1", "realtime.text.v1"])
+@contextmanager
+def json_conversation(client: TestClient, path: str = "/ws") -> Iterator[Any]:
+    """A realtime.json.v1 conversation, past its welcome."""
+    with client.websocket_connect(
+        path, subprotocols=["realtime.json.v1", "realtime.text.v1"]
+    ) as websocket:
+        welcome = websocket.receive_json()
+        assert welcome["type"] == "welcome"
+        yield websocket
+
+
+def test_a_json_client_is_told_its_connection_id_first(client: TestClient) -> None:
+    with client.websocket_connect("/ws", subprotocols=["realtime.json.v1"]) as websocket:
+        welcome = websocket.receive_json()
+        assert welcome.keys() == {"type", "connection_id"}
+        assert welcome["type"] == "welcome"
+        assert len(welcome["connection_id"]) == 8
 
 
 def test_json_subprotocol_is_preferred_in_the_clients_order(client: TestClient) -> None:

@@ -107,6 +107,7 @@ def test_items_speak_json_with_each_line_a_reply(client: TestClient) -> None:
     with client.websocket_connect(
         "/items/2/ws?q=3&token=some-token", subprotocols=["realtime.json.v1"]
     ) as websocket:
+        assert websocket.receive_json()["type"] == "welcome"
         websocket.send_json({"type": "text", "id": "m1", "text": "Message one"})
         assert [websocket.receive_json() for _ in range(3)] == [
             {

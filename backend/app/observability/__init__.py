@@ -1,0 +1,1 @@
+"""Seeing inside: Prometheus metrics, structured logs with connection ids, and the live page."""

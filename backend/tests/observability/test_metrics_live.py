@@ -1,0 +1,180 @@
+"""/metrics after a scripted mix of traffic: each counter says what the script did, also when
+two workers share the traffic; and who may read it."""
+
+import json
+import socket
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx2
+import pytest
+from prometheus_client.parser import text_string_to_metric_families
+from pydantic import SecretStr
+from websockets.exceptions import ConnectionClosed, InvalidStatus
+from websockets.sync.client import connect
+from websockets.typing import Origin
+
+from app.settings import Settings
+from testkit.processes import RedisServer
+from tests.raw_client import UPGRADE
+from tests.servers import (
+    LiveServer,
+    serve_in_thread,
+    start_live_server,
+    stop_live_server,
+    write_frontend,
+)
+
+Samples = dict[tuple[str, tuple[tuple[str, str], ...]], float]
+
+
+def scrape(url: str, headers: dict[str, str] | None = None) -> Samples:
+    response = httpx2.get(f"{url}/metrics", headers=headers, timeout=5)
+    response.raise_for_status()
+    assert response.headers["content-type"].startswith("text/plain; version=0.0.4")
+    return {
+        (sample.name, tuple(sorted(sample.labels.items()))): sample.value
+        for family in text_string_to_metric_families(response.text)
+        for sample in family.samples
+    }
+
+
+def value(samples: Samples, name: str, **labels: str) -> float:
+    return samples.get((name, tuple(sorted(labels.items()))), 0.0)
+
+
+@pytest.fixture(params=[1, 2], ids=["one worker", "two workers"])
+def server(
+    request: pytest.FixtureRequest, tmp_path: Path, redis_server: RedisServer
+) -> Iterator[LiveServer]:
+    started = start_live_server(
+        tmp_path / "uvicorn.log",
+        write_frontend(tmp_path / "dist"),
+        APP_WORKERS=str(request.param),
+        APP_REDIS_URL=redis_server.url,
+        APP_CHAT_OUTBOX_LIMIT="16",
+        APP_LOG_LEVEL="info",
+    )
+    yield started
+    stop_live_server(started)
+
+
+def test_metrics_count_what_a_scripted_mix_of_traffic_did(server: LiveServer) -> None:
+    before = scrape(server.http_url)
+    # Ten echoes, each a message in and one out.
+    with connect(f"{server.ws_url}/ws") as echo:
+        for number in range(10):
+            echo.send(f"echo {number}")
+            assert echo.recv(timeout=5) == f"Message text was: echo {number}"
+    # Three guide clients without credentials, refused at the handshake.
+    for _ in range(3):
+        with pytest.raises(InvalidStatus):
+            connect(f"{server.ws_url}/items/1/ws")
+    # Two pages of another site.
+    for _ in range(2):
+        with pytest.raises(InvalidStatus):
+            connect(f"{server.ws_url}/ws", origin=Origin("http://evil.example"))
+    # A chat client that never reads while another talks: it is dropped, once.
+    stuck = socket.socket()
+    stuck.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+    stuck.connect(("127.0.0.1", server.port))
+    stuck.sendall(f"GET /ws/666 HTTP/1.1\r\n{UPGRADE}\r\n".encode())
+    time.sleep(0.5)
+    with connect(f"{server.ws_url}/ws/1") as talker:
+        text = "x" * 16_000
+        deadline = time.monotonic() + 30
+        while "did not keep up" not in server.log():
+            assert time.monotonic() < deadline, "the stuck client was never dropped"
+            talker.send(text)
+            talker.recv(timeout=5)
+            talker.recv(timeout=5)
+    stuck.close()
+    time.sleep(2.5)  # the counts reach prometheus-client once a second
+
+    after = scrape(server.http_url)
+
+    def grew(name: str, **labels: str) -> float:
+        return value(after, name, **labels) - value(before, name, **labels)
+
+    assert grew("realtime_messages_received_total", endpoint="/ws") == 10
+    assert grew("realtime_messages_sent_total", endpoint="/ws") == 10
+    assert grew("realtime_received_bytes_total", endpoint="/ws") == sum(
+        len(f"echo {n}") for n in range(10)
+    )
+    assert grew("realtime_sent_bytes_total", endpoint="/ws") == sum(
+        len(f"Message text was: echo {n}") for n in range(10)
+    )
+    assert grew("realtime_disconnects_total", endpoint="/ws", code="1000", by="client") == 1
+    assert grew("realtime_handshake_refusals_total", reason="credentials") == 3
+    assert grew("realtime_handshake_refusals_total", reason="origin") == 2
+    assert grew("realtime_chat_outbox_drops_total") == 1
+    assert (
+        grew("realtime_disconnects_total", endpoint="/ws/{client_id}", code="1013", by="server")
+        == 1
+    )
+    assert value(after, "realtime_connections_open", endpoint="/ws", subprotocol="none") == 0
+    assert value(after, "realtime_broker_connected") == 1
+    assert grew("realtime_broadcast_seconds_count") > 0
+    # Bounded labels: no room name, no client id, no path with an id in it.
+    names = {labels for (_, labels) in after}
+    assert not any("666" in str(labels) or "general" in str(labels) for labels in names)
+
+
+def test_metrics_and_the_live_page_are_not_public(tmp_path: Path) -> None:
+    token = "metrics-token-for-the-test"
+    settings = Settings(frontend_dir=tmp_path, metrics_token=SecretStr(token))
+    with serve_in_thread(settings) as server:
+        # From the server itself (loopback): allowed.
+        assert httpx2.get(f"{server.http_url}/metrics").status_code == 200
+        # A client elsewhere, as a local proxy reports it (uvicorn trusts loopback proxies).
+        remote = {"X-Forwarded-For": "203.0.113.7"}
+        refused = httpx2.get(f"{server.http_url}/metrics", headers=remote)
+        assert refused.status_code == 403
+        assert "APP_METRICS_TOKEN" in refused.json()["detail"]
+        wrong = httpx2.get(
+            f"{server.http_url}/metrics", headers={**remote, "Authorization": "Bearer guess"}
+        )
+        assert wrong.status_code == 403
+        allowed = httpx2.get(
+            f"{server.http_url}/metrics",
+            headers={**remote, "Authorization": f"Bearer {token}"},
+        )
+        assert allowed.status_code == 200
+        assert "realtime_connections_open" in allowed.text
+        # The live page's socket: refused from elsewhere, unless with a ticket for the token.
+        with pytest.raises(InvalidStatus) as exc:
+            connect(f"{server.ws_url}/api/live", additional_headers=remote)
+        assert exc.value.response.status_code == 403
+        ticket = httpx2.post(
+            f"{server.http_url}/api/live/tickets",
+            headers={**remote, "Authorization": f"Bearer {token}"},
+        ).json()["ticket"]
+        with connect(
+            f"{server.ws_url}/api/live?ticket={ticket}", additional_headers=remote
+        ) as live:
+            stats = json.loads(live.recv(timeout=5))
+        assert stats["type"] == "server_stats"
+        assert {e["endpoint"] for e in stats["endpoints"]} >= {"/ws", "/ws/{client_id}"}
+        assert token not in server.log()
+
+
+def test_the_live_page_pushes_numbers_every_second(tmp_path: Path) -> None:
+    with serve_in_thread(Settings(frontend_dir=tmp_path)) as server:
+        with connect(f"{server.ws_url}/ws") as echo:
+            echo.send("counted")
+            echo.recv(timeout=5)
+            with (
+                pytest.raises(InvalidStatus),
+                connect(f"{server.ws_url}/ws", origin=Origin("http://evil.example")),
+            ):
+                pass
+            with connect(f"{server.ws_url}/api/live") as live:
+                first = json.loads(live.recv(timeout=5))
+                second = json.loads(live.recv(timeout=5))
+        by_endpoint = {e["endpoint"]: e for e in second["endpoints"]}
+        assert by_endpoint["/ws"]["open"] == 1
+        assert first["broker"] == {"kind": "memory", "connected": True}
+        assert [r["what"] for r in second["refusals"]] == ["origin"]
+        with pytest.raises(ConnectionClosed):
+            echo.recv(timeout=0.1)
