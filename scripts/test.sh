@@ -13,6 +13,7 @@ ruff format --check .
 mypy
 biome ci .
 npm run typecheck --workspaces --silent
+node scripts/validate-asyncapi.mjs docs/asyncapi.json  # the AsyncAPI initiative's own parser
 
 say "Frontend unit tests: Vitest"
 npm test --workspace frontend --silent

@@ -1,8 +1,12 @@
-"""``GET /api/config``: the limits a client must respect, so that the frontend holds no copy."""
+"""``GET /api/config``: the limits a client must respect, so that the frontend holds no copy;
+``GET /api/asyncapi.json``: the WebSocket API, described (app/asyncapi.py)."""
+
+from typing import Any
 
 from fastapi import APIRouter
 from pydantic import BaseModel
 
+from app.asyncapi import asyncapi_document
 from app.conversation.messages import MAX_TEXT_LENGTH
 from app.deps import SettingsDep
 
@@ -28,3 +32,11 @@ async def client_config(settings: SettingsDep) -> ClientConfig:
         max_credential_length=settings.max_credential_length,
         signed_tokens=settings.token_secret is not None,
     )
+
+
+ASYNCAPI = asyncapi_document()
+
+
+@router.get("/asyncapi.json")
+async def asyncapi() -> dict[str, Any]:
+    return ASYNCAPI
