@@ -14,7 +14,8 @@ export default defineConfig({
     port: Number(process.env.VITE_PORT ?? '5173'),
     strictPort: true,
     proxy: {
-      '/api': backend,
+      // ws: the live server page's socket is under /api too.
+      '/api': { target: backend, ws: true },
       // Keys starting with ^ are regular expressions, tested against the path and query.
       // Only the WebSocket paths: /items on its own is a page of the SPA.
       '^/ws(/|\\?|$)': { target: backend, ws: true },

@@ -2,7 +2,7 @@ import AxeBuilder from '@axe-core/playwright';
 import { expect, test } from '@playwright/test';
 import { connectionStatus } from './support/conversation';
 
-const PAGES = ['/', '/echo', '/items', '/chat', '/no-such-page'];
+const PAGES = ['/', '/echo', '/items', '/chat', '/server', '/no-such-page'];
 const SCHEMES = ['light', 'dark'] as const;
 const WIDTHS = { desktop: { width: 1280, height: 800 }, phone: { width: 390, height: 844 } };
 

@@ -1,3 +1,6 @@
+import { once } from 'node:events';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { expect, test } from '@playwright/test';
 import {
   receivedTexts as received,
@@ -31,32 +34,53 @@ test('the app runs under its Content-Security-Policy, which blocks injected scri
   expect(await page.evaluate(() => '__inline' in window)).toBe(false);
 });
 
+/** The server's count of handshakes refused for their origin, from its /metrics (loopback). */
+async function originRefusals(baseURL: string): Promise<number> {
+  const metrics = await (await fetch(`${baseURL}/metrics`)).text();
+  const line = metrics
+    .split('\n')
+    .find((l) => l.startsWith('realtime_handshake_refusals_total{reason="origin"}'));
+  return line === undefined ? 0 : Number(line.split(' ').at(-1));
+}
+
 test("a page on another site cannot open the app's sockets", async ({ page, baseURL }) => {
   const own = new URL(baseURL ?? '');
-  // A hostile page, served by Playwright itself on an origin of its own.
-  await page.route('http://evil.test/**', (route) =>
-    route.fulfill({ contentType: 'text/html', body: '<!doctype html><title>evil</title>' }),
-  );
-  await page.goto('http://evil.test/');
-  const tryToOpen = (target: string) =>
-    page.evaluate(
-      (url) =>
-        new Promise<string>((resolve) => {
-          const socket = new WebSocket(url);
-          socket.onopen = () => {
-            resolve('open');
-            socket.close();
-          };
-          socket.onclose = (event) => resolve(`closed ${event.code}`);
-        }),
-      target,
-    );
-  // Refused with HTTP 403 before the handshake, which a browser reports as 1006.
-  expect(await tryToOpen(`ws://127.0.0.1:${own.port}/ws`)).toBe('closed 1006');
-  expect(await tryToOpen(`ws://127.0.0.1:${own.port}/items/1/ws?token=t`)).toBe('closed 1006');
-  // The same socket from the app's own page opens.
-  await page.goto('/');
-  expect(await tryToOpen(`ws://127.0.0.1:${own.port}/ws`)).toBe('open');
+  // A hostile page on an origin of its own: a real server on another port, since a page that
+  // Playwright fulfils itself opens no real sockets, and a public one is blocked by Chromium
+  // before the server could show what it does.
+  const evil = createServer((_request, response) => {
+    response.setHeader('content-type', 'text/html');
+    response.end('<!doctype html><title>evil</title>');
+  }).listen(0, '127.0.0.1');
+  await once(evil, 'listening');
+  const { port } = evil.address() as AddressInfo;
+  try {
+    await page.goto(`http://127.0.0.1:${port}/`);
+    const tryToOpen = (target: string) =>
+      page.evaluate(
+        (url) =>
+          new Promise<string>((resolve) => {
+            const socket = new WebSocket(url);
+            socket.onopen = () => {
+              resolve('open');
+              socket.close();
+            };
+            socket.onclose = (event) => resolve(`closed ${event.code}`);
+          }),
+        target,
+      );
+    const before = await originRefusals(baseURL ?? '');
+    // Refused with HTTP 403 before the handshake, which a browser reports as 1006.
+    expect(await tryToOpen(`ws://127.0.0.1:${own.port}/ws`)).toBe('closed 1006');
+    expect(await tryToOpen(`ws://127.0.0.1:${own.port}/items/1/ws?token=t`)).toBe('closed 1006');
+    // By the server, for their origin (a count flushed once a second).
+    await expect.poll(() => originRefusals(baseURL ?? ''), { timeout: 5_000 }).toBe(before + 2);
+    // The same socket from the app's own page opens.
+    await page.goto('/');
+    expect(await tryToOpen(`ws://127.0.0.1:${own.port}/ws`)).toBe('open');
+  } finally {
+    evil.close();
+  }
 });
 
 test('a file over the message limit is refused on the page, with the reason', async ({ page }) => {

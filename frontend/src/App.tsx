@@ -9,8 +9,17 @@ import { Link, Routes, usePath } from './router';
 const EchoPage = lazy(() => import('./pages/EchoPage').then((m) => ({ default: m.EchoPage })));
 const ItemsPage = lazy(() => import('./pages/ItemsPage').then((m) => ({ default: m.ItemsPage })));
 const ChatPage = lazy(() => import('./pages/ChatPage').then((m) => ({ default: m.ChatPage })));
+const ServerPage = lazy(() =>
+  import('./pages/ServerPage').then((m) => ({ default: m.ServerPage })),
+);
 
-const PAGES = { '/': HomePage, '/echo': EchoPage, '/items': ItemsPage, '/chat': ChatPage };
+const PAGES = {
+  '/': HomePage,
+  '/echo': EchoPage,
+  '/items': ItemsPage,
+  '/chat': ChatPage,
+  '/server': ServerPage,
+};
 
 function NavLink({ href, children }: { href: string; children: ReactNode }) {
   return (
@@ -35,6 +44,7 @@ export function App() {
           <NavLink href="/echo">Echo</NavLink>
           <NavLink href="/items">Items</NavLink>
           <NavLink href="/chat">Chat</NavLink>
+          <NavLink href="/server">Server</NavLink>
         </nav>
       </header>
       <main id="main">

@@ -13,6 +13,7 @@ function connection(state: ConnectionState, maxAttempts = Number.POSITIVE_INFINI
     waiting: [],
     inFlight: [],
     maxAttempts,
+    connectionId: null,
     connect: vi.fn(),
     disconnect: vi.fn(),
     reconnectNow: vi.fn(),

@@ -27,11 +27,21 @@ interface ConnectionBarProps {
 function useStateLog(
   state: ConnectionState,
   maxAttempts: number,
+  connectionId: string | null,
   add: ConnectionBarProps['add'],
   update: ConnectionBarProps['update'],
 ) {
   const logged = useRef<ConnectionState | null>(null);
   const troubleLine = useRef<number | null>(null);
+  const connectedLine = useRef<number | null>(null);
+  useEffect(() => {
+    // The server names the connection just after it opens: the line says which it was, so
+    // that a report can be matched to the server's log.
+    if (state.status === 'open' && connectionId !== null && connectedLine.current !== null) {
+      update(connectedLine.current, 'event', `Connected (connection ${connectionId})`);
+      connectedLine.current = null;
+    }
+  }, [state, connectionId, update]);
   useEffect(() => {
     if (logged.current === state) return;
     logged.current = state;
@@ -39,7 +49,7 @@ function useStateLog(
     const text = describeStateForLog(state, maxAttempts);
     if (!isTrouble(state)) {
       troubleLine.current = null;
-      add('event', text);
+      connectedLine.current = add('event', text);
     } else if (troubleLine.current === null) {
       troubleLine.current = add('error', text);
     } else {
@@ -50,10 +60,10 @@ function useStateLog(
 }
 
 export function ConnectionBar({ connection, add, update, showActions = true }: ConnectionBarProps) {
-  const { state, rttMs, waiting, maxAttempts } = connection;
+  const { state, rttMs, waiting, maxAttempts, connectionId } = connection;
   const now = useNow(state.status === 'waiting');
   const text = describeState(state, { maxAttempts, now });
-  useStateLog(state, maxAttempts, add, update);
+  useStateLog(state, maxAttempts, connectionId, add, update);
 
   const offerRetry = state.status === 'waiting' || (showActions && canRetryNow(state));
   return (
@@ -63,6 +73,11 @@ export function ConnectionBar({ connection, add, update, showActions = true }: C
         <span data-testid="connection-status">{text}</span>
       </p>
       <div className="connection-facts">
+        {state.status === 'open' && connectionId !== null && (
+          <span data-testid="connection-id" title="The server's id for this connection">
+            {connectionId}
+          </span>
+        )}
         {state.status === 'open' && rttMs !== null && (
           <span data-testid="round-trip" title="Round trip of the last ping">
             {rttMs} ms

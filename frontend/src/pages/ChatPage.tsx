@@ -95,6 +95,8 @@ export function ChatPage() {
         return;
       case 'ack':
         return; // the transport marks the message as delivered
+      case 'server_stats':
+        return; // not sent on the chat
       case 'sync': {
         if (!message.recovered && message.reason !== null && message.reason !== 'first_join') {
           positions.current.reset(room, message);

@@ -19,6 +19,8 @@ export interface ConnectionSnapshot {
   readonly inFlight: readonly OutgoingMessage[];
   /** The retry limit of this connection (Infinity: it never gives up by itself). */
   readonly maxAttempts: number;
+  /** The server's id for the current connection, as its log lines carry it. */
+  readonly connectionId: string | null;
 }
 
 export type SendResult = 'sent' | 'queued' | 'full' | 'closed';
@@ -106,6 +108,7 @@ export class ReconnectingSocket {
       waiting: [],
       inFlight: [],
       maxAttempts: this.backoff().maxAttempts,
+      connectionId: null,
     };
   }
 
@@ -275,6 +278,8 @@ export class ReconnectingSocket {
     const decoded = (this.codec ?? codecFor('')).decode(data);
     if (decoded.kind === 'unknown') {
       console.warn('ignored a message outside the protocol:', data);
+    } else if (decoded.kind === 'welcome') {
+      this.publish({ connectionId: decoded.connectionId });
     } else if (decoded.kind === 'pong') {
       if (this.pendingPing?.id === decoded.id) {
         this.pendingPing = null;
@@ -438,8 +443,9 @@ export class ReconnectingSocket {
   }
 
   private setState(state: ConnectionState): void {
-    // A round trip belongs to one connection.
-    this.publish({ state, rttMs: null, maxAttempts: this.backoff().maxAttempts });
+    // A round trip, and an id, belong to one connection.
+    const connectionId = state.status === 'open' ? this.snapshot.connectionId : null;
+    this.publish({ state, rttMs: null, maxAttempts: this.backoff().maxAttempts, connectionId });
   }
 
   private publishOutbox(): void {

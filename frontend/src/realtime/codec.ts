@@ -18,10 +18,11 @@ export type Incoming =
   /** Any other typed message of realtime.json.v1: a chat room's events, acknowledgements. */
   | { readonly kind: 'event'; readonly message: EventMessage };
 
-export type EventMessage = Exclude<ServerMessage, { type: 'text' | 'error' | 'pong' }>;
+export type EventMessage = Exclude<ServerMessage, { type: 'text' | 'error' | 'pong' | 'welcome' }>;
 
 export type Decoded =
   | { readonly kind: 'pong'; readonly id: string; readonly sentAt: number }
+  | { readonly kind: 'welcome'; readonly connectionId: string }
   | { readonly kind: 'incoming'; readonly incoming: Incoming }
   | { readonly kind: 'unknown' };
 
@@ -52,6 +53,8 @@ export const JSON_V1_CODEC: Codec = {
     switch (message.type) {
       case 'pong':
         return { kind: 'pong', id: message.id, sentAt: message.sent_at };
+      case 'welcome':
+        return { kind: 'welcome', connectionId: message.connection_id };
       case 'text':
         return {
           kind: 'incoming',

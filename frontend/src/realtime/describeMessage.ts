@@ -49,5 +49,7 @@ export function describeEvent(message: EventMessage): string {
       return message.reason === null || message.reason === 'first_join'
         ? `Joined ${message.room}: the ${message.replayed} most recent events are above.`
         : NOT_RECOVERED[message.reason];
+    case 'server_stats':
+      return `The server's numbers, from ${message.process}`;
   }
 }

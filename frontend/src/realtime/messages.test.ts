@@ -20,6 +20,7 @@ const clientSamples: { [Type in ClientMessage['type']]: Extract<ClientMessage, {
 const event = { room: 'general', client_id: 7, at: 1732440000000.5, epoch: '3f9a1c2b', offset: 42 };
 
 const serverSamples: { [Type in ServerMessage['type']]: Extract<ServerMessage, { type: Type }> } = {
+  welcome: { type: 'welcome', connection_id: '1a2b3c4d' },
   text: { type: 'text', text: 'Message text was: Hello', reply_to: 'm1' },
   pong: { type: 'pong', id: 'p1', sent_at: 1732440000000.5 },
   error: { type: 'error', code: 'invalid_json', detail: 'not valid JSON', reply_to: null },
@@ -37,6 +38,14 @@ const serverSamples: { [Type in ServerMessage['type']]: Extract<ServerMessage, {
     replayed: 3,
   },
   presence: { type: 'presence', room: 'general', online: [7, 8], complete: true },
+  server_stats: {
+    type: 'server_stats',
+    process: 'host/42',
+    endpoints: [{ endpoint: '/ws', open: 2, received_per_second: 10.5, sent_per_second: 10.5 }],
+    broker: { kind: 'memory', connected: true },
+    disconnects: [{ at: 1732440000.5, endpoint: '/ws', what: '1000 by client' }],
+    refusals: [{ at: 1732440000.5, endpoint: '/ws', what: 'origin' }],
+  },
 };
 
 const ajv = new Ajv2020();
@@ -45,9 +54,12 @@ ajv.addKeyword('discriminator');
 const validClientMessage = ajv.compile(schema.client_to_server);
 const validServerMessage = ajv.compile(schema.server_to_client);
 
-function typesIn(definitions: Record<string, { properties: { type: { const: string } } }>) {
+/** The message types among the schema's definitions (others are parts of messages). */
+function typesIn(definitions: Record<string, { properties: object }>) {
   return Object.values(definitions)
-    .map((definition) => definition.properties.type.const)
+    .flatMap(({ properties }) =>
+      'type' in properties ? [(properties.type as { const: string }).const] : [],
+    )
     .sort();
 }
 

@@ -66,7 +66,32 @@ export type ChatMessage =
       readonly complete: boolean;
     };
 
+/** The live server page (WS /api/live): what one process sees, once a second. */
+export interface ServerStats {
+  readonly type: 'server_stats';
+  /** host/pid: with several processes, the page shows the one it reached. */
+  readonly process: string;
+  readonly endpoints: readonly {
+    readonly endpoint: string;
+    readonly open: number;
+    readonly received_per_second: number;
+    readonly sent_per_second: number;
+  }[];
+  readonly broker: { readonly kind: 'memory' | 'redis'; readonly connected: boolean };
+  readonly disconnects: readonly RecentHappening[];
+  readonly refusals: readonly RecentHappening[];
+}
+
+export interface RecentHappening {
+  /** Seconds since the epoch. */
+  readonly at: number;
+  readonly endpoint: string;
+  readonly what: string;
+}
+
 export type ServerMessage =
+  /** The first message: the connection's id, which the server's log lines carry too. */
+  | { readonly type: 'welcome'; readonly connection_id: string }
   | { readonly type: 'text'; readonly text: string; readonly reply_to: string | null }
   | { readonly type: 'pong'; readonly id: string; readonly sent_at: number }
   | {
@@ -75,9 +100,11 @@ export type ServerMessage =
       readonly detail: string;
       readonly reply_to: string | null;
     }
-  | ChatMessage;
+  | ChatMessage
+  | ServerStats;
 
 export const SERVER_MESSAGE_TYPES = [
+  'welcome',
   'text',
   'pong',
   'error',
@@ -87,6 +114,7 @@ export const SERVER_MESSAGE_TYPES = [
   'ack',
   'sync',
   'presence',
+  'server_stats',
 ] as const satisfies readonly ServerMessage['type'][];
 export const CLIENT_MESSAGE_TYPES = [
   'text',
