@@ -200,6 +200,10 @@ async def fan_out(
         for index, times in enumerate(arrivals)
         if len(times) == receivers
     ]
+    import os
+    if os.environ.get("BENCH_DEBUG"):
+        print("lasts ms:", " ".join(f"{x*1000:.0f}" for x in lasts))
+        print("firsts ms:", " ".join(f"{(min(t)-sent_at[i])*1000:.0f}" for i, t in enumerate(arrivals) if t))
     for client in [*clients, sender, *([stuck_client] if stuck_client else [])]:
         client.close()
     await asyncio.sleep(0.5)

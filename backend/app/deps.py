@@ -1,7 +1,9 @@
 """The dependencies that routes declare, each once, as an ``Annotated`` alias.
 
 ``create_app`` puts what it built from the settings on ``app.state``; these are the only
-readers of it. Typed on ``HTTPConnection``, so HTTP and WebSocket routes share them.
+readers of it. Typed on ``HTTPConnection``, so HTTP and WebSocket routes share them. They are
+``async def`` although they await nothing: FastAPI runs a plain ``def`` dependency in a thread
+pool, which for every WebSocket costs a thread hop and memory that lasts the connection.
 """
 
 from typing import Annotated
@@ -17,32 +19,32 @@ from app.server.shutdown import Readiness
 from app.settings import Settings
 
 
-def get_settings(connection: HTTPConnection) -> Settings:
+async def get_settings(connection: HTTPConnection) -> Settings:
     settings: Settings = connection.app.state.settings
     return settings
 
 
-def get_message_limits(connection: HTTPConnection) -> MessageLimits:
+async def get_message_limits(connection: HTTPConnection) -> MessageLimits:
     limits: MessageLimits = connection.app.state.message_limits
     return limits
 
 
-def get_hub(connection: HTTPConnection) -> ChatHub:
+async def get_hub(connection: HTTPConnection) -> ChatHub:
     hub: ChatHub = connection.app.state.chat_hub
     return hub
 
 
-def get_metrics(connection: HTTPConnection) -> Metrics:
+async def get_metrics(connection: HTTPConnection) -> Metrics:
     metrics: Metrics = connection.app.state.metrics
     return metrics
 
 
-def get_tickets(connection: HTTPConnection) -> TicketStore:
+async def get_tickets(connection: HTTPConnection) -> TicketStore:
     tickets: TicketStore = connection.app.state.tickets
     return tickets
 
 
-def get_readiness(connection: HTTPConnection) -> Readiness:
+async def get_readiness(connection: HTTPConnection) -> Readiness:
     readiness: Readiness = connection.app.state.readiness
     return readiness
 
@@ -53,3 +55,11 @@ HubDep = Annotated[ChatHub, Depends(get_hub)]
 ReadinessDep = Annotated[Readiness, Depends(get_readiness)]
 TicketsDep = Annotated[TicketStore, Depends(get_tickets)]
 MetricsDep = Annotated[Metrics, Depends(get_metrics)]
+
+
+def conversation_services(connection: HTTPConnection) -> tuple[MessageLimits, Metrics]:
+    """The limits and metrics of a conversation, for a route to call rather than declare:
+    FastAPI keeps each declared dependency's solved values for as long as the route runs,
+    which for a WebSocket is its whole life (memory per idle connection is a measured goal)."""
+    state = connection.app.state
+    return state.message_limits, state.metrics

@@ -11,7 +11,8 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
 
-from fastapi import FastAPI
+from fastapi import APIRouter, FastAPI
+from fastapi.routing import APIWebSocketRoute
 
 from app.chat.hub import ChatHub
 from app.conversation.loop import MessageLimits
@@ -87,6 +88,18 @@ async def flush_metrics_forever(metrics: Metrics, hub: ChatHub) -> None:
         metrics.flush(lambda: hub.broker.health().connected)
 
 
+def include_router_flat(app: FastAPI, router: APIRouter) -> None:
+    """Like ``app.include_router``, but a WebSocket route is the app's own: an included router
+    adds coroutine frames that each open connection keeps alive for as long as it lasts, and
+    memory per idle connection is a measured goal (docs/performance.md)."""
+    websockets = [route for route in router.routes if isinstance(route, APIWebSocketRoute)]
+    for route in websockets:
+        app.add_api_websocket_route(route.path, route.endpoint, name=route.name)
+    if len(websockets) < len(router.routes):
+        http = APIRouter(routes=[r for r in router.routes if r not in websockets])
+        app.include_router(http, prefix="")
+
+
 def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or Settings()
     configure_logging(settings)
@@ -118,7 +131,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.add_middleware(ConnectionIds)  # outermost: every log line of a connection has its id
 
     for module in (echo, items, chat, live, health, config, session, tokens, tickets):
-        app.include_router(module.router)
+        include_router_flat(app, module.router)
 
     # Last, and lowest in priority: the SPA, with index.html for client-side routes. Under
     # /assets/ only real files: a missing one is a 404 even for a browser navigation, never

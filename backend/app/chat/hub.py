@@ -20,7 +20,7 @@ import os
 import secrets
 import socket
 from collections import deque
-from collections.abc import AsyncIterator, Callable, Coroutine
+from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -34,7 +34,7 @@ from app.observability.metrics import Metrics
 from app.rooms.broker import Broker
 from app.rooms.events import EventDraft, NotRecovered, Position, RoomEvent, RoomUnavailable
 from app.rooms.feed import RoomFeed
-from app.server.limits import ABORT_EXTENSION
+from app.server.wire import WireFrame, transport_of
 
 logger = logging.getLogger(__name__)
 
@@ -56,11 +56,18 @@ class Member:
     room: str
     client_id: int
     key: str
-    outbox: asyncio.Queue[str]
+    outbox: asyncio.Queue[WireFrame]
+    speaks_json: bool
+    # The transport's writes of prebuilt frames (app.server.protocols), when it offers them.
+    write_frame: Callable[[bytes], bool] | None = None
+    transport_drained: Callable[[], Awaitable[object]] | None = None
     writer: asyncio.Task[None] | None = None
+    # Frames wait in the outbox, or the writer holds one: nothing may overtake them.
+    backed_up: bool = False
     too_slow: bool = False
-    # The last event this member has: it skips any it is offered again.
-    position: Position | None = None
+    # The last event this member has (epoch, offset): it skips any it is offered again.
+    epoch: str = ""
+    offset: int = -1
     # While it catches up from the history, the live events wait here.
     backlog: list[RoomEvent] | None = None
     sent_presence: tuple[tuple[int, ...], bool] | None = None
@@ -71,10 +78,6 @@ class Member:
     @property
     def websocket(self) -> WebSocket:
         return self.conversation.websocket
-
-    @property
-    def speaks_json(self) -> bool:
-        return self.conversation.dialect is Dialect.JSON_V1
 
     def take(self, event: RoomEvent) -> None:
         """A live event; held back while the member catches up from the history."""
@@ -87,18 +90,38 @@ class Member:
         if frame is not None:
             self.hub.send_to(self, frame)
 
-    def frame_for(self, event: RoomEvent) -> str | None:
+    def frame_for(self, event: RoomEvent) -> WireFrame | None:
         """What the client gets for the event: None when it has it already, or when its
         dialect says nothing of it (the guide and joins)."""
-        position = self.position
-        if position is not None and position.has(event):
+        if event.offset <= self.offset and event.epoch == self.epoch:
             return None
-        self.position = Position(event.epoch, event.offset)
+        self.epoch, self.offset = event.epoch, event.offset
         return self.hub.renderer.frame(event, json=self.speaks_json)
 
-    async def send_paced(self, frame: str) -> None:
+    def deliver(self, frame: WireFrame) -> bool:
+        """At once, when the connection can take it and nothing waits before it; otherwise
+        queued for the writer. False when the outbox is full."""
+        write = self.write_frame
+        if not self.backed_up and write is not None and write(frame.frame):
+            return True
+        return self.enqueue(frame)
+
+    def enqueue(self, frame: WireFrame) -> bool:
+        """For the writer, behind what waits already; False when the outbox is full."""
+        try:
+            self.outbox.put_nowait(frame)
+        except asyncio.QueueFull:
+            return False
+        self.backed_up = True
+        return True
+
+    async def send_paced(self, frame: WireFrame) -> None:
         """Waits for room in the outbox: a catch-up of hundreds of events goes out as fast as
         the client takes them. A client that takes nothing for a while is dropped."""
+        write = self.write_frame
+        if not self.backed_up and write is not None and write(frame.frame):
+            return
+        self.backed_up = True
         try:
             await asyncio.wait_for(self.outbox.put(frame), timeout=5 * SLOW_CLIENT_GRACE)
         except TimeoutError:
@@ -115,13 +138,41 @@ class Member:
             except TimeoutError:
                 self.hub.drop_slow(self)
 
-    def deliver(self, frame: str) -> bool:
-        """Queues a frame for this client; False when its outbox is full."""
-        try:
-            self.outbox.put_nowait(frame)
-        except asyncio.QueueFull:
-            return False
-        return True
+
+class RoomMembers:
+    """This process's members of one room, the room feed's one subscriber: each event goes to
+    the guide's members as one shared frame, and to the JSON members, who keep positions."""
+
+    __slots__ = ("guide", "hub", "json")
+
+    def __init__(self, hub: "ChatHub") -> None:
+        self.hub = hub
+        self.guide: set[Member] = set()
+        self.json: set[Member] = set()
+
+    def add(self, member: Member) -> None:
+        (self.json if member.speaks_json else self.guide).add(member)
+
+    def discard(self, member: Member) -> None:
+        (self.json if member.speaks_json else self.guide).discard(member)
+
+    def __contains__(self, member: object) -> bool:
+        return member in self.guide or member in self.json
+
+    def __len__(self) -> int:
+        return len(self.guide) + len(self.json)
+
+    def all(self) -> list[Member]:
+        return [*self.guide, *self.json]
+
+    def take(self, event: RoomEvent) -> None:
+        if self.guide:
+            # The guide's members never get a replay, so never a repeat: no positions to keep.
+            frame = self.hub.renderer.frame(event, json=False)
+            if frame is not None:
+                self.hub.broadcast(self.guide, frame)
+        for member in [*self.json]:
+            member.take(event)
 
 
 class ChatHub:
@@ -143,7 +194,8 @@ class ChatHub:
         self.backlog_limit = outbox_limit + broker.limits.max_events
         self.presence_interval = presence_interval
         self.renderer = Renderer()
-        self.feeds: dict[str, RoomFeed[Member]] = {}
+        self.feeds: dict[str, RoomFeed[RoomMembers]] = {}
+        self.members: dict[str, RoomMembers] = {}
         self._serial = itertools.count(1)
         self._tasks: set[asyncio.Task[None]] = set()
         self._refresher: asyncio.Task[None] | None = None
@@ -158,7 +210,7 @@ class ChatHub:
     @property
     def rooms(self) -> dict[str, set[Member]]:
         """This process's members, by room."""
-        return {room: feed.subscribers for room, feed in self.feeds.items()}
+        return {room: set(members.all()) for room, members in self.members.items()}
 
     async def start(self) -> None:
         await self.broker.start()
@@ -182,25 +234,34 @@ class ChatHub:
         A JSON member first gets what it missed since ``since`` (or the recent history)."""
         feed = self.feeds.get(room)
         if feed is None:
-            feed = self.feeds[room] = RoomFeed[Member](self.broker, room)
+            feed = self.feeds[room] = RoomFeed[RoomMembers](self.broker, room)
+            self.members[room] = RoomMembers(self)
+            feed.subscribers.add(self.members[room])
             await self.broker.subscribe(room)
+        members = self.members[room]
 
         async def through_outbox(frame: str) -> None:
-            self.send_to(member, frame)
+            self.send_to(member, WireFrame(frame))
 
+        conversation = Conversation(websocket, self.stats, send=through_outbox)
+        transport = transport_of(websocket.scope)
+        raw = transport if transport is not None and transport.raw_frames else None
         member = Member(
             hub=self,
-            conversation=Conversation(websocket, self.stats, send=through_outbox),
+            conversation=conversation,
             room=room,
             client_id=client_id,
             key=f"{self.node_id}/{next(self._serial)}/{client_id}",
             outbox=asyncio.Queue(self.outbox_limit),
+            speaks_json=conversation.dialect is Dialect.JSON_V1,
+            write_frame=None if raw is None else raw.write_frame,
+            transport_drained=None if raw is None else raw.drained,
         )
         await member.conversation.accept()
         member.writer = asyncio.create_task(self._write(member))
         if member.speaks_json:
             member.backlog = []
-        feed.subscribers.add(member)
+        members.add(member)
         try:
             await self.broker.presence_add(room, member.key)
             await self._place(EventDraft.now("joined", room, client_id, self.node_id))
@@ -214,7 +275,7 @@ class ChatHub:
             await self._leave(member)
 
     async def _catch_up(
-        self, member: Member, feed: "RoomFeed[Member]", since: Position | None
+        self, member: Member, feed: "RoomFeed[RoomMembers]", since: Position | None
     ) -> None:
         """The history the member missed, a ``sync`` saying whether that is all, then live."""
         try:
@@ -235,7 +296,7 @@ class ChatHub:
                 return
             if (frame := member.frame_for(event)) is not None:
                 await member.send_paced(frame)
-        await member.send_paced(sync)
+        await member.send_paced(WireFrame(sync))
         while member.backlog and not member.too_slow:  # what came meanwhile, then live
             if (frame := member.frame_for(member.backlog.pop(0))) is not None:
                 await member.send_paced(frame)
@@ -260,12 +321,12 @@ class ChatHub:
 
     async def _leave(self, member: Member) -> None:
         """Once per member, whichever comes first: its client leaving, or being dropped."""
-        feed = self.feeds.get(member.room)
-        if feed is None or member not in feed.subscribers:
+        members = self.members.get(member.room)
+        if members is None or member not in members:
             return
-        feed.subscribers.discard(member)
-        if not feed.subscribers:
-            del self.feeds[member.room]
+        members.discard(member)
+        if not members:
+            del self.feeds[member.room], self.members[member.room]
             await self.broker.unsubscribe(member.room)
         await self.broker.presence_remove(member.room, member.key)
         await self._place(EventDraft.now("left", member.room, member.client_id, self.node_id))
@@ -273,10 +334,27 @@ class ChatHub:
 
     # --- saying --------------------------------------------------------------------------
 
-    def send_to(self, member: Member, frame: str) -> None:
-        """A frame for one client only, in order with what the room sends it."""
+    def send_to(self, member: Member, frame: WireFrame) -> None:
+        """A frame for one client, in order with everything else it is sent."""
+        stats = self.stats
+        stats.sent += 1
+        stats.sent_bytes += frame.size
         if not member.deliver(frame):
             self.drop_slow(member)
+
+    def broadcast(self, members: set[Member], frame: WireFrame) -> None:
+        """One frame to many clients: the same bytes written to each connection that can take
+        them now, queued for the others, never awaiting anyone."""
+        data = frame.frame
+        for member in [*members]:
+            write = member.write_frame
+            if not member.backed_up and write is not None and write(data):
+                continue
+            if not member.enqueue(frame):
+                self.drop_slow(member)
+        stats = self.stats
+        stats.sent += len(members)
+        stats.sent_bytes += len(members) * frame.size
 
     async def say(self, member: Member, text: str, message_id: str | None = None) -> RoomEvent:
         """Places what the member said in the room; its event, once the room holds it.
@@ -323,13 +401,22 @@ class ChatHub:
             self._in_background(self._push_presence(event.room))
 
     async def _write(self, member: Member) -> None:
-        outbox, drained, stats = member.outbox, member.drained, self.stats
+        """Empties the outbox of a member that could not take its frames at once: each as
+        soon as the connection can take it."""
+        outbox, drained = member.outbox, member.drained
+        write, transport_drained = member.write_frame, member.transport_drained
         half = outbox.maxsize // 2
         try:
             while True:
                 frame = await outbox.get()
-                stats.count_sent(frame)
-                await member.websocket.send_text(frame)
+                if write is not None and transport_drained is not None:
+                    await transport_drained()
+                    if not write(frame.frame):
+                        return  # closing
+                else:
+                    await member.websocket.send_text(frame.text)
+                if outbox.empty():
+                    member.backed_up = False
                 if not drained.is_set() and outbox.qsize() <= half:
                     drained.set()
         except (WebSocketDisconnect, OSError, RuntimeError):
@@ -349,12 +436,12 @@ class ChatHub:
                 return  # gone again: the reader will call once more
             self._unplaced.popleft()
         for room, feed in [*self.feeds.items()]:
-            members = [*feed.subscribers]
+            members = self.members[room].all()
             await self.broker.presence_refresh(room, [member.key for member in members])
             await self.broker.notify_presence(room)
             await self._resync(feed, members)
 
-    async def _resync(self, feed: "RoomFeed[Member]", members: list[Member]) -> None:
+    async def _resync(self, feed: "RoomFeed[RoomMembers]", members: list[Member]) -> None:
         """Events the room placed while this process could not hear it, and a ``sync`` to
         each JSON member: recovered, or why not (a Redis that came back empty)."""
         since = feed.position
@@ -370,7 +457,7 @@ class ChatHub:
                 sync = self._sync(
                     member.room, replay.position, replay.recovered, reason, len(replay.events)
                 )
-                self.send_to(member, sync)
+                self.send_to(member, WireFrame(sync))
 
     # --- leaving for being slow ----------------------------------------------------------
 
@@ -404,14 +491,12 @@ class ChatHub:
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(member.gone.wait(), timeout=SLOW_CLIENT_GRACE)
             return
-        abort: Callable[[], None] | None = (
-            member.websocket.scope.get("extensions", {}).get(ABORT_EXTENSION, {}).get("abort")
-        )
-        if abort is not None:
+        transport = transport_of(member.websocket.scope)
+        if transport is not None:
             logger.info(
                 "chat: client #%s took no close frame: connection aborted", member.client_id
             )
-            abort()
+            transport.abort()
 
     # --- presence ------------------------------------------------------------------------
 
@@ -419,26 +504,22 @@ class ChatHub:
         """Tells this process's JSON members in the room who is online, when it changed. Never
         a list without a member that is connected here; marked incomplete while the broker
         cannot say who is connected elsewhere."""
-        feed = self.feeds.get(room)
-        if feed is None:
-            return
-        members = [*feed.subscribers]
-        if not any(member.speaks_json for member in members):
-            return
+        room_members = self.members.get(room)
+        if room_members is None or not room_members.json:
+            return  # the guide's dialect has no presence
         cluster = await self.broker.online(room)
         complete = cluster is not None
         if cluster is None:
             cluster = self._cluster_presence.get(room, set())
         else:
             self._cluster_presence[room] = cluster
-        online = tuple(sorted(cluster | {member.client_id for member in members}))
-        frame = Presence(room=room, online=list(online), complete=complete).model_dump_json()
-        for member in members:
-            if (
-                member.speaks_json
-                and member.backlog is None
-                and member.sent_presence != (online, complete)
-            ):
+        here = {member.client_id for member in room_members.all()}
+        online = tuple(sorted(cluster | here))
+        frame = WireFrame(
+            Presence(room=room, online=list(online), complete=complete).model_dump_json()
+        )
+        for member in [*room_members.json]:
+            if member.backlog is None and member.sent_presence != (online, complete):
                 member.sent_presence = (online, complete)
                 self.send_to(member, frame)
 
@@ -446,8 +527,8 @@ class ChatHub:
         loop = asyncio.get_running_loop()
         while True:
             await asyncio.sleep(self.presence_interval)
-            for room, feed in [*self.feeds.items()]:
-                keys = [member.key for member in feed.subscribers]
+            for room, members in [*self.members.items()]:
+                keys = [member.key for member in members.all()]
                 await self.broker.presence_refresh(room, keys)
                 # Not right after a reconnect: the other processes are re-registering too.
                 if loop.time() >= self._reap_after:

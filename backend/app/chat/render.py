@@ -2,6 +2,7 @@
 
 from app.conversation.messages import ChatText, Joined, Left
 from app.rooms.events import RoomEvent
+from app.server.wire import WireFrame
 
 
 def as_guide_text(event: RoomEvent) -> str | None:
@@ -42,20 +43,22 @@ def as_json(event: RoomEvent) -> str:
 
 class Renderer:
     """Renders an event once per dialect, however many members a broadcast reaches: fan-out
-    hands each of them the same string."""
+    hands each of them the same frame, encoded once."""
 
     __slots__ = ("_event", "_guide", "_json")
 
     def __init__(self) -> None:
         self._event: RoomEvent | None = None
-        self._guide: str | None = None
-        self._json: str | None = None
+        self._guide: WireFrame | None = None
+        self._json: WireFrame | None = None
 
-    def frame(self, event: RoomEvent, *, json: bool) -> str | None:
+    def frame(self, event: RoomEvent, *, json: bool) -> WireFrame | None:
         if event is not self._event:
-            self._event, self._guide, self._json = event, as_guide_text(event), None
+            guide = as_guide_text(event)
+            self._event, self._json = event, None
+            self._guide = None if guide is None else WireFrame(guide)
         if not json:
             return self._guide
         if self._json is None:
-            self._json = as_json(event)
+            self._json = WireFrame(as_json(event))
         return self._json

@@ -34,7 +34,7 @@ def has_metrics_token(token: str | None, authorization: str | None) -> bool:
     return scheme.lower() == "bearer" and secrets.compare_digest(given.strip(), token)
 
 
-def require_operator(
+async def require_operator(
     connection: HTTPConnection,
     settings: SettingsDep,
     authorization: Annotated[str | None, Header()] = None,

@@ -7,6 +7,7 @@ Credentials never get here: the filters of ``app.quiet_logs`` redact them first.
 """
 
 import copy
+import itertools
 import json
 import logging
 import secrets
@@ -17,12 +18,23 @@ from typing import Any
 
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-connection_id: ContextVar[str | None] = ContextVar("connection_id", default=None)
-endpoint_path: ContextVar[str | None] = ContextVar("endpoint_path", default=None)
+# (number, path) of the connection being served; one variable, so one change per connection.
+current_connection: ContextVar[tuple[int, str] | None] = ContextVar(
+    "current_connection", default=None
+)
+# Ids are this process's prefix and a count: unique across processes, and cheaper to keep
+# for every open connection than a random string each.
+PROCESS_PREFIX = secrets.token_hex(2)
+_numbers = itertools.count(1)
 
 
-def new_connection_id() -> str:
-    return secrets.token_hex(4)
+def format_connection_id(number: int) -> str:
+    return f"{PROCESS_PREFIX}{number:04x}"
+
+
+def connection_id() -> str | None:
+    current = current_connection.get()
+    return None if current is None else format_connection_id(current[0])
 
 
 class ConnectionIds:
@@ -34,8 +46,7 @@ class ConnectionIds:
 
     def __call__(self, scope: Scope, receive: Receive, send: Send) -> Awaitable[None]:
         if scope["type"] in ("http", "websocket"):
-            connection_id.set(new_connection_id())
-            endpoint_path.set(scope["path"])
+            current_connection.set((next(_numbers), scope["path"]))
         return self.app(scope, receive, send)
 
 
@@ -50,10 +61,9 @@ class JsonFormatter(logging.Formatter):
             "logger": record.name,
             "message": record.getMessage(),
         }
-        if (current := connection_id.get()) is not None:
-            line["connection_id"] = current
-        if (path := endpoint_path.get()) is not None:
-            line["endpoint"] = path
+        if (current := current_connection.get()) is not None:
+            line["connection_id"] = format_connection_id(current[0])
+            line["endpoint"] = current[1]
         close_code = getattr(record, "close_code", None)
         if close_code is not None:
             line["close_code"] = close_code

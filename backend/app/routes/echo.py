@@ -3,7 +3,7 @@
 from fastapi import APIRouter, WebSocket
 
 from app.conversation.loop import Conversation, Handler, serve_conversation
-from app.deps import MessageLimitsDep, MetricsDep
+from app.deps import conversation_services
 
 router = APIRouter(tags=["echo"])
 
@@ -23,6 +23,7 @@ ECHO = Echo()  # holds no state: one for every connection
 
 
 @router.websocket("/ws")
-async def echo(websocket: WebSocket, limits: MessageLimitsDep, metrics: MetricsDep) -> None:
+async def echo(websocket: WebSocket) -> None:
+    limits, metrics = conversation_services(websocket)
     conversation = Conversation(websocket, metrics.stats[Echo.endpoint])
     await serve_conversation(conversation, ECHO, limits, metrics)

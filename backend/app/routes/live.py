@@ -118,7 +118,7 @@ async def live(
         except (TicketRefused, TicketStoreDown) as exc:
             raise WebSocketException(status.WS_1008_POLICY_VIOLATION, str(exc)) from exc
     elif not is_loopback(websocket):
-        require_operator(websocket, settings, websocket.headers.get("authorization"))
+        await require_operator(websocket, settings, websocket.headers.get("authorization"))
     conversation = Conversation(websocket, metrics.stats[LIVE_ENDPOINT])
 
     async def push_forever() -> None:

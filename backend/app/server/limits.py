@@ -13,8 +13,6 @@ from app.settings import Settings
 
 # The key of the lifespan state under which the protocol classes find their limits.
 TRANSPORT_STATE_KEY = "app.transport"
-# The WebSocket scope extension by which the app may abort a connection: {"abort": callable}.
-ABORT_EXTENSION = "app.abort"
 
 
 @dataclass(frozen=True)

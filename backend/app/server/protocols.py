@@ -15,8 +15,9 @@ there is any request for the ASGI app to see:
   pings (``APP_WS_PING_INTERVAL``, ``APP_WS_PING_TIMEOUT``) and permessage-deflate
   (``APP_WS_PERMESSAGE_DEFLATE``) come from the app's settings too, in place of uvicorn's own
   options.
-- A chat client too slow to take even a close frame can be aborted by the app (the scope
-  extension ``app.abort``), so that its buffers, ours and the kernel's, are freed at once.
+- The app may write prebuilt frames (a broadcast encodes once), and abort a chat client too
+  slow to take even a close frame, so that its buffers are freed: the scope extension
+  ``app.transport`` (``app.server.wire``).
 - A WebSocket handshake that the websockets library rejects (a request line or header over its
   8 KiB limit, say) gets the library's HTTP error response (414 or 431); uvicorn 0.54 never
   sends it and leaves the socket open with no answer.
@@ -35,12 +36,8 @@ from uvicorn.server import ServerState
 from websockets.extensions.permessage_deflate import ServerPerMessageDeflateFactory
 from websockets.http11 import Request
 
-from app.server.limits import (
-    ABORT_EXTENSION,
-    TRANSPORT_STATE_KEY,
-    TransportState,
-    default_transport_state,
-)
+from app.server.limits import TRANSPORT_STATE_KEY, TransportState, default_transport_state
+from app.server.wire import TRANSPORT_EXTENSION
 
 logger = logging.getLogger("app.server")
 
@@ -133,6 +130,10 @@ class GuardedHttpProtocol(HttpToolsProtocol):
         websocket = self.transport.get_protocol()
         if isinstance(websocket, GuardedWebSocketProtocol):
             websocket.answer_refused_handshake()
+        # This protocol is done with the connection; its parser and it refer to each other, a
+        # cycle that only the garbage collector would free, some time later. Freed now.
+        self.parser = None  # type: ignore[assignment]
+        self._stop_head_timer()
 
     def _start_head_timer(self) -> None:
         self._stop_head_timer()
@@ -181,6 +182,7 @@ class GuardedWebSocketProtocol(WebSocketsSansIOProtocol):
     ) -> None:
         super().__init__(config, server_state, app_state, _loop)
         self.transport_state = _transport_state(app_state)
+        self.raw_frames = False
         limits = self.transport_state.limits
         self.conn.max_message_size = limits.max_message_size
         self.ping_interval = limits.ping_interval
@@ -217,9 +219,62 @@ class GuardedWebSocketProtocol(WebSocketsSansIOProtocol):
         super().handle_connect(event)
         scope = getattr(self, "scope", None)
         if scope is not None:  # the handshake went on to the app
-            # How the app cuts off a client that takes nothing, not even a close frame, so
-            # that its buffers are freed (ASGI has no message for it).
-            scope["extensions"][ABORT_EXTENSION] = {"abort": self.abort}
+            # What ASGI has no message for: writing a prebuilt frame (a broadcast hands every
+            # connection the same bytes), and cutting off a client that takes nothing, not
+            # even a close frame, so that its buffers are freed.
+            scope["extensions"][TRANSPORT_EXTENSION] = self
+            if len(scope["state"]) == 1 and TRANSPORT_STATE_KEY in scope["state"]:
+                # uvicorn copies the lifespan state into every connection's scope; ours is
+                # for the protocol classes alone, and a one-entry dict costs each idle
+                # connection more than an empty one.
+                scope["state"] = {}
+            # Not with permessage-deflate, which compresses each connection its own way.
+            self.raw_frames = not self.conn.extensions
+
+    async def drained(self) -> None:
+        await self.writable.wait()
+
+    # uvicorn pauses reading at every message and resumes once the app took it: two epoll
+    # changes per message. Pausing only once this many wait keeps the same bound on what a
+    # client can pile up, without the churn.
+    RECEIVE_QUEUE_PAUSE_AT = 8
+
+    def send_receive_event_to_app(self) -> None:
+        # uvicorn's own, with the pause above (and the invalid UTF-8 case as uvicorn has it).
+        data = self.frames[0] if len(self.frames) == 1 else b"".join(self.frames)
+        self.frames = []
+        if self.close_sent:
+            return
+        if self.curr_msg_data_type == "text":
+            try:
+                self.queue.put_nowait({"type": "websocket.receive", "text": data.decode()})
+            except UnicodeDecodeError:
+                self.logger.exception("Invalid UTF-8 sequence received from client.")
+                self.conn.send_close(1007)
+                self.handle_parser_exception()
+                return
+        else:
+            self.queue.put_nowait({"type": "websocket.receive", "bytes": data})
+        if not self.read_paused and self.queue.qsize() >= self.RECEIVE_QUEUE_PAUSE_AT:
+            self.read_paused = True
+            self.transport.pause_reading()
+
+    async def receive(self) -> Any:
+        message = await self.queue.get()
+        if self.read_paused and self.queue.qsize() < self.RECEIVE_QUEUE_PAUSE_AT // 2:
+            self.read_paused = False
+            self.transport.resume_reading()
+        return message
+
+    def write_frame(self, frame: bytes) -> bool:
+        """Writes a complete, prebuilt frame now; False when the connection cannot take it now
+        (its buffers are full, or it is closing): then the caller waits (``drained``)."""
+        if self.close_sent or not self.handshake_complete or not self.writable.is_set():
+            return False
+        if self.transport.is_closing():
+            return False
+        self.transport.write(frame)
+        return True
 
     def abort(self) -> None:
         """Drops the connection at once, with whatever is still unsent."""
