@@ -6,6 +6,7 @@ Writes ``docs/benchmarks.md`` and ``docs/benchmarks.svg`` (``--out`` to write el
 """
 
 import argparse
+import json
 import os
 import platform
 import resource
@@ -18,8 +19,14 @@ from pathlib import Path
 import uvloop
 
 from bench import report
-from bench.scenarios import echo, fan_out, idle, recovery
-from bench.servers import ROOT, guide_server, project_server
+from bench.scenarios import echo, fan_out, idle, recovery, send_floor
+from bench.servers import (
+    ROOT,
+    guide_server,
+    node_server,
+    project_server,
+    send_floor_server,
+)
 from testkit.processes import RedisServer
 
 
@@ -51,38 +58,52 @@ def machine() -> str:
 
 def versions() -> str:
     names = ["fastapi", "starlette", "uvicorn", "websockets", "httptools", "uvloop", "redis"]
+    node = subprocess.run(["node", "--version"], capture_output=True, text=True).stdout.strip()
+    ws = json.loads((ROOT / "node_modules" / "ws" / "package.json").read_text())["version"]
     return (
         ", ".join(f"{name} {version(name)}" for name in names)
-        + f", Python {platform.python_version()}"
+        + f", Python {platform.python_version()}, Node {node.lstrip('v')} with ws {ws}"
     )
+
+
+METRICS_OFF = {"APP_METRICS": "false"}
 
 
 async def run(args: argparse.Namespace, server_cores: set[int] | None) -> report.Results:
     results = report.Results()
     seconds = args.seconds
 
-    # Echo: both servers up, measured in turn (ABBA), so that drift hits both alike.
-    project, guide = (
+    # Echo: every server up, measured in turn, forwards then backwards, so that drift hits
+    # all alike. "project" has every feature on; "project-nometrics" only lacks metrics.
+    servers = [
         project_server("project", server_cores).start(),
+        project_server("project-nometrics", server_cores, **METRICS_OFF).start(),
         guide_server(server_cores).start(),
-    )
+        node_server(server_cores).start(),
+    ]
     try:
         for connections in (1, 16, 128):
             for deflate in (False, True):
-                pair = [project, guide] if (connections + deflate) % 2 else [guide, project]
-                for server in [*pair, *reversed(pair)]:
+                order = [s for s in servers if not (deflate and s.name == "project-nometrics")]
+                if (connections + deflate) % 2:
+                    order.reverse()
+                for server in [*order, *reversed(order)]:
                     measured = await echo(
                         server, connections, offer_deflate=deflate, seconds=seconds
                     )
                     results.add_echo(server.name, connections, deflate, measured)
                     print(report.echo_line(server.name, connections, deflate, measured), flush=True)
     finally:
-        project.stop()
-        guide.stop()
+        for server in servers:
+            server.stop()
 
     # Idle connections: fresh processes, so that earlier allocations do not hide the growth.
     for connections in (1000, 10_000):
-        for server in (project_server("project", server_cores), guide_server(server_cores)):
+        for server in (
+            project_server("project", server_cores),
+            guide_server(server_cores),
+            node_server(server_cores),
+        ):
             server.start()
             try:
                 memory = await idle(server, connections)
@@ -91,41 +112,60 @@ async def run(args: argparse.Namespace, server_cores: set[int] | None) -> report
             results.idle.append((server.name, memory))
             print(report.idle_line(server.name, memory), flush=True)
 
-    # Fan-out in one process: the project's hub and the guide's ConnectionManager.
-    for receivers in (100, 1000):
-        for server in (project_server("project", server_cores), guide_server(server_cores)):
+    # Broadcast in one process: one message at a time, each timed until every receiver has it;
+    # many messages, so that the tail (p99) shows.
+    for receivers, messages in (
+        (1000, args.fan_out_messages),
+        (10_000, args.fan_out_messages // 4),
+    ):
+        for server in (
+            project_server("project", server_cores),
+            project_server("project-nometrics", server_cores, **METRICS_OFF),
+            guide_server(server_cores),
+            node_server(server_cores),
+        ):
+            if receivers > 1000 and server.name == "project-nometrics":
+                continue
             server.start()
             try:
-                result = await fan_out([server], receivers, messages=args.fan_out_messages)
+                result = await fan_out(
+                    [server], receivers, messages=messages, wait=10, close_clients=False
+                )
             finally:
-                server.stop()
+                server.kill()
             results.fan_out.append((server.name, "one process", result))
             print(report.fan_out_line(server.name, "one process", result), flush=True)
 
-    # Fan-out across two processes through Redis (the guide cannot: its clients live in one).
-    redis = RedisServer(cores=server_cores).start()
-    try:
-        for receivers in (100, 1000):
-            pair = [
-                project_server(f"project-{n}", server_cores, APP_REDIS_URL=redis.url)
-                for n in (1, 2)
-            ]
-            for server in pair:
-                server.start()
-            try:
-                result = await fan_out(pair, receivers, messages=args.fan_out_messages)
-            finally:
-                for server in pair:
-                    server.stop()
-            results.fan_out.append(("project", "two processes + Redis", result))
-            print(report.fan_out_line("project", "two processes + Redis", result), flush=True)
-    finally:
-        redis.remove()
+    # The floor under any broadcast: one plain send() per socket, on the same core.
+    for connections in (1000, 10_000):
+        server = send_floor_server(server_cores, connections).start()
+        try:
+            floor = await send_floor(server, connections)
+        finally:
+            server.kill()
+        results.send_floor.append(floor)
+        print(report.send_floor_line(floor), flush=True)
 
-    # Recovering 1,000 missed messages after a reconnect: from memory, and from Redis.
-    history = {"APP_ROOM_HISTORY_EVENTS": "1100"}
+    # Across two processes through Redis, history on (the guide cannot: its clients live in one).
     redis = RedisServer(cores=server_cores).start()
     try:
+        pair = [
+            project_server(f"project-{n}", server_cores, APP_REDIS_URL=redis.url) for n in (1, 2)
+        ]
+        for server in pair:
+            server.start()
+        try:
+            result = await fan_out(
+                pair, 1000, messages=args.fan_out_messages, wait=10, close_clients=False
+            )
+        finally:
+            for server in pair:
+                server.kill()
+        results.fan_out.append(("project", "two processes + Redis", result))
+        print(report.fan_out_line("project", "two processes + Redis", result), flush=True)
+
+        # Recovering 1,000 missed messages after a reconnect: from memory, and from Redis.
+        history = {"APP_ROOM_HISTORY_EVENTS": "1100"}
         for setup, env in (
             ("one process", history),
             ("through Redis", {**history, "APP_REDIS_URL": redis.url}),
@@ -156,8 +196,13 @@ async def run(args: argparse.Namespace, server_cores: set[int] | None) -> report
 
 def main() -> None:
     parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__)
-    parser.add_argument("--seconds", type=float, default=5.0, help="measuring time per echo run")
-    parser.add_argument("--fan-out-messages", type=int, default=20)
+    parser.add_argument("--seconds", type=float, default=3.0, help="measuring time per echo run")
+    parser.add_argument(
+        "--fan-out-messages",
+        type=int,
+        default=200,
+        help="messages per broadcast run (÷4 at 10,000)",
+    )
     parser.add_argument("--out", type=Path, default=ROOT / "docs", help="where to write the report")
     args = parser.parse_args()
 

@@ -138,6 +138,7 @@ async def idle(server: Server, connections: int) -> IdleResult:
 @dataclass
 class FanOutResult:
     receivers: int
+    messages: int
     p50_ms: float
     p99_ms: float
     last_median_ms: float
@@ -153,6 +154,7 @@ async def fan_out(
     stuck: bool = False,
     spacing: float = 0.05,
     wait: float = 3.0,
+    close_clients: bool = True,
 ) -> FanOutResult:
     """One sender says ``messages`` things in the guide's chat; ``receivers`` clients hear each.
 
@@ -200,15 +202,14 @@ async def fan_out(
         for index, times in enumerate(arrivals)
         if len(times) == receivers
     ]
-    import os
-    if os.environ.get("BENCH_DEBUG"):
-        print("lasts ms:", " ".join(f"{x*1000:.0f}" for x in lasts))
-        print("firsts ms:", " ".join(f"{(min(t)-sent_at[i])*1000:.0f}" for i, t in enumerate(arrivals) if t))
-    for client in [*clients, sender, *([stuck_client] if stuck_client else [])]:
-        client.close()
-    await asyncio.sleep(0.5)
+
+    if close_clients:  # else the caller stops the servers first (see Server.kill)
+        for client in [*clients, sender, *([stuck_client] if stuck_client else [])]:
+            client.close()
+        await asyncio.sleep(0.5)
     return FanOutResult(
         receivers=receivers,
+        messages=messages,
         p50_ms=percentile(deliveries, 0.50) * 1000,
         p99_ms=percentile(deliveries, 0.99) * 1000,
         last_median_ms=(statistics.median(lasts) * 1000) if lasts else float("nan"),
@@ -265,3 +266,51 @@ async def _until_sync(websocket: ClientConnection) -> dict[str, Any]:
         message: dict[str, Any] = json.loads(await websocket.recv())
         if message["type"] == "sync":
             return message
+
+
+@dataclass
+class SendFloorResult:
+    connections: int
+    median_ms: float
+    us_per_send: float
+
+
+class _Discard(asyncio.Protocol):
+    def data_received(self, data: bytes) -> None:
+        pass
+
+
+class _Timings(asyncio.Protocol):
+    def __init__(self) -> None:
+        self.lines: asyncio.Queue[float] = asyncio.Queue()
+        self.buffer = b""
+
+    def data_received(self, data: bytes) -> None:
+        self.buffer += data
+        while b"\n" in self.buffer:
+            line, self.buffer = self.buffer.split(b"\n", 1)
+            # The round's own frame comes first on this socket too, then the timing.
+            timing = line.rsplit(b"x", 1)[-1]
+            if timing.isdigit():
+                self.lines.put_nowait(float(timing))
+
+
+async def send_floor(server: Server, connections: int, rounds: int = 30) -> SendFloorResult:
+    """What one send() per connection costs the server's core: the broadcast floor."""
+    loop = asyncio.get_running_loop()
+    timings = _Timings()
+    transports = [(await loop.create_connection(lambda: timings, HOST, server.port))[0]]
+    for _ in range(connections - 1):
+        transports.append((await loop.create_connection(_Discard, HOST, server.port))[0])
+    measured = []
+    try:
+        for _ in range(rounds):
+            transports[0].write(b"go\n")
+            measured.append(await asyncio.wait_for(timings.lines.get(), 30) / 1000)
+            await asyncio.sleep(0.05)
+    finally:
+        for transport in transports:
+            transport.close()
+        await asyncio.sleep(0.1)
+    median_ms = statistics.median(measured)
+    return SendFloorResult(connections, median_ms, median_ms * 1000 / connections)

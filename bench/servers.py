@@ -1,6 +1,7 @@
 """The servers under test, each a process of its own pinned to the server core."""
 
 import os
+import shutil
 import socket
 import subprocess
 import sys
@@ -38,6 +39,8 @@ class Server:
     cores: set[int] | None = None
     port: int = field(default_factory=free_port)
     process: subprocess.Popen[bytes] | None = None
+    # Whether start() waits for an answer to HTTP (the send floor answers none).
+    ready: bool = True
 
     def start(self) -> "Server":
         handle, log_name = tempfile.mkstemp(prefix=f"bench-{self.name}-", suffix=".log")
@@ -56,6 +59,9 @@ class Server:
             preexec_fn=pinned_to(self.cores),
         )
         os.close(handle)  # the child has its own
+        if not self.ready:
+            time.sleep(0.5)
+            return self
         deadline = time.monotonic() + 30
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
@@ -78,6 +84,14 @@ class Server:
         stop_process(self.process, timeout=15)
         self.process = None
 
+    def kill(self) -> None:
+        """At once: after 10,000 chat clients, a graceful stop would announce each departure
+        to all the others, which measures nothing."""
+        if self.process is not None:
+            self.process.kill()
+            self.process.wait()
+            self.process = None
+
 
 def project_server(name: str, cores: set[int] | None, **env: str) -> Server:
     defaults = {
@@ -99,3 +113,19 @@ def guide_server(cores: set[int] | None) -> Server:
         "--port", "{port}", "--log-level", "warning",
     ]  # fmt: skip
     return Server("guide", command, {}, cores)
+
+
+def node_server(cores: set[int] | None) -> Server:
+    """Node's ``ws``, as its documentation writes a server: the reference a user might pick."""
+    node = shutil.which("node")
+    if node is None:
+        raise RuntimeError("node is missing: ./scripts/bootstrap.sh provides one")
+    return Server(
+        "node-ws", [node, str(ROOT / "bench" / "node_ws_server.mjs"), "{port}"], {}, cores
+    )
+
+
+def send_floor_server(cores: set[int] | None, connections: int) -> Server:
+    """Not a WebSocket server: one send() per socket, timed (bench/send_floor.py)."""
+    command = [sys.executable, "-m", "bench.send_floor", "{port}", str(connections)]
+    return Server("send-floor", command, {}, cores, ready=False)

@@ -10,8 +10,8 @@ import pytest
 import uvloop
 
 from bench import report
-from bench.scenarios import echo, fan_out, idle, recovery
-from bench.servers import Server, project_server
+from bench.scenarios import echo, fan_out, idle, recovery, send_floor
+from bench.servers import Server, node_server, project_server, send_floor_server
 
 
 @pytest.fixture(scope="module")
@@ -34,6 +34,7 @@ def test_scenarios_run_and_the_report_renders(server: Server) -> None:
         memory = await idle(server, 20)
         results.idle += [("project", memory), ("guide", memory)]
         delivered = await fan_out([server], 5, messages=3)
+        assert delivered.messages == 3
         assert delivered.delivered == 1.0
         results.fan_out.append(("project", "one process", delivered))
         recovered = await recovery(server, missed=20, rounds=1)
@@ -48,3 +49,27 @@ def test_scenarios_run_and_the_report_renders(server: Server) -> None:
     assert "Goals" in markdown
     assert "## Recovery after a reconnect" in markdown
     assert report.svg(results, context).startswith("<svg")
+
+
+def test_the_node_reference_server_runs() -> None:
+    async def scenarios() -> None:
+        measured = await echo(node, 1, offer_deflate=False, seconds=0.2)
+        assert measured.messages_per_second > 0
+        delivered = await fan_out([node], 5, messages=3)
+        assert delivered.delivered == 1.0
+
+    node = node_server(None).start()
+    try:
+        uvloop.run(scenarios())
+    finally:
+        node.stop()
+
+
+def test_the_send_floor_runs() -> None:
+    floor_server = send_floor_server(None, 5).start()
+    try:
+        floor = uvloop.run(send_floor(floor_server, 5, rounds=3))
+    finally:
+        floor_server.kill()
+    assert floor.connections == 5
+    assert floor.median_ms > 0

@@ -15,10 +15,9 @@ from starlette.websockets import WebSocketState
 from app.conversation.dialects import Dialect, dialect_of
 from app.conversation.frames import FrameReader
 from app.conversation.messages import Error, Ping, Pong, Reply, Welcome, parse_client_message
-from app.conversation.rate_limit import TokenBucket
 from app.conversation.refusals import refuse
 from app.observability.log_format import connection_id
-from app.observability.metrics import EndpointStats, Metrics
+from app.observability.metrics import ClosedBy, EndpointStats, Metrics
 from app.server.wire import text_frame, transport_of
 
 SendFrame = Callable[[str], Awaitable[None]]
@@ -127,18 +126,17 @@ async def serve_conversation(
 ) -> None:
     """Accepts (unless the caller did), then hands each message to ``handler`` until the
     client leaves or the conversation is ended."""
+    # Few locals: this frame stays alive for as long as the connection does.
     websocket = conversation.websocket
-    endpoint, subprotocol = handler.endpoint, conversation.dialect.subprotocol
-    stats = conversation.stats
     await conversation.accept()
-    metrics.opened(endpoint, subprotocol)
+    metrics.opened(handler.endpoint, conversation.dialect.subprotocol)
     speaks_json = conversation.dialect is Dialect.JSON_V1
-    reader = FrameReader(websocket, TokenBucket(limits.per_second, limits.burst))
+    reader = FrameReader(websocket, limits)
     try:
         while (frame := reader.frame(await websocket.receive())) is not None:
-            stats.count_received(frame)
+            conversation.stats.count_received(frame)
             if reader.wait:
-                stats.throttled += 1
+                conversation.stats.throttled += 1
                 await reader.throttle()
             if conversation.ended:  # closed by someone else meanwhile (a slow chat client)
                 return
@@ -153,13 +151,18 @@ async def serve_conversation(
     except WebSocketDisconnect as gone:
         reader.close_code = gone.code  # the client left while we were answering
     finally:
-        if conversation.close_code is not None:
-            metrics.closed(endpoint, subprotocol, conversation.close_code, "server")
-        else:
-            code = reader.close_code
-            metrics.closed(
-                endpoint, subprotocol, code, "server" if code in SERVER_CODES else "client"
-            )
+        _count_close(conversation, handler, reader.close_code, metrics)
+
+
+def _count_close(
+    conversation: Conversation, handler: Handler, client_code: int, metrics: Metrics
+) -> None:
+    subprotocol = conversation.dialect.subprotocol
+    if conversation.close_code is not None:
+        metrics.closed(handler.endpoint, subprotocol, conversation.close_code, "server")
+    else:
+        by: ClosedBy = "server" if client_code in SERVER_CODES else "client"
+        metrics.closed(handler.endpoint, subprotocol, client_code, by)
 
 
 async def _take_json(

@@ -8,6 +8,17 @@ TCP pushes back on the flooder itself, and its buffered input stays bounded.
 
 import time
 from collections.abc import Callable
+from typing import Protocol
+
+
+class RateLimit(Protocol):
+    """Messages per second, and how many may come at once."""
+
+    @property
+    def per_second(self) -> float: ...
+
+    @property
+    def burst(self) -> int: ...
 
 
 class TokenBucket:
