@@ -15,4 +15,6 @@ if (document === undefined || errors.length > 0) {
   console.error(`${path}: not a valid AsyncAPI document (${errors.length} errors)`);
   process.exit(1);
 }
-console.log(`${path}: valid AsyncAPI ${document.version()}, ${document.channels().length} channels`);
+console.log(
+  `${path}: valid AsyncAPI ${document.version()}, ${document.channels().length} channels`,
+);
