@@ -1,8 +1,9 @@
 """What a connection speaks: the guide's plain text, or one of the subprotocols we add.
 
 A client that offers no subprotocol gets exactly the behaviour of FastAPI's guide
-(docs/contract.md). The dialect is decided once per connection, at its handshake, and kept in
-the connection's scope, where the loop, the refusals and the chat hub find it.
+(docs/contract.md). The dialect is decided once per connection, at its handshake, by the
+``Conversation`` (conversation/loop.py), which carries it for the loop, the handlers and the
+chat hub; a connection refused before it has one is told in the dialect it asked for.
 """
 
 import enum
@@ -29,15 +30,10 @@ class Dialect(enum.Enum):
 
 
 SUBPROTOCOLS = {dialect.value: dialect for dialect in Dialect if dialect.value is not None}
-_SCOPE_KEY = "app.dialect"
 
 
 def dialect_of(connection: HTTPConnection) -> Dialect:
-    """The first subprotocol, in the client's order of preference, that the server speaks."""
-    scope = connection.scope
-    dialect: Dialect | None = scope.get(_SCOPE_KEY)
-    if dialect is None:
-        offered = (SUBPROTOCOLS.get(name) for name in scope.get("subprotocols", ()))
-        dialect = next((found for found in offered if found is not None), Dialect.GUIDE)
-        scope[_SCOPE_KEY] = dialect
-    return dialect
+    """The first subprotocol, in the client's order of preference, that the server speaks.
+    (Not cached in the scope: a key more there costs every idle connection a larger table.)"""
+    offered = (SUBPROTOCOLS.get(name) for name in connection.scope.get("subprotocols", ()))
+    return next((found for found in offered if found is not None), Dialect.GUIDE)
