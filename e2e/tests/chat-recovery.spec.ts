@@ -1,6 +1,6 @@
-import { type Browser, expect, type Page, test } from '@playwright/test';
+import { type Browser, expect, type Page } from '@playwright/test';
 import { sendMessage as say, connectionStatus as status } from './support/conversation';
-import { freePort, OwnServer } from './support/ownServer';
+import { test } from './support/ownServer';
 
 async function person(browser: Browser, baseURL: string, clientId: number, room: string) {
   const context = await browser.newContext({ baseURL });
@@ -41,18 +41,8 @@ test('a page that was offline shows what it missed, once, in order, and says so'
 });
 
 test.describe('a chat server that restarts without Redis', () => {
-  let server: OwnServer;
-
-  test.beforeEach(async () => {
-    server = new OwnServer(await freePort());
-    await server.start();
-  });
-
-  test.afterEach(async () => {
-    await server.stop();
-  });
-
   test('says that messages may be missing, and what was typed meanwhile arrives once', async ({
+    ownServer: server,
     browser,
   }) => {
     const room = 'restart';

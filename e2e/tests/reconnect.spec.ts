@@ -1,24 +1,14 @@
-import { expect, test } from '@playwright/test';
+import { expect } from '@playwright/test';
 import {
   receivedTexts as received,
   sendMessage as send,
   connectionStatus as status,
 } from './support/conversation';
-import { freePort, OwnServer } from './support/ownServer';
+import { test } from './support/ownServer';
 
 test.describe('a server that restarts', () => {
-  let server: OwnServer;
-
-  test.beforeEach(async () => {
-    server = new OwnServer(await freePort());
-    await server.start();
-  });
-
-  test.afterEach(async () => {
-    await server.stop();
-  });
-
   test('every page reconnects by itself and delivers what was typed meanwhile', async ({
+    ownServer: server,
     context,
   }) => {
     const echo = await context.newPage();

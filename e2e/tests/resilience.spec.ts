@@ -1,10 +1,10 @@
-import { expect, type Page, test } from '@playwright/test';
+import { expect, type Page } from '@playwright/test';
 import {
   receivedTexts as received,
   sendMessage as send,
   connectionStatus as status,
 } from './support/conversation';
-import { freePort, OwnServer } from './support/ownServer';
+import { test } from './support/ownServer';
 
 /** What the page shows of one sent message: waiting, sent or answered. */
 const delivery = (page: Page, text: string) =>
@@ -15,18 +15,10 @@ const delivery = (page: Page, text: string) =>
     .locator('.log-delivery');
 
 test.describe('a page that keeps its connection and its messages', () => {
-  let server: OwnServer;
-
-  test.beforeEach(async () => {
-    server = new OwnServer(await freePort());
-    await server.start();
-  });
-
-  test.afterEach(async () => {
-    await server.stop();
-  });
-
-  test('keeps trying through a minute-long outage and is back by itself', async ({ page }) => {
+  test('keeps trying through a minute-long outage and is back by itself', async ({
+    ownServer: server,
+    page,
+  }) => {
     test.setTimeout(150_000);
     await page.goto(`${server.url}/echo`);
     await expect(status(page)).toHaveText('Connected');
@@ -52,6 +44,7 @@ test.describe('a page that keeps its connection and its messages', () => {
   });
 
   test('says at once that it is offline, and answers what was typed once back', async ({
+    ownServer: server,
     page,
     context,
   }) => {
@@ -71,6 +64,7 @@ test.describe('a page that keeps its connection and its messages', () => {
   });
 
   test('a message sent to a server that froze is answered once, by its replacement', async ({
+    ownServer: server,
     page,
   }) => {
     await page.goto(`${server.url}/echo`);

@@ -1,10 +1,10 @@
-import { expect, type Page, test } from '@playwright/test';
+import { expect, type Page } from '@playwright/test';
 import {
   receivedTexts as received,
   sendMessage as send,
   connectionStatus as status,
 } from './support/conversation';
-import { freePort, OwnServer } from './support/ownServer';
+import { test } from './support/ownServer';
 
 /** Every WebSocket URL the page opens, as the browser (and any proxy's log) sees it. */
 function socketUrls(page: Page): string[] {
@@ -16,19 +16,12 @@ function socketUrls(page: Page): string[] {
 const ticketOf = (url: string) => new URL(url).searchParams.get('ticket');
 
 test.describe('sockets opened with single-use tickets', () => {
-  let server: OwnServer;
   const LONG_LIVED = 'long-lived-token-of-the-user';
 
-  test.beforeEach(async () => {
-    server = new OwnServer(await freePort());
-    await server.start();
-  });
-
-  test.afterEach(async () => {
-    await server.stop();
-  });
-
-  test('the Items page trades its token for a ticket, afresh after a restart', async ({ page }) => {
+  test('the Items page trades its token for a ticket, afresh after a restart', async ({
+    ownServer: server,
+    page,
+  }) => {
     const urls = socketUrls(page);
     await page.goto(`${server.url}/items`);
     await page.getByLabel('Token', { exact: true }).fill(LONG_LIVED);
@@ -61,6 +54,7 @@ test.describe('sockets opened with single-use tickets', () => {
   });
 
   test('the Chat page joins with a ticket for the session, afresh after a restart', async ({
+    ownServer: server,
     page,
   }) => {
     const urls = socketUrls(page);
@@ -84,6 +78,7 @@ test.describe('sockets opened with single-use tickets', () => {
   });
 
   test('without a session the Chat page joins as a guest, as the guide allows', async ({
+    ownServer: server,
     page,
   }) => {
     const urls = socketUrls(page);

@@ -2,6 +2,7 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { once } from 'node:events';
 import net from 'node:net';
 import path from 'node:path';
+import { test as base } from '@playwright/test';
 
 const root = path.resolve(import.meta.dirname, '../../..');
 
@@ -89,3 +90,14 @@ export async function terminate(child: ChildProcess | null): Promise<void> {
   child.kill('SIGTERM');
   await exited;
 }
+
+/** Playwright's `test` with `ownServer`: a uvicorn of the test's own, started before it and stopped after. */
+export const test = base.extend<{ ownServer: OwnServer }>({
+  // biome-ignore lint/correctness/noEmptyPattern: Playwright reads a fixture's dependencies from this pattern
+  ownServer: async ({}, use) => {
+    const server = new OwnServer(await freePort());
+    await server.start();
+    await use(server);
+    await server.stop();
+  },
+});
