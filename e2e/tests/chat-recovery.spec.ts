@@ -1,19 +1,13 @@
-import { type Browser, expect, type Page } from '@playwright/test';
-import { sendMessage as say, connectionStatus as status } from './support/conversation';
+import { expect, type Page } from '@playwright/test';
+import {
+  receivedTexts as heard,
+  joinChat as person,
+  sendMessage as say,
+  connectionStatus as status,
+} from './support/conversation';
 import { test } from './support/ownServer';
 
-async function person(browser: Browser, baseURL: string, clientId: number, room: string) {
-  const context = await browser.newContext({ baseURL });
-  const page = await context.newPage();
-  await page.goto(`/chat?room=${room}`);
-  await page.getByLabel('Your number').fill(String(clientId));
-  await page.getByRole('button', { name: 'Join' }).click();
-  await expect(status(page)).toHaveText('Connected');
-  return page;
-}
-
-/** What others said in the room, as the page shows it. */
-const heard = (page: Page) => page.getByRole('log').locator('[data-kind="received"] .log-text');
+/** The room's notices and the page's problems, as the log shows them. */
 const notices = (page: Page) => page.getByRole('log').locator('[data-kind="event"] .log-text');
 const problems = (page: Page) => page.getByRole('log').locator('[data-kind="error"] .log-text');
 

@@ -1,18 +1,7 @@
-import { type Browser, expect, type Page, test } from '@playwright/test';
-import { sendMessage as say } from './support/conversation';
+import { expect, type Page, test } from '@playwright/test';
+import { joinChat as person, sendMessage as say } from './support/conversation';
 import { OwnRedis } from './support/ownRedis';
 import { freePort, OwnServer } from './support/ownServer';
-
-/** A page in a browser context of its own, as a second person on another computer. */
-async function person(browser: Browser, baseURL: string, clientId: number, room: string) {
-  const context = await browser.newContext({ baseURL });
-  const page = await context.newPage();
-  await page.goto(`/chat?room=${room}`);
-  await page.getByLabel('Your number').fill(String(clientId));
-  await page.getByRole('button', { name: 'Join' }).click();
-  await expect(page.getByTestId('connection-status')).toHaveText('Connected');
-  return page;
-}
 
 const lines = (page: Page) => page.getByRole('log').locator('.log-entry');
 const online = (page: Page) => page.getByTestId('online').locator('li');
