@@ -69,7 +69,7 @@ class Member:
     epoch: str = ""
     offset: int = -1
     # While it catches up from the history, the live events wait here.
-    backlog: list[RoomEvent] | None = None
+    backlog: deque[RoomEvent] | None = None
     sent_presence: tuple[tuple[int, ...], bool] | None = None
     gone: asyncio.Event = field(default_factory=asyncio.Event)
     # Set while the outbox is at most half full (see wait_for_room).
@@ -207,11 +207,6 @@ class ChatHub:
         broker.on_connected(self._on_broker_connected)
         broker.on_presence_notice(lambda room: self._in_background(self._push_presence(room)))
 
-    @property
-    def rooms(self) -> dict[str, set[Member]]:
-        """This process's members, by room."""
-        return {room: set(members.all()) for room, members in self.members.items()}
-
     async def start(self) -> None:
         await self.broker.start()
         self._refresher = asyncio.create_task(self._refresh_presence_forever())
@@ -260,7 +255,7 @@ class ChatHub:
         await member.conversation.accept()
         member.writer = asyncio.create_task(self._write(member))
         if member.speaks_json:
-            member.backlog = []
+            member.backlog = deque()
         members.add(member)
         try:
             await self.broker.presence_add(room, member.key)
@@ -298,7 +293,7 @@ class ChatHub:
                 await member.send_paced(frame)
         await member.send_paced(WireFrame(sync))
         while member.backlog and not member.too_slow:  # what came meanwhile, then live
-            if (frame := member.frame_for(member.backlog.pop(0))) is not None:
+            if (frame := member.frame_for(member.backlog.popleft())) is not None:
                 await member.send_paced(frame)
         member.backlog = None
 
@@ -347,6 +342,7 @@ class ChatHub:
         them now, queued for the others, never awaiting anyone."""
         data = frame.frame
         for member in [*members]:
+            # Member.deliver, inlined: this runs once per recipient of every event.
             write = member.write_frame
             if not member.backed_up and write is not None and write(data):
                 continue

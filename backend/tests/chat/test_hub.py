@@ -109,7 +109,7 @@ async def test_a_stuck_client_is_dropped_and_the_others_get_everything(
             f"Client #2 says: message {number}" for number in range(50)
         ]
         assert "Client #1 left the chat" in steady.frames
-        assert {member.client_id for member in hub.rooms["general"]} == {2}
+        assert {member.client_id for member in hub.members["general"].all()} == {2}
     assert "client #1 in 'general' did not keep up (5 messages waiting): closing with 1013" in (
         caplog.text
     )
