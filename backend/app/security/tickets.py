@@ -94,9 +94,15 @@ class InMemoryTickets(TicketStore):
         self._grants.clear()
 
     def _sweep(self) -> None:
-        """Forgets tickets nobody used, so that the dict stays as small as the traffic."""
+        """Forgets tickets nobody used, so that the dict stays as small as the traffic. Every
+        ticket lives as long, so the oldest come first: only the stale ones are looked at."""
         cutoff = time.time() - REMEMBERED_FOR
-        for digest in [d for d, grant in self._grants.items() if grant.expires_at < cutoff]:
+        stale: list[str] = []
+        for digest, grant in self._grants.items():
+            if grant.expires_at >= cutoff:
+                break
+            stale.append(digest)
+        for digest in stale:
             del self._grants[digest]
 
 
