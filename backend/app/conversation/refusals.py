@@ -8,6 +8,7 @@ from fastapi.exceptions import WebSocketRequestValidationError
 from starlette.websockets import WebSocket, WebSocketState
 
 from app.conversation.dialects import Dialect, dialect_of
+from app.observability.metrics import RefusalReason
 
 logger = logging.getLogger(__name__)
 
@@ -42,13 +43,13 @@ class CredentialRefused(WebSocketException):
 
 
 # Told of each refusal: (why, as a metrics label; the endpoint's path).
-OnRefused = Callable[[str, str], None]
+OnRefused = Callable[[RefusalReason, str], None]
 
 
 def install_refusal_handlers(app: FastAPI, on_refused: OnRefused) -> None:
     async def on_websocket_exception(websocket: WebSocket, exc: Exception) -> None:
         assert isinstance(exc, WebSocketException)
-        kind = "credentials" if isinstance(exc, CredentialRefused) else "policy"
+        kind: RefusalReason = "credentials" if isinstance(exc, CredentialRefused) else "policy"
         on_refused(kind, websocket.url.path)
         await refuse(websocket, exc.code, exc.reason)
 

@@ -194,7 +194,7 @@ class Metrics:
         self.disconnects.labels(endpoint, str(code), by).inc()
         self.recent.disconnects.append(Happening(time.time(), endpoint, f"{code} by {by}"))
 
-    def refused(self, reason: RefusalReason | str, endpoint: str = "") -> None:
+    def refused(self, reason: RefusalReason, endpoint: str = "") -> None:
         if self.enabled:
             self.refusals.labels(reason).inc()
             self.recent.refusals.append(Happening(time.time(), endpoint, reason))

@@ -7,11 +7,13 @@ one is not a browser and has no visitor's cookies to abuse, so it passes.
 """
 
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable
 from urllib.parse import urlsplit
 
 from starlette.datastructures import Headers
 from starlette.types import ASGIApp, Receive, Scope, Send
+
+from app.conversation.refusals import OnRefused
 
 logger = logging.getLogger(__name__)
 
@@ -51,7 +53,7 @@ class OriginCheck:
         app: ASGIApp,
         *,
         allowed_origins: list[str],
-        on_refused: Callable[[str, str], None] | None = None,
+        on_refused: OnRefused | None = None,
     ) -> None:
         self.app = app
         self.allowed = {origin.lower().rstrip("/") for origin in allowed_origins}

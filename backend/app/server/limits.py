@@ -9,6 +9,7 @@ test can build an app with a small cap or timeout and see it enforced, all in on
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+from app.observability.metrics import RefusalReason
 from app.settings import Settings
 
 # The key of the lifespan state under which the protocol classes find their limits.
@@ -45,7 +46,7 @@ class TransportState:
     limits: TransportLimits
     open_websockets: set[object] = field(default_factory=set)
     # Told of each refusal at this level: "connection_cap" or "request_head".
-    on_refused: Callable[[str], None] = lambda _reason: None
+    on_refused: Callable[[RefusalReason], None] = lambda _reason: None
 
 
 def default_transport_state() -> TransportState:
