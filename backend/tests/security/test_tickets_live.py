@@ -188,6 +188,47 @@ def test_tickets_are_asked_for_with_credentials_and_for_real_endpoints(
     assert chat.status_code == 201
 
 
+@pytest.mark.parametrize(
+    ("body", "problem"),
+    [
+        ({"endpoint": "/items/1/ws" + "x" * 10_000}, "at most 512 characters"),
+        ({"endpoint": "items/1/ws"}, "must be the socket's path"),
+        ({"endpoint": "/items/1/ws?token=t"}, "must be the socket's path"),
+        ({"endpoint": 42}, "string"),
+        ({}, "Field required"),
+        ({"endpoint": "/ws/1", "room": "general"}, "Extra inputs are not permitted"),
+    ],
+)
+def test_a_malformed_ticket_request_is_told_why_and_the_server_serves_on(
+    plain: InProcessServer, body: object, problem: str
+) -> None:
+    url = f"{plain.http_url}/api/ws-tickets"
+    response = httpx2.post(url, json=body, headers={"Cookie": "session=s"})
+    assert response.status_code == 422
+    assert problem in response.text
+    assert ticket_for(plain, "/ws/1", Cookie="session=s")
+
+
+def test_a_ticket_request_that_is_not_json_and_an_overlong_ticket_are_refused(
+    plain: InProcessServer,
+) -> None:
+    def post(content: bytes) -> httpx2.Response:
+        return httpx2.post(
+            f"{plain.http_url}/api/ws-tickets",
+            content=content,
+            headers={"Cookie": "session=s", "Content-Type": "application/json"},
+        )
+
+    not_json = post(b"{endpoint")
+    assert not_json.status_code == 422
+    assert "JSON decode error" in not_json.text
+    not_text = post(b"\xff{endpoint")
+    assert not_text.status_code == 400
+    assert not_text.json()["detail"] == "There was an error parsing the body"
+    code, reason = closed_with(f"{plain.ws_url}/items/1/ws?ticket={'t' * 5_000}")
+    assert (code, reason) == (1008, "ticket: String should have at most 128 characters")
+
+
 def test_the_chat_takes_a_ticket_and_refuses_a_bad_one(plain: InProcessServer) -> None:
     ticket = ticket_for(plain, "/ws/42", Cookie="session=s")
     assert first_line(f"{plain.ws_url}/ws/42?ticket={ticket}") == "You wrote: hello"
