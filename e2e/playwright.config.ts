@@ -53,7 +53,8 @@ export default defineConfig({
       // What `scripts/start.sh` serves: uvicorn alone, with the build of `npm run build`.
       command: `${path.join(root, '.venv/bin/python')} -m app`,
       cwd: root,
-      env: { APP_PORT: String(port) },
+      // The live server page's tests read it from this machine, as an operator in development.
+      env: { APP_PORT: String(port), APP_OPERATOR_ON_LOOPBACK: 'true' },
       url: `http://127.0.0.1:${port}/api/health`,
       reuseExistingServer: false,
       stdout: 'pipe',

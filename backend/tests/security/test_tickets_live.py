@@ -67,11 +67,16 @@ def test_a_program_sends_a_bearer_header(plain: InProcessServer) -> None:
     assert line == "Session cookie or query token value is: program-token"
 
 
-def test_the_order_of_precedence_keeps_the_guides_rule(plain: InProcessServer) -> None:
+def test_an_explicit_credential_beats_the_cookie_and_the_guides_rule_holds(
+    plain: InProcessServer,
+) -> None:
     url = f"{plain.ws_url}/items/1/ws?token=query-token"
     bearer = {"Authorization": "Bearer header-token"}
-    assert first_line(url, {**bearer, "Cookie": "session=cookie"}).endswith(": cookie")
+    # A header is sent on purpose; the cookie by the browser, to every page.
+    assert first_line(url, {**bearer, "Cookie": "session=cookie"}).endswith(": header-token")
     assert first_line(url, bearer).endswith(": header-token")
+    # The guide's own rule: the cookie over the query token.
+    assert first_line(url, {"Cookie": "session=cookie"}).endswith(": cookie")
     assert first_line(url).endswith(": query-token")
 
 
@@ -103,7 +108,7 @@ def test_a_signed_bearer_token_is_accepted(signing: InProcessServer) -> None:
             "token signature is not valid",
         ),
         (
-            jwt.encode({"sub": "mallory", "exp": 4_000_000_000}, None, algorithm="none"),
+            jwt.encode({"sub": "mallory", "exp": 4_000_000_000}, "", algorithm="none"),
             "token algorithm not accepted: only HS256",
         ),
     ],

@@ -3,9 +3,10 @@ import { ConnectionRefused } from '../realtime/ReconnectingSocket';
 import { readableError } from './session';
 
 export async function requestLiveTicket(metricsToken: string): Promise<string> {
-  const response = await fetch('/api/live/tickets', {
+  const response = await fetch('/api/ws-tickets', {
     method: 'POST',
-    headers: { authorization: `Bearer ${metricsToken}` },
+    headers: { authorization: `Bearer ${metricsToken}`, 'content-type': 'application/json' },
+    body: JSON.stringify({ endpoint: '/api/live' }),
     credentials: 'same-origin',
   });
   if (response.ok) return ((await response.json()) as { ticket: string }).ticket;
