@@ -754,6 +754,32 @@ class RedisClusterSetup(_Topology):
         self.wait_until_ok(timeout)
         return self.master_of_slot(slot)
 
+    def move_slot(self, slot: int, target: RedisNode, timeout: float = 20) -> None:
+        """Moves ``slot`` (and its keys) to the master ``target`` the way ``redis-cli --cluster
+        reshard`` does: IMPORTING on the target, MIGRATING on the source, MIGRATE of the keys,
+        then SETSLOT NODE on both and every other master. Clients meanwhile see ASK for keys
+        already moved, and MOVED afterwards; shard-channel subscribers of the slot on the
+        source get a ``sunsubscribe`` when the slot leaves it."""
+        source = self.master_of_slot(slot)
+        if source is target:
+            return
+        ids = {view.address: view.id for view in cluster_nodes(source.address)}
+        source_id, target_id = ids[source.address], ids[target.address]
+        ask(target.address, "CLUSTER", "SETSLOT", slot, "IMPORTING", source_id)
+        ask(source.address, "CLUSTER", "SETSLOT", slot, "MIGRATING", target_id)
+        while True:
+            keys = ask(source.address, "CLUSTER", "GETKEYSINSLOT", slot, 100)
+            if not isinstance(keys, list) or not keys:
+                break
+            ask(
+                source.address,
+                *("MIGRATE", HOST, target.port, "", 0, 5000, "KEYS"),
+                *(_text(key) for key in keys),
+            )
+        for node in [target, source, *(m for m in self.masters() if m not in (source, target))]:
+            ask(node.address, "CLUSTER", "SETSLOT", slot, "NODE", target_id)
+        self.wait_until_ok(timeout)
+
     def restart(self, node: RedisNode, timeout: float = 20) -> None:
         """Starts ``node`` again on its port with its nodes.conf (so it is the same cluster
         node), empty (no persistence). A master that a replica replaced comes back as that
