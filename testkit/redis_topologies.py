@@ -516,13 +516,17 @@ class RedisSentinelSetup(_Topology):
         _wait_until(f"a failover from {self._killed.name}", timeout, failed_over)
         return self.master_address()
 
-    def restart(self, node: RedisNode, timeout: float = 15) -> None:
+    def restart(self, node: RedisNode, timeout: float = 15, *, wait: bool = True) -> None:
         """Starts ``node`` again on its port. A Redis node comes back empty (no persistence) as
         a replica of the current master, as Sentinel would make it anyway (it reconfigures an
-        old master that returns); a Sentinel comes back with its own rewritten config."""
+        old master that returns); a Sentinel comes back with its own rewritten config.
+
+        It returns once the node is in sync and watched again; with ``wait=False`` as soon as
+        the node answers (then ``wait_until_watched``, e.g. through ``asyncio.to_thread``)."""
         if node in self.sentinels:
             node.start()
-            self.wait_until_watched(timeout)
+            if wait:
+                self.wait_until_watched(timeout)
             return
         arguments = _data_node_arguments(node.port, node.folder)
         master = self.master_address()
@@ -530,11 +534,12 @@ class RedisSentinelSetup(_Topology):
             arguments += ["--replicaof", master[0], str(master[1])]
         node.arguments = arguments
         node.start()
-        if master != node.address:
-            self._wait_replica_synced(node, timeout)
-        self.wait_until_watched(timeout)
         if self._killed is node:
             self._killed = None
+        if wait:
+            if master != node.address:
+                self._wait_replica_synced(node, timeout)
+            self.wait_until_watched(timeout)
 
 
 # --- Cluster -------------------------------------------------------------------------------------
@@ -780,11 +785,15 @@ class RedisClusterSetup(_Topology):
             ask(node.address, "CLUSTER", "SETSLOT", slot, "NODE", target_id)
         self.wait_until_ok(timeout)
 
-    def restart(self, node: RedisNode, timeout: float = 20) -> None:
+    def restart(self, node: RedisNode, timeout: float = 20, *, wait: bool = True) -> None:
         """Starts ``node`` again on its port with its nodes.conf (so it is the same cluster
         node), empty (no persistence). A master that a replica replaced comes back as that
         replica's replica; a master nobody replaced (``replicas=0``) serves its slots again,
-        once its peers clear its FAIL flag (about two node timeouts after it answers)."""
+        once its peers clear its FAIL flag (about two node timeouts after it answers).
+
+        It returns once the cluster is ok again; with ``wait=False`` as soon as the node
+        answers (then ``wait_until_ok``, e.g. through ``asyncio.to_thread``)."""
         node.start()
-        self.wait_until_ok(timeout)
         self._killed = {slot: dead for slot, dead in self._killed.items() if dead is not node}
+        if wait:
+            self.wait_until_ok(timeout)
