@@ -516,6 +516,23 @@ class RedisSentinelSetup(_Topology):
         _wait_until(f"a failover from {self._killed.name}", timeout, failed_over)
         return self.master_address()
 
+    def failover(self, timeout: float = 20) -> Address:
+        """A manual failover (``SENTINEL FAILOVER``) of a master that is alive: returns the new
+        master's address once every Sentinel names it. The old master is not told at once:
+        it stays a master, taking writes, until a Sentinel's next INFO of it (every 10 s)
+        converts it into a replica, which drops what it took meanwhile."""
+        old = self.master_address()
+        ask(self._live_sentinels()[0].address, "SENTINEL", "FAILOVER", self._master_name)
+
+        def switched() -> bool:
+            masters = {self._master_address_from(s) for s in self._live_sentinels()}
+            if len(masters) != 1 or old in masters:
+                return False
+            return self.node_at(masters.pop()).role() == "master"
+
+        _wait_until("a manual failover", timeout, switched)
+        return self.master_address()
+
     def restart(self, node: RedisNode, timeout: float = 15, *, wait: bool = True) -> None:
         """Starts ``node`` again on its port. A Redis node comes back empty (no persistence) as
         a replica of the current master, as Sentinel would make it anyway (it reconfigures an

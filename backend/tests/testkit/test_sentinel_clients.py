@@ -5,10 +5,11 @@ import asyncio
 import time
 
 import pytest
+from redis.asyncio import Redis
 from redis.asyncio.sentinel import MasterNotFoundError, Sentinel
 from redis.exceptions import ConnectionError, ResponseError, TimeoutError
 
-from testkit.redis_topologies import RedisSentinelSetup, ask, info
+from testkit.redis_topologies import HOST, RedisSentinelSetup, ask, info
 
 pytestmark = pytest.mark.anyio
 
@@ -124,5 +125,47 @@ async def test_min_replicas_to_write_refuses_writes_nobody_would_keep(
             await master.eval("return redis.call('INCR', KEYS[1])", 1, "room:{general}:meta")
         assert await master.get("room:{general}:meta") == b"kept by a replica"  # reads work
     finally:
+        await master.aclose()
+        await sentinel.aclose()
+
+
+async def test_a_demoted_master_keeps_the_writes_of_pooled_connections_until_told(
+    sentinel_setup: RedisSentinelSetup,
+) -> None:
+    """A failover away from a master that is alive (SENTINEL FAILOVER, or a partition that
+    heals): a pooled connection still reaches the old master, which stays a master until a
+    Sentinel converts it (~10 s later) and then drops what it took. redis-py asks the Sentinels
+    only for new connections; ``+switch-master`` on a Sentinel's pub/sub says when to drop the
+    pool, and ``min-replicas-to-write`` makes the old master refuse instead of keep."""
+    sentinel = sentinel_of(sentinel_setup)
+    master = sentinel.master_for(sentinel_setup.master_name)
+    watcher = Redis(host=HOST, port=sentinel_setup.sentinels[1].port, socket_timeout=2)
+    events = watcher.pubsub()
+    old = sentinel_setup.initial_master
+    try:
+        await master.set("room:{general}:meta", "before")
+        await events.subscribe("+switch-master")
+        assert await events.get_message(timeout=1) is not None  # the confirmation
+        new = await asyncio.to_thread(sentinel_setup.failover)
+        switch = await events.get_message(ignore_subscribe_messages=True, timeout=5)
+        assert switch is not None
+        name, *_, new_host, new_port = switch["data"].decode().split()
+        assert (name, (new_host, int(new_port))) == (sentinel_setup.master_name, new)
+
+        await master.set("room:{general}:meta", "to the old master")  # no error at all
+        assert ask(old.address, "GET", "room:{general}:meta") == "to the old master"
+        assert ask(new, "GET", "room:{general}:meta") == "before"
+        assert old.role() == "master"  # two masters, for now
+
+        ask(old.address, "CONFIG", "SET", "min-replicas-to-write", "1")  # it has no replica
+        with pytest.raises(ResponseError, match=r"^NOREPLICAS"):
+            await master.set("room:{general}:meta", "refused")
+
+        await master.connection_pool.disconnect()  # what +switch-master should trigger
+        await master.set("room:{general}:meta", "to the new master")
+        assert ask(new, "GET", "room:{general}:meta") == "to the new master"
+    finally:
+        await events.aclose()  # type: ignore[no-untyped-call]
+        await watcher.aclose()
         await master.aclose()
         await sentinel.aclose()
