@@ -2,6 +2,7 @@
 a shard's master is killed, restarted or its slot moved (docs/notes/redis-topologies.md)."""
 
 import asyncio
+import contextlib
 import time
 from collections.abc import AsyncIterator
 from typing import Any
@@ -330,3 +331,78 @@ async def test_a_moved_slot_unsubscribes_its_subscribers_until_the_client_refres
     finally:
         await pubsub.aclose()
         await redis.aclose()
+
+
+async def follow_shards(
+    redis: RedisCluster,
+    pubsub: ClusterPubSub,
+    lock: asyncio.Lock,
+    received: list[bytes],
+    refreshes: list[str],
+) -> None:
+    """The consuming loop the notes recommend for ClusterPubSub: never block in
+    get_sharded_message (poll it), and refresh the slots (which makes ClusterPubSub move
+    every subscription to its slot's current master) whenever a shard's connection fails or a
+    node unsubscribes us by itself. ``lock`` is also held around every ssubscribe: a poll
+    while ssubscribe connects a new shard's connection raises RuntimeError."""
+    while True:
+        try:
+            async with lock:
+                message = await pubsub.get_sharded_message()
+        except (ConnectionError, TimeoutError, MovedError) as exc:
+            refreshes.append(type(exc).__name__)
+            with contextlib.suppress(ConnectionError, TimeoutError, ClusterDownError):
+                await redis.nodes_manager.initialize()
+            await asyncio.sleep(0.2)
+            continue
+        if message is None:
+            await asyncio.sleep(0.01)
+        elif message["type"] == "smessage":
+            received.append(message["data"])
+        elif message["type"] == "sunsubscribe" and message["channel"] in pubsub.shard_channels:
+            refreshes.append("sunsubscribe")  # the slot left that node: find where it went
+            await redis.nodes_manager.initialize()
+
+
+async def test_a_polling_consumer_that_refreshes_follows_a_failover_and_a_slot_move(
+    cluster_with_replicas: RedisClusterSetup,
+) -> None:
+    publisher, subscriber = client_of(cluster_with_replicas), client_of(cluster_with_replicas)
+    await subscriber.initialize()
+    pubsub = subscriber.pubsub()
+    received: list[bytes] = []
+    refreshes: list[str] = []
+    lock = asyncio.Lock()
+    reader = asyncio.create_task(follow_shards(subscriber, pubsub, lock, received, refreshes))
+
+    async def published_until_received(text: str) -> float:
+        started = time.monotonic()
+        while text.encode() not in received:
+            assert time.monotonic() - started < BOUND, f"{text!r} never came ({refreshes})"
+            with contextlib.suppress(ConnectionError, TimeoutError, ClusterDownError):
+                await publisher.spublish(CHANNEL, text)
+            await asyncio.sleep(0.1)
+        return time.monotonic() - started
+
+    try:
+        async with lock:
+            await pubsub.ssubscribe(CHANNEL)
+        await published_until_received("first")
+        cluster_with_replicas.kill_master_of(CHANNEL)
+        after_kill = await published_until_received("after the failover")
+        assert "ConnectionError" in refreshes
+        slot = cluster_with_replicas.slot_of(CHANNEL)
+        owner = cluster_with_replicas.master_of_slot(slot)
+        target = next(m for m in cluster_with_replicas.masters() if m is not owner)
+        await asyncio.to_thread(cluster_with_replicas.move_slot, slot, target)
+        after_move = await published_until_received("after the move")
+        assert "sunsubscribe" in refreshes
+        assert list(pubsub._shard_channel_to_node.values()) == [f"127.0.0.1:{target.port}"]
+        print(f"delivered again {after_kill:.1f} s after the kill, {after_move:.1f} s after a move")
+    finally:
+        reader.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await reader
+        await pubsub.aclose()
+        await publisher.aclose()
+        await subscriber.aclose()
