@@ -13,6 +13,7 @@ from redis.asyncio.cluster import ClusterNode, ClusterPubSub, RedisCluster
 from redis.exceptions import (
     ClusterDownError,
     ConnectionError,
+    CrossSlotTransactionError,
     MovedError,
     RedisClusterException,
     ResponseError,
@@ -129,6 +130,28 @@ async def test_scripts_over_several_slots_are_refused(client: RedisCluster) -> N
     here, elsewhere = channel_per_master(client, 2)
     with pytest.raises(ResponseError, match="non local key"):
         await client.eval("return redis.call('GET', ARGV[1])", 1, here, elsewhere)
+
+
+async def test_a_transaction_over_one_tag_runs_and_one_over_two_is_refused(
+    client: RedisCluster,
+) -> None:
+    # The broker's replay is a MULTI over one room's keys: fine, they share the slot.
+    async with client.pipeline(transaction=True) as pipe:
+        pipe.hsetnx(f"{ROOM}:meta", "epoch", "e1")
+        pipe.hmget(f"{ROOM}:meta", "epoch", "offset")
+        pipe.xrevrange(f"{ROOM}:log", "+", "-", count=5)
+        assert await pipe.execute() == [1, [b"e1", None], []]
+    async with client.pipeline(transaction=True) as pipe:
+        pipe.set("room:{a}:meta", 1)
+        pipe.set("room:{b}:meta", 1)
+        with pytest.raises(CrossSlotTransactionError):
+            await pipe.execute()
+    # Without a transaction, redis-py splits a pipeline by node.
+    async with client.pipeline(transaction=False) as pipe:
+        pipe.set("room:{a}:meta", 1)
+        pipe.set("room:{b}:meta", 1)
+        assert await pipe.execute() == [True, True]
+    await client.delete(f"{ROOM}:meta", "room:{a}:meta", "room:{b}:meta")
 
 
 async def test_sharded_pubsub_subscribes_on_each_channel_s_shard(client: RedisCluster) -> None:
