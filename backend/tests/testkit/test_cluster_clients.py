@@ -130,6 +130,16 @@ async def test_scripts_over_several_slots_are_refused(client: RedisCluster) -> N
     here, elsewhere = channel_per_master(client, 2)
     with pytest.raises(ResponseError, match="non local key"):
         await client.eval("return redis.call('GET', ARGV[1])", 1, here, elsewhere)
+    neighbour = next(  # another slot that happens to be on the same node: allowed, for now
+        key
+        for key in (f"room:{{n{number}}}:meta" for number in range(10_000))
+        if client.keyslot(key) != client.keyslot(here)
+        and node_of(client, key).name == node_of(client, here).name
+    )
+    assert await client.eval("return redis.call('GET', ARGV[1])", 1, here, neighbour) is None
+    # WAIT cannot acknowledge a script's writes from inside it.
+    with pytest.raises(ResponseError, match="not allowed from script"):
+        await client.eval("return redis.call('WAIT', 0, 0)", 1, here)
 
 
 async def test_a_transaction_over_one_tag_runs_and_one_over_two_is_refused(
