@@ -294,9 +294,9 @@ def _stop_all(nodes: list[RedisNode]) -> None:
 
 class _Topology:
     def __init__(self, folder: Path | None, prefix: str) -> None:
+        self.binary = redis_server_binary()  # before making a folder that would be left over
         self.own_folder = folder is None
         self.folder = folder if folder is not None else Path(tempfile.mkdtemp(prefix=prefix))
-        self.binary = redis_server_binary()
 
     @property
     def all_nodes(self) -> list[RedisNode]:
@@ -617,8 +617,8 @@ class RedisClusterSetup(_Topology):
         require_full_coverage: bool = True,
         cores: set[int] | None = None,
     ) -> None:
-        super().__init__(folder, "redis-cluster-")
         self.cli = redis_cli_binary()
+        super().__init__(folder, "redis-cluster-")
         self.masters_wanted = masters
         self.replicas = replicas
         count = masters * (1 + replicas)

@@ -2,6 +2,7 @@
 which Debian package is missing when a binary is."""
 
 import os
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -36,14 +37,18 @@ def pids_of(nodes: list[RedisNode]) -> list[int]:
     return [node.process.pid for node in nodes if node.process is not None]
 
 
-def test_a_missing_redis_server_names_its_package(
+def test_a_missing_redis_server_names_its_package_and_leaves_nothing(
     monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
     monkeypatch.setenv("PATH", str(tmp_path))
+    temporary = tmp_path / "tmp"
+    temporary.mkdir()
+    monkeypatch.setattr(tempfile, "tempdir", str(temporary))
     with pytest.raises(RedisMissing, match="'redis-server'"):
         RedisSentinelSetup()
     with pytest.raises(RedisMissing, match="'redis-server'"):
         RedisClusterSetup()
+    assert list(temporary.iterdir()) == []  # no temporary folder made for nothing
 
 
 def test_a_missing_redis_cli_names_its_package(
@@ -54,8 +59,12 @@ def test_a_missing_redis_cli_names_its_package(
     only_server.mkdir()
     (only_server / "redis-server").symlink_to(real)
     monkeypatch.setenv("PATH", str(only_server))
+    temporary = tmp_path / "tmp"
+    temporary.mkdir()
+    monkeypatch.setattr(tempfile, "tempdir", str(temporary))
     with pytest.raises(RedisMissing, match="'redis-tools'"):
         RedisClusterSetup()
+    assert list(temporary.iterdir()) == []
 
 
 def test_a_missing_binary_fails_under_ci_and_skips_elsewhere(
