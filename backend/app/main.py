@@ -26,6 +26,7 @@ from app.rooms.history import HistoryLimits
 from app.rooms.redis_broker import RedisBroker
 from app.routes import chat, config, echo, health, items, live, session, tickets, tokens
 from app.security.headers import ResponseHeaders
+from app.security.hosts import HostCheck
 from app.security.origins import OriginCheck, OriginPolicy
 from app.security.tickets import InMemoryTickets, IssuanceLimits, RedisTickets, TicketStore
 from app.server.limits import TRANSPORT_STATE_KEY, TransportLimits, TransportState
@@ -152,6 +153,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     install_refusal_handlers(app, on_refused=metrics.refused)
     app.add_middleware(ResponseHeaders)
     app.add_middleware(OriginCheck, policy=origin_policy, on_refused=metrics.refused)
+    app.add_middleware(
+        HostCheck, allowed_hosts=settings.host_allowlist(), on_refused=metrics.refused
+    )
     app.add_middleware(ConnectionIds)  # outermost: every log line of a connection has its id
 
     for module in (echo, items, chat, live, health, config, session, tokens, tickets):

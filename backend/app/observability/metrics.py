@@ -31,6 +31,7 @@ ENDPOINTS = ("/ws", "/items/{item_id}/ws", "/ws/{client_id}", "/api/live")
 ClosedBy = Literal["client", "server"]
 # Why a handshake was refused, as a label: a closed set.
 RefusalReason = Literal[
+    "host",
     "origin",
     "credentials",
     "invalid_request",
