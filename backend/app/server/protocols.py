@@ -16,8 +16,8 @@ there is any request for the ASGI app to see:
   (``APP_WS_PERMESSAGE_DEFLATE``) come from the app's settings too, in place of uvicorn's own
   options.
 - The app may write prebuilt frames (a broadcast encodes once), and abort a chat client too
-  slow to take even a close frame, so that its buffers are freed: the scope extension
-  ``app.transport`` (``app.server.wire``).
+  slow to take even a close frame, with a reset, so that its buffers are freed, the kernel's
+  too: the scope extension ``app.transport`` (``app.server.wire``).
 - A WebSocket handshake that the websockets library rejects (a request line or header over its
   8 KiB limit, say) gets the library's HTTP error response (414 or 431); uvicorn 0.54 never
   sends it and leaves the socket open with no answer.
@@ -28,8 +28,11 @@ installed uvicorn.
 """
 
 import asyncio
+import contextlib
 import http
 import logging
+import socket
+import struct
 from typing import Any
 
 from uvicorn.config import Config
@@ -228,6 +231,12 @@ class GuardedHttpProtocol(HttpToolsProtocol):
         self.transport.close()
 
 
+# SO_LINGER on, with no time to linger: closing the socket resets the connection (RST) and the
+# kernel drops what it still holds for the peer, instead of retrying it from FIN-WAIT-1 for as
+# long as the peer's window stays shut.
+RESET_ON_CLOSE = struct.pack("ii", 1, 0)
+
+
 class GuardedWebSocketProtocol(WebSocketsSansIOProtocol):
     def __init__(
         self,
@@ -301,9 +310,15 @@ class GuardedWebSocketProtocol(WebSocketsSansIOProtocol):
         return True
 
     def abort(self) -> None:
-        """Drops the connection at once, with whatever is still unsent."""
-        if not self.transport.is_closing() or self.transport.get_write_buffer_size():
-            self.transport.abort()
+        """Drops the connection at once with a reset, and whatever is still unsent with it:
+        ours, and what the kernel holds (megabytes, for a client that stopped reading)."""
+        if self not in self.transport_state.open_websockets:
+            return  # lost already: its socket is closed, and its number may be another's now
+        sock = self.transport.get_extra_info("socket")
+        if sock is not None:
+            with contextlib.suppress(OSError):
+                sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, RESET_ON_CLOSE)
+        self.transport.abort()
 
     def connection_lost(self, exc: Exception | None) -> None:
         self.transport_state.open_websockets.discard(self)
