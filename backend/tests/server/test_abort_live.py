@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 from websockets.sync.client import connect
 
+from app.chat.hub import SLOW_CLIENT_GRACE
 from app.settings import Settings
 from tests.raw_client import handshake
 from tests.servers import InProcessServer, serve_in_thread
@@ -49,7 +50,7 @@ def how_the_connection_ends(sock: socket.socket) -> str:
 
 
 @pytest.mark.skipif(not Path("/proc/net/tcp").exists(), reason="reads Linux's socket table")
-def test_a_chat_client_that_stops_reading_is_cut_off_with_a_reset_and_freed(
+def test_a_chat_client_that_stops_reading_is_reset_a_grace_after_its_1013_and_freed(
     tmp_path: Path,
 ) -> None:
     settings = Settings(
@@ -65,10 +66,12 @@ def test_a_chat_client_that_stops_reading_is_cut_off_with_a_reset_and_freed(
         stalled.settimeout(10)
         try:
             handshake(stalled, "/ws/666?room=reset")  # and then it reads nothing
-            flood_until_cut_off(server)
+            seconds_to_the_cut = flood_until_cut_off(server)
             time.sleep(0.2)  # the cut reaches the kernel
             assert server_sockets_in(FIN_WAIT_1, server.port) == []
             assert how_the_connection_ends(stalled) == "reset"
+            # One grace from the 1013 to the cut, not one to send the close and one more.
+            assert SLOW_CLIENT_GRACE - 0.1 < seconds_to_the_cut < SLOW_CLIENT_GRACE + 0.5
         finally:
             stalled.close()
         with connect(f"{server.ws_url}/ws/2?room=reset") as websocket:  # still serving
