@@ -4,8 +4,9 @@ Their limits come from the app (``app.server.limits``). They act on raw connecti
 there is any request for the ASGI app to see:
 
 - A connection must send a complete request head within ``APP_REQUEST_HEAD_TIMEOUT``: one that
-  connects and sends nothing, or trickles its headers (slowloris), is answered 408 and closed.
-  uvicorn itself waits forever for a first request.
+  trickles its headers (slowloris) is answered 408 and closed. One that sends no byte at all (a
+  browser's preconnection, never used) is closed without a word: it asked nothing, and it is no
+  refusal. uvicorn itself waits forever for a first request.
 - A request head over ``APP_MAX_REQUEST_HEAD_SIZE`` is answered 414 (a long request line) or 431
   (long headers) and closed; httptools alone accepts headers of any size.
 - At most ``APP_MAX_CONNECTIONS`` WebSockets per process: past it, an upgrade request gets 503
@@ -117,6 +118,7 @@ class GuardedHttpProtocol(HttpToolsProtocol):
         self.max_head_size = limits.max_request_head_size
         self.head_bytes = 0
         self.head_complete = False
+        self.received_nothing = True
         self.head_timer: asyncio.TimerHandle | None = None
         self.refused = False
 
@@ -131,6 +133,7 @@ class GuardedHttpProtocol(HttpToolsProtocol):
     def data_received(self, data: bytes) -> None:
         if self.refused:
             return  # answered and closing: nothing more of it is parsed
+        self.received_nothing = False
         if not self.head_complete:
             self.head_bytes += len(data)
         super().data_received(data)
@@ -205,6 +208,13 @@ class GuardedHttpProtocol(HttpToolsProtocol):
     def _on_head_timeout(self) -> None:
         self.head_timer = None
         if self.head_complete or self.transport.is_closing():
+            return
+        if self.received_nothing:
+            # A browser's preconnection that was never used: it asked nothing, so nothing is
+            # answered, and it is no refusal (counted as one, every idle browser would show
+            # as an attack). Closed as uvicorn closes a kept-alive connection that stays idle.
+            logger.debug("closed the idle connection of %s: not a byte", _peer(self.client))
+            self.transport.close()
             return
         self._refuse(408, f"no complete request within {self.head_timeout:g} s", "request_head")
 
