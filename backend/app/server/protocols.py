@@ -184,7 +184,7 @@ class GuardedHttpProtocol(HttpToolsProtocol):
                 open_websockets,
             )
             busy = "server busy: too many connections, try again later"
-            self._refuse(503, busy, "connection_cap")
+            self._answer_and_close(503, busy, "connection_cap")
             return
         super().handle_websocket_upgrade()  # hands the request to the WebSocket protocol
         # Checked here, once per connection, rather than on each message the socket receives.
@@ -216,18 +216,21 @@ class GuardedHttpProtocol(HttpToolsProtocol):
             logger.debug("closed the idle connection of %s: not a byte", _peer(self.client))
             self.transport.close()
             return
-        self._refuse(408, f"no complete request within {self.head_timeout:g} s", "request_head")
+        self._refuse_head(408, f"no complete request within {self.head_timeout:g} s")
 
     def _refuse_oversized_head(self) -> None:
         if len(self.url) > self.max_head_size or not self.headers:
-            self._refuse(414, f"request line over {self.max_head_size} bytes", "request_head")
+            self._refuse_head(414, f"request line over {self.max_head_size} bytes")
         else:
-            self._refuse(431, f"request headers over {self.max_head_size} bytes", "request_head")
+            self._refuse_head(431, f"request headers over {self.max_head_size} bytes")
 
-    def _refuse(self, status: int, reason: str, refusal: RefusalReason) -> None:
+    def _refuse_head(self, status: int, reason: str) -> None:
+        logger.info("closed the connection of %s: %d %s", _peer(self.client), status, reason)
+        self._answer_and_close(status, reason, "request_head")
+
+    def _answer_and_close(self, status: int, reason: str, refusal: RefusalReason) -> None:
         self.refused = True
         self.transport_state.on_refused(refusal)
-        logger.info("closed the connection of %s: %d %s", _peer(self.client), status, reason)
         self._stop_head_timer()
         body = f"{reason}\n".encode()
         phrase = http.HTTPStatus(status).phrase
