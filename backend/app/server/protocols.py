@@ -23,9 +23,9 @@ there is any request for the ASGI app to see:
   8 KiB limit, say) gets the library's HTTP error response (414 or 431); uvicorn 0.54 never
   sends it and leaves the socket open with no answer.
 
-Each method here wraps uvicorn's own through ``super()``; what they count on in uvicorn is
-listed once, in ``UVICORN_SEAM``, which ``tests/server/test_uvicorn_seam.py`` compares with the
-installed uvicorn.
+Every override here wraps uvicorn's own method through ``super()``; what the classes count on
+in uvicorn is listed once, in ``UVICORN_SEAM``, which ``tests/server/test_uvicorn_seam.py``
+compares with the installed uvicorn.
 """
 
 import asyncio
