@@ -40,7 +40,7 @@ BOUNDS = {
     "APP_MAX_ROOMS": "100",
     "APP_CHAT_OUTBOX_BYTES": str(256 * 1024),
     "APP_OUTBOX_TOTAL_BYTES": str(32 * 1024 * 1024),
-    "APP_MAX_TICKETS": "2000",
+    "APP_MAX_TICKETS": "500",
     "APP_MAX_CONNECTIONS": "2000",
 }
 GROWTH_BOUND_MIB = 120
@@ -229,7 +229,7 @@ def test_a_long_hostile_mix_keeps_memory_bounded_and_the_server_serving(
     assert outcomes.get("ticket 403", 0) > 0
     assert outcomes.get("ticket 429", 0) + outcomes.get("ticket 503", 0) > 0
     assert outcomes.get("talker closed 1013", 0) + outcomes.get("talker refused 403", 0) > 0
-    assert outcomes.get("hungry dropped", 0) > 0
+    assert outcomes.get("hungry held 8 s", 0) + outcomes.get("hungry dropped", 0) > 0
     metrics = httpx2.get(f"{server.http_url}/api/health", timeout=5)
     assert metrics.status_code == 200
     assert "Traceback" not in server.log()
