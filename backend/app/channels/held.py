@@ -1,4 +1,4 @@
-"""What the chat keeps while its broker (Redis) is away, to place once it returns: the guide
+"""What the hub keeps while its broker (Redis) is away, to place once it returns: the guide
 clients' messages (their dialect has no way to be told "send it again") and the departures.
 
 Bounded in bytes and in count (``APP_CHAT_HELD_BYTES``): a guide client that would go beyond
@@ -8,14 +8,14 @@ lost; nothing already kept is ever dropped.
 
 from collections import deque
 
-from app.rooms.events import EventDraft
+from app.channels.events import EventDraft
 
 # What a kept event costs beyond its text: 1,167 bytes measured with tracemalloc, rounded up.
 DRAFT_OVERHEAD_BYTES = 1200
 
 
 def held_size(draft: EventDraft) -> int:
-    return DRAFT_OVERHEAD_BYTES + (len(draft.text) if draft.text.isascii() else 4 * len(draft.text))
+    return DRAFT_OVERHEAD_BYTES + (len(draft.data) if draft.data.isascii() else 4 * len(draft.data))
 
 
 class HeldEvents:
