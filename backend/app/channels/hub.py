@@ -142,8 +142,10 @@ class ChannelHub:
         entry.subscriptions[channel] = subscription
         if subscription.key is not None:
             first = await self.broker.presence_add(channel, subscription.key)
-            if first is not False:  # True; or None: the broker cannot tell now
-                await self._place(EventDraft.now("joined", channel, NO_DATA, self.node_id, member))
+            # None: the broker cannot tell now; announced once it is back, if still here.
+            subscription.announced = first is not None
+            if first:
+                await self._announce("joined", subscription)
         if renderer.positional:
             await self._catch_up(subscription, feed, since)
         self.presence.changed(channel)
@@ -204,10 +206,9 @@ class ChannelHub:
         if subscription.key is not None:
             last = await self.broker.presence_remove(channel, subscription.key)
             if last:
-                await self._place(
-                    EventDraft.now("left", channel, NO_DATA, self.node_id, subscription.member)
-                )
-            elif last is None and subscription.member is not None:
+                await self._announce("left", subscription)
+            elif last is None and subscription.announced and subscription.member is not None:
+                # Told once the broker is back; one never announced leaves without a word.
                 self._departed.append((channel, subscription.key, subscription.member))
             self.presence.changed(channel)
 
@@ -253,15 +254,28 @@ class ChannelHub:
         Raises ``ChannelUnavailable``."""
         return await self.broker.append(draft, dedup)
 
-    async def _place(self, draft: EventDraft) -> None:
-        """Places a join or a departure; kept for later while the broker is away."""
-        if self.held:
-            self.held.keep(draft)  # in order behind what waits already
-            return
+    async def _announce(
+        self,
+        kind: EventKind,
+        subscription: Subscription | None,
+        channel: str = "",
+        member: str = "",
+    ) -> None:
+        """Places a join or a departure. Not kept while the broker is away (a client that comes
+        and goes in an outage would otherwise have the hub keep one per visit): a join is
+        placed once the broker is back, if its subscriber is still here; a departure is told
+        to the broker then, which says whether it was the member's last."""
+        if subscription is not None:
+            channel, member = subscription.channel, subscription.member or ""
         try:
-            await self.broker.append(draft)
+            await self.broker.append(EventDraft.now(kind, channel, NO_DATA, self.node_id, member))
         except ChannelUnavailable:
-            self.held.keep(draft)
+            if subscription is None:
+                return  # a reaped member: the reaper of the next round tells it
+            if kind == "joined":
+                subscription.announced = False
+            elif subscription.key is not None:
+                self._departed.append((channel, subscription.key, member))
 
     # --- the channels' events ------------------------------------------------------------
 
@@ -299,15 +313,27 @@ class ChannelHub:
                 online = await self.broker.online(channel)
                 last = online is not None and member not in online
             if last:
-                await self._place(EventDraft.now("left", channel, NO_DATA, self.node_id, member))
+                await self._announce("left", None, channel, member)
         for channel, feed in [*self.feeds.items()]:
             subscriptions = self.subscribers[channel].all()
             keys = [sub.key for sub in subscriptions if sub.key is not None]
             await self.broker.presence_refresh(channel, keys)
+            await self._announce_joins_of_the_outage(subscriptions)
             await self.broker.notify_presence(channel)
             await self._resync(feed, subscriptions)
         if settles_in := self.broker.presence_settles_in():
             self._in_background(self._push_presence_everywhere(after=settles_in))
+
+    async def _announce_joins_of_the_outage(self, subscriptions: list[Subscription]) -> None:
+        """Members who came while the broker was away and are still here: joined, once each."""
+        announced: set[str] = set()
+        for subscription in subscriptions:
+            if subscription.announced or subscription.key is None:
+                continue
+            subscription.announced = True
+            if subscription.member not in announced:
+                announced.add(subscription.member or "")
+                await self._announce("joined", subscription)
 
     async def _push_presence_everywhere(self, after: float) -> None:
         """Once every process had its time to re-register: the lists are whole again."""
@@ -403,9 +429,7 @@ class ChannelHub:
                 if loop.time() >= self._reap_after:
                     for member in await self.broker.reap(channel):
                         # A process that died said nothing: its members leave, once for all.
-                        await self._place(
-                            EventDraft.now("left", channel, NO_DATA, self.node_id, member)
-                        )
+                        await self._announce("left", None, channel, member)
                 await self.presence.push(channel)
 
     def _in_background(self, work: Coroutine[Any, Any, None]) -> None:

@@ -68,6 +68,8 @@ class Subscription:
     backlog: deque[ChannelEvent] | None = None
     backlog_bytes: int = 0
     sent_presence: tuple[tuple[str, ...], bool] | None = None
+    # Whether its member's joining was told (it is not while the broker is away).
+    announced: bool = True
     ended: bool = False
 
     @property
