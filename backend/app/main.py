@@ -62,6 +62,15 @@ def default_history(settings: Settings) -> HistoryLimits:
     )
 
 
+def build_registry(settings: Settings, features: list[Feature] | None = None) -> ChannelRegistry:
+    """Every channel the features declare (every feature in app.features by default)."""
+    registry = ChannelRegistry(default_history(settings))
+    for feature in discover() if features is None else features:
+        for channel in feature.channels:
+            registry.add(channel)
+    return registry
+
+
 def build_broker(settings: Settings, registry: ChannelRegistry) -> Broker:
     if settings.redis_url is None:
         return InMemoryBroker(
@@ -159,10 +168,7 @@ def create_app(settings: Settings | None = None, features: list[Feature] | None 
     )
     origin_policy = app.state.origin_policy = OriginPolicy(settings.allowed_origins)
     app.state.outlet_limits = build_outlet_limits(settings)
-    registry = app.state.channels = ChannelRegistry(default_history(settings))
-    for feature in features:
-        for channel in feature.channels:
-            registry.add(channel)
+    registry = app.state.channels = build_registry(settings, features)
     hub = app.state.hub = ChannelHub(
         build_broker(settings, registry),
         registry,
