@@ -50,6 +50,39 @@ class Renderer(Protocol):
     ) -> WireFrame | None: ...
 
 
+class CachingRenderer:
+    """A renderer that makes each event's frame once, however many subscribers it reaches (the
+    last event's frame is kept: a fan-out renders one event for all of them in a row), and by
+    default says nothing of syncs or presence (the guide's dialect)."""
+
+    positional = False
+
+    def __init__(self) -> None:
+        self._event: ChannelEvent | None = None
+        self._frame: WireFrame | None = None
+
+    def event(self, event: ChannelEvent) -> WireFrame | None:
+        if event is not self._event:
+            self._event, self._frame = event, self.render(event)
+        return self._frame
+
+    def render(self, event: ChannelEvent) -> WireFrame | None:
+        raise NotImplementedError
+
+    def sync(
+        self,
+        channel: str,
+        position: Position,
+        recovered: bool,
+        reason: NotRecovered | None,
+        replayed: int,
+    ) -> WireFrame | None:
+        return None
+
+    def presence(self, channel: str, online: tuple[str, ...], complete: bool) -> WireFrame | None:
+        return None
+
+
 @dataclass(eq=False)
 class Subscription:
     """One connection following one channel."""

@@ -1,7 +1,6 @@
 """``POST /api/notifications``: a signed-in user sends another a notification, published from
 this route to the recipient's channel (``user:{subject}``), on every process."""
 
-import math
 from typing import Annotated
 
 from fastapi import APIRouter, HTTPException, status
@@ -11,7 +10,7 @@ from app.channels.events import ChannelUnavailable
 from app.channels.publisher import PublisherDep
 from app.features.notifications.channels import NOTIFICATIONS, Notification
 from app.security.credentials import UserDep
-from app.security.rate_limits import KeyedRateLimit
+from app.security.rate_limits import KeyedRateLimit, too_many
 
 router = APIRouter(prefix="/api/notifications", tags=["notifications"])
 
@@ -37,11 +36,7 @@ async def send_notification(
     body: NotificationRequest, sender: UserDep, publisher: PublisherDep
 ) -> Sent:
     if wait := SENDS.take(sender.subject):
-        raise HTTPException(
-            status.HTTP_429_TOO_MANY_REQUESTS,
-            "too many notifications sent: try again in a moment",
-            headers={"Retry-After": str(math.ceil(wait))},
-        )
+        raise too_many(wait, "too many notifications sent: try again in a moment")
     channel = NOTIFICATIONS.name(subject=body.to)
     try:
         position = await publisher.publish(
