@@ -65,7 +65,7 @@ BARE_UVICORN = ("-m", "uvicorn", "app.main:create_app", "--factory", "--host", "
 
 
 def start_live_server(
-    log_path: Path, frontend_dir: Path, *, command: tuple[str, ...] = PYTHON_M_APP, **env: str
+    log_path: Path, frontend_dir: Path, command: tuple[str, ...] = PYTHON_M_APP, /, **env: str
 ) -> LiveServer:
     """The app in a process of its own (``python -m app`` by default), answering on a free
     port once ``/api/health`` does; ``env`` sets its settings."""

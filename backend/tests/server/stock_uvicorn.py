@@ -12,4 +12,4 @@ from tests.servers import BARE_UVICORN, LiveServer, start_live_server
 def start_stock_uvicorn(log_path: Path, frontend_dir: Path) -> LiveServer:
     """``uvicorn app.main:create_app --factory``, as someone would run it without our
     protocol classes; the app reads its settings from the environment as ever."""
-    return start_live_server(log_path, frontend_dir, command=BARE_UVICORN)
+    return start_live_server(log_path, frontend_dir, BARE_UVICORN)
