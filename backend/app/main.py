@@ -14,10 +14,11 @@ from typing import Any
 from fastapi import APIRouter, FastAPI
 from fastapi.routing import APIWebSocketRoute
 
-from app.channels.broker import Broker, InMemoryBroker
+from app.channels.broker import Broker
 from app.channels.declarations import ChannelRegistry
 from app.channels.history import HistoryLimits
 from app.channels.hub import ChannelHub
+from app.channels.memory_broker import InMemoryBroker
 from app.channels.publisher import Publisher
 from app.channels.redis_broker import RedisBroker
 from app.conversation.loop import MessageLimits

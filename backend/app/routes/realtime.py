@@ -13,9 +13,10 @@ import json
 from fastapi import APIRouter, WebSocket, status
 from pydantic import BaseModel, TypeAdapter, ValidationError
 
+from app.channels.connections import HubConnection
 from app.channels.declarations import PublishContext, Resolved
 from app.channels.events import ChannelEvent, ChannelUnavailable, NotRecovered, Position
-from app.channels.hub import ChannelHub, HubConnection
+from app.channels.hub import ChannelHub
 from app.channels.ledger import ChannelsFull
 from app.channels.messages import (
     CHANNEL_SERVER_MESSAGES,

@@ -3,9 +3,9 @@ a new epoch filled from its first offset, and what the live stream repeats skipp
 
 import asyncio
 
-from app.channels.broker import InMemoryBroker
 from app.channels.events import ChannelEvent, EventDraft
 from app.channels.feed import ChannelFeed
+from app.channels.memory_broker import InMemoryBroker
 
 CHANNEL = "announcements"
 
