@@ -134,11 +134,14 @@ def position_of(message: dict[str, Any]) -> str:
     return f"{message['epoch']}:{message['offset']}"
 
 
-def never_reading(port: int, path: str, subprotocol: str | None = None) -> socket.socket:
-    """A WebSocket that completes its handshake and then reads nothing, with a small receive
-    buffer (so that what the server sends piles up on the server's side, not in the kernel)."""
+def never_reading(
+    port: int, path: str, subprotocol: str | None = None, receive_buffer: int = 4096
+) -> socket.socket:
+    """A WebSocket that completes its handshake and then reads nothing (or only as the caller
+    reads its socket), with a small receive buffer (so that what the server sends piles up on
+    the server's side, not in the kernel)."""
     sock = socket.socket()
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, receive_buffer)
     sock.settimeout(10)
     sock.connect(("127.0.0.1", port))
     key = base64.b64encode(os.urandom(16)).decode()
