@@ -36,6 +36,7 @@ from app.channels.events import (
 )
 from app.channels.feed import ChannelFeed
 from app.channels.held import HeldEvents
+from app.channels.history import EVENT_OVERHEAD_BYTES
 from app.channels.outage import OutageRecovery
 from app.channels.presence import PresenceBoard
 from app.channels.slow import SlowConnections
@@ -178,7 +179,7 @@ class ChannelHub:
         backlog = subscription.backlog
         while backlog and not subscription.too_slow:  # what came meanwhile, then live
             event = backlog.popleft()
-            subscription.backlog_bytes -= len(event.data)
+            subscription.backlog_bytes -= EVENT_OVERHEAD_BYTES + len(event.data)
             if (frame := subscription.frame_for(event)) is not None:
                 await subscription.send_paced(frame)
         subscription.backlog = None

@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Protocol
 
 from app.channels.events import ChannelEvent, NotRecovered, Position
+from app.channels.history import EVENT_OVERHEAD_BYTES
 from app.conversation.loop import Conversation
 from app.server.wire import WireFrame
 
@@ -113,7 +114,8 @@ class Subscription:
         """A live event; held back while the subscriber catches up from the history."""
         if self.backlog is not None:
             self.backlog.append(event)
-            self.backlog_bytes += len(event.data)
+            # An event costs its payload and its own objects, however small the payload.
+            self.backlog_bytes += EVENT_OVERHEAD_BYTES + len(event.data)
             if self.backlog_bytes > self.conversation.outlet.max_bytes:
                 self.hub.drop_slow(self)
             return

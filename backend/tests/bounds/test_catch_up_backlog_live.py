@@ -1,5 +1,5 @@
 """While a JSON member catches up from the history, the room's live events wait in its backlog
-(app/chat/members.py), which is meant to be bounded like its outbox: "a member ... who keeps
+(app/channels/subscribers.py), which is meant to be bounded like its outbox: "a member ... who keeps
 too much waiting while it catches up, is dropped". The backlog counts only the events' text,
 so events without text (a guide's empty message; every join and departure) cost it nothing:
 a member that reads slowly enough to stay connected (a frame every few seconds is enough)
@@ -120,7 +120,7 @@ def test_what_waits_for_a_member_catching_up_is_bounded(server: LiveServer) -> N
                 await asyncio.sleep(0.1)
 
         await asyncio.gather(sample(), *(flood(100 + n) for n in range(FLOODERS)))
-        dropped = "client #3 in 'backlog' did not keep up" in server.log()
+        dropped = "/ws/3: a subscriber of 'chat:backlog' did not keep up" in server.log()
         reading = False
         reader.join()
         with contextlib.suppress(OSError):

@@ -78,7 +78,8 @@ def test_a_cut_connection_leaves_no_unsent_megabytes_in_the_kernel(server: LiveS
         def closing() -> bool:
             nonlocal closing_at
             if closing_at is None and all(
-                f"#{n} in '{ROOM}' did not keep up" in server.log() for n in STUCK
+                f"/ws/{n}: a subscriber of 'chat:{ROOM}' did not keep up" in server.log()
+                for n in STUCK
             ):
                 closing_at = time.monotonic()
             return closing_at is not None

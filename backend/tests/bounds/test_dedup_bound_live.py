@@ -27,7 +27,7 @@ ROOM = "dedup"
 EVENTS = 50  # APP_ROOM_HISTORY_EVENTS
 MESSAGES = 200
 TEXT = 4000
-ROOM_KEYS = {f"room:{{{ROOM}}}:{part}" for part in ("meta", "log", "ids", "presence", "counts")}
+ROOM_KEYS = {f"ch:{{chat:{ROOM}}}:{part}" for part in ("meta", "log", "ids", "presence", "counts")}
 
 
 @pytest.fixture
@@ -48,7 +48,11 @@ def test_dedup_entries_live_as_long_as_their_events(
     server: InProcessServer, redis_server: RedisServer
 ) -> None:
     store = redis.Redis.from_url(redis_server.url)
-    ids, log, meta = f"room:{{{ROOM}}}:ids", f"room:{{{ROOM}}}:log", f"room:{{{ROOM}}}:meta"
+    ids, log, meta = (
+        f"ch:{{chat:{ROOM}}}:ids",
+        f"ch:{{chat:{ROOM}}}:log",
+        f"ch:{{chat:{ROOM}}}:meta",
+    )
 
     def held() -> tuple[int, int]:
         return int(store.zcard(ids)), int(store.xlen(log))
@@ -67,7 +71,7 @@ def test_dedup_entries_live_as_long_as_their_events(
             if number % 25 == 24:
                 entries, events = held()
                 assert entries <= events <= EVENTS, (number, entries, events)
-        keys = {key.decode() for key in store.scan_iter(f"room:{{{ROOM}}}:*")}
+        keys = {key.decode() for key in store.scan_iter(f"ch:{{chat:{ROOM}}}:*")}
         assert keys <= ROOM_KEYS, sorted(keys - ROOM_KEYS)[:5]
         entries, events = held()
         assert 0 < entries <= events <= EVENTS

@@ -1,4 +1,4 @@
-"""While Redis is away the process also keeps the joins it could not place; app/chat/held.py
+"""While Redis is away the process also keeps the joins it could not place; app/channels/held.py
 says they are kept past APP_CHAT_HELD_BYTES because there is "one per connection, which the
 connection cap bounds". The cap bounds connections open at once, not connections made: a
 guide client that connects and leaves in a loop during an outage adds a kept join each time.
@@ -29,7 +29,7 @@ from tests.servers import InProcessServer, serve_in_thread
 
 ROOM = "revolving-door"
 HELD_BYTES = 64 * 1024  # APP_CHAT_HELD_BYTES (its least)
-DRAFT_OVERHEAD = 500  # what app/chat/held.py counts for a join
+DRAFT_OVERHEAD = 500  # what app/channels/held.py counts for a join
 MAX_CONNECTIONS = 50
 CYCLES = 1000
 
@@ -70,12 +70,12 @@ def test_joins_kept_during_an_outage_are_bounded(
     redis_server.start()
     eventually(lambda: connected(server), 15, "Redis back")
     store = redis.Redis.from_url(redis_server.url)
-    meta = f"room:{{{ROOM}}}:meta"
+    meta = f"ch:{{chat:{ROOM}}}:meta"
     # What waited is placed once the broker is back: let it settle.
     placed = -1
     while placed != (placed := int(store.hget(meta, "offset") or 0)):
         time.sleep(1.0)
-    events: list[tuple[bytes, dict[bytes, bytes]]] = store.xrange(f"room:{{{ROOM}}}:log")  # type: ignore[assignment]
+    events: list[tuple[bytes, dict[bytes, bytes]]] = store.xrange(f"ch:{{chat:{ROOM}}}:log")  # type: ignore[assignment]
     assert len(events) == placed  # all of them
     joins = sum(b'"kind":"joined"' in fields[b"e"] for _, fields in events)
     store.close()

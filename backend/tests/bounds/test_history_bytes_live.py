@@ -159,7 +159,7 @@ def test_redis_streams_stay_within_their_bytes_per_room(
         await watcher.wait_for(lambda m: m.get("text", "").startswith(f"{ROOMS[0]}/99 "), 20)
         assert len(watcher.texts()) == MESSAGES
         for room in ROOMS:
-            log, meta = f"room:{{{room}}}:log", f"room:{{{room}}}:meta"
+            log, meta = f"ch:{{chat:{room}}}:log", f"ch:{{chat:{room}}}:meta"
             length = int(store.xlen(log))
             usage = int(store.memory_usage(log, samples=0) or 0)
             counted = int(store.hget(meta, "bytes") or 0)

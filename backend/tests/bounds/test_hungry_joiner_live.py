@@ -86,7 +86,10 @@ def test_a_joiner_that_never_reads_holds_a_bounded_amount_and_is_dropped(
         ]
         # Meanwhile the room goes on: the others must get all of it.
         number = HISTORY
-        while not all(f"client #{n} in '{ROOM}' did not keep up" in server.log() for n in HUNGRY):
+        while not all(
+            f"/ws/{n}: a subscriber of 'chat:{ROOM}' did not keep up" in server.log()
+            for n in HUNGRY
+        ):
             assert time.monotonic() - joined_at < DROPPED_WITHIN, "not dropped in time"
             await say(number)
             number += 1

@@ -131,14 +131,14 @@ def test_with_redis_a_left_room_makes_room_once_its_history_has_aged_and_keys_ex
     # Every key Redis keeps for a room's history expires, the meta key one history age after
     # its log (which lives the history's age and a second): seconds here, never 24 hours.
     ceiling_ms = 2 * (HISTORY_SECONDS + 1) * 1000
-    metas = [key.decode() for key in store.scan_iter("room:*:meta")]
-    assert sorted(metas) == sorted(f"room:{{room-{n}}}:meta" for n in range(MAX_ROOMS))
-    for pattern in ("room:*:meta", "room:*:log", "room:*:ids"):
+    metas = [key.decode() for key in store.scan_iter("ch:*:meta")]
+    assert sorted(metas) == sorted(f"ch:{{chat:room-{n}}}:meta" for n in range(MAX_ROOMS))
+    for pattern in ("ch:*:meta", "ch:*:log", "ch:*:ids"):
         for key in store.scan_iter(pattern):
             lifetime = int(store.pttl(key))
             assert 0 < lifetime <= ceiling_ms, (key, lifetime)
     # Presence outlives a process that died without a word by its lifetime and a minute.
-    for pattern in ("room:*:presence", "room:*:counts"):
+    for pattern in ("ch:*:presence", "ch:*:counts"):
         for key in store.scan_iter(pattern):
             lifetime = int(store.pttl(key))
             assert 0 < lifetime <= (10 + 60) * 1000, (key, lifetime)
@@ -148,7 +148,7 @@ def test_with_redis_a_left_room_makes_room_once_its_history_has_aged_and_keys_ex
     assert time.monotonic() - left_at > HISTORY_SECONDS + 1  # not before it aged out
     # room-0's keys, unused, are gone from Redis within the meta key's lifetime.
     eventually(
-        lambda: not store.exists("room:{room-0}:meta", "room:{room-0}:log"),
+        lambda: not store.exists("ch:{chat:room-0}:meta", "ch:{chat:room-0}:log"),
         ceiling_ms / 1000 + 2,
         "room-0's keys expired",
     )
