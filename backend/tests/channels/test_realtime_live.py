@@ -321,3 +321,90 @@ def test_a_connection_that_stops_reading_is_dropped_and_the_others_get_everythin
 
         asyncio.run(scenario())
         assert "/ws/realtime: a subscriber of 'chat:busy' did not keep up" in running.log()
+
+
+def test_a_publish_sent_again_with_its_id_and_sender_key_is_placed_once(
+    server: InProcessServer,
+) -> None:
+    # Breaks if a publish resent after a reconnect (its ack lost) were placed twice, or if
+    # another connection's publish with the same id were taken for it (dedup is per sender).
+    async def scenario() -> None:
+        channel = "chat:dedup"
+        sender = RealtimeClient([server.ws_url])
+        await sender.start()
+        assert (await sender.subscribe(channel, member="1"))["type"] == "subscribed"
+        first = await sender.publish(channel, {"text": "once"}, "m-1")
+        await sender.go_away()
+        await sender.come_back()  # with its sender_key: followed again as member 1
+        assert len(sender.connection_ids) == 2
+        again = await sender.publish(channel, {"text": "once"}, "m-1")
+        assert (again["type"], again["epoch"], again["offset"]) == (
+            "ack",
+            first["epoch"],
+            first["offset"],
+        )
+        other = RealtimeClient([server.ws_url])
+        await other.start()
+        assert (await other.subscribe(channel, member="2"))["type"] == "subscribed"
+        theirs = await other.publish(channel, {"text": "mine"}, "m-1")
+        assert theirs["offset"] > first["offset"]
+        await wait_until(lambda: "mine" in sender.texts(channel), 5, "the other's")
+        assert sender.texts(channel).count("once") == 1
+        assert sender.duplicates == 0
+        await sender.stop()
+        await other.stop()
+
+    asyncio.run(scenario())
+
+
+def test_subscribing_again_starts_the_channel_afresh_from_the_since_given(
+    server: InProcessServer,
+) -> None:
+    # Breaks if a second subscribe on the same connection were ignored, or did not replay
+    # from the position it gives.
+    async def scenario() -> None:
+        channel = "chat:afresh"
+        client = RealtimeClient([server.ws_url])
+        await client.start()
+        assert (await client.subscribe(channel, member="4"))["type"] == "subscribed"
+        acks = [await client.publish(channel, {"text": f"line {n}"}) for n in range(3)]
+        await wait_until(lambda: len(client.texts(channel)) == 3, 5, "three lines")
+        since = f"{acks[0]['epoch']}:{acks[0]['offset']}"
+        client.positions.pop(channel)  # as a page that lost its place would
+        assert (await client.subscribe(channel, member="4", since=since))["type"] == "subscribed"
+        await wait_until(lambda: len(client.syncs[channel]) == 2, 5, "a second sync")
+        sync = client.syncs[channel][-1]
+        assert sync["recovered"] is True
+        assert client.texts(channel)[-2:] == ["line 1", "line 2"]
+        await client.stop()
+
+    asyncio.run(scenario())
+
+
+def test_subscribing_again_is_not_leaving(server: InProcessServer) -> None:
+    # protocol.md: a member is "joined with its first connection and left with its last".
+    # Breaks if a page that follows its room again on the same connection (to resume from
+    # another position) were announced to the room as gone and back: the guide's clients
+    # would read "Client #4 left the chat" while it never left.
+    # Fails today: routes/realtime.py subscribe() unsubscribes first when already following
+    # (`if already: await self.connection.unsubscribe(...)`), and that subscription was the
+    # member's last, so hub.unsubscribe announces "left", then the new one "joined".
+    async def scenario() -> None:
+        channel = "chat:stays"
+        with connect(f"{server.ws_url}/ws/9?room=stays") as guide:
+            client = RealtimeClient([server.ws_url])
+            await client.start()
+            assert (await client.subscribe(channel, member="4"))["type"] == "subscribed"
+            ack = await client.publish(channel, {"text": "first"})
+            assert await asyncio.to_thread(guide.recv, 5) == "Client #4 says: first"
+            since = f"{ack['epoch']}:{ack['offset']}"
+            again = await client.subscribe(channel, member="4", since=since)
+            assert again["type"] == "subscribed"
+            await client.publish(channel, {"text": "second"})
+            heard = await asyncio.to_thread(guide.recv, 5)
+            assert heard == "Client #4 says: second", heard
+            kinds = [e["kind"] for e in client.events[channel] if e["offset"] > ack["offset"]]
+            assert kinds == ["published"], kinds
+            await client.stop()
+
+    asyncio.run(scenario())
