@@ -408,3 +408,22 @@ def test_subscribing_again_is_not_leaving(server: InProcessServer) -> None:
             await client.stop()
 
     asyncio.run(scenario())
+
+
+def test_a_member_that_only_looks_like_a_number_is_refused(server: InProcessServer) -> None:
+    # Breaks if a chat member had to be an ASCII client number only in part. Fails while
+    # features/chat/channel.py is_client_number takes str.isdigit(): "²" passes it and then
+    # int("²") raises inside the subscribe, which kills the connection (no close frame), and
+    # "١٢" (Arabic-Indic digits) is taken, shown to the chat's JSON members as client 12.
+    async def scenario() -> None:
+        client = RealtimeClient([server.ws_url])
+        await client.start()
+        for member in ("²", "١٢", "-1", "1.5", "9" * 17):
+            answer = await client.subscribe("chat:numbers", member=member)
+            assert (answer["type"], answer["code"]) == ("error", "invalid_message"), member
+        assert (await client.ping())["type"] == "pong"
+        assert (await client.subscribe("chat:numbers", member="12"))["type"] == "subscribed"
+        assert client.closes == []
+        await client.stop()
+
+    asyncio.run(scenario())
