@@ -232,6 +232,23 @@ def test_malformed_messages_are_typed_errors_and_the_connection_stays(
         assert json.loads(websocket.recv(timeout=5)) == {"type": "pong", "id": "p1", "sent_at": 5}
 
 
+def test_a_message_nested_too_deep_is_an_error_and_the_connection_stays(
+    server: InProcessServer,
+) -> None:
+    # Breaks if a message nested deeper than the JSON parsers go (within the 64 KiB a message
+    # may have) crashed the connection. Fails while conversation/messages.py _id_of, looking
+    # for the id of the message pydantic refused, re-parses it with json.loads, whose
+    # RecursionError nobody catches: an ASGI exception, no close frame, a traceback per try.
+    deep = '{"a":' * 5000 + "1" + "}" * 5000
+    with connect(f"{server.ws_url}/ws/realtime", subprotocols=JSON_V1) as websocket:
+        assert json.loads(websocket.recv(timeout=5))["type"] == "welcome"
+        websocket.send(f'{{"type":"publish","id":"d1","channel":"announcements","data":{deep}}}')
+        error = json.loads(websocket.recv(timeout=5))
+        assert (error["type"], error["code"]) == ("error", "invalid_json")
+        websocket.send(json.dumps({"type": "ping", "id": "p2", "sent_at": 6}))
+        assert json.loads(websocket.recv(timeout=5))["type"] == "pong"
+
+
 # --- limits per connection --------------------------------------------------------------------
 
 
