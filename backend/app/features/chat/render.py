@@ -28,7 +28,9 @@ def as_guide_text(event: ChannelEvent) -> str | None:
 def as_json(event: ChannelEvent) -> str:
     """The ``realtime.json.v1`` message for it, with its position in the room."""
     room, at, epoch, offset = room_of(event.channel), event.at, event.epoch, event.offset
-    client_id = int(event.sender or 0)
+    # A client number; 0 for a sender that is none (a service's subject, the server).
+    sender = event.sender or ""
+    client_id = int(sender) if sender.isascii() and sender.isdigit() else 0
     message: ChatText | Joined | Left
     if event.kind == "published":
         message = ChatText(

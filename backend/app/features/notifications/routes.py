@@ -21,7 +21,8 @@ SENDS = KeyedRateLimit(per_second=2, burst=10)
 class NotificationRequest(BaseModel):
     model_config = ConfigDict(strict=True, extra="forbid")
 
-    to: Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[\w.@-]+$")]
+    # As the channel's parameter takes it (ASCII: \w would let any letter through).
+    to: Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_.@-]+$")]
     text: Annotated[str, Field(min_length=1, max_length=500)]
 
 
