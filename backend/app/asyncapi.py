@@ -225,17 +225,18 @@ def asyncapi_document(app: FastAPI) -> dict[str, Any]:
                 param.name: {"description": param.field_info.description or param.name}
                 for param in path_params
             }
-        channels[route.name] = entry
+        name = route.name if route.name not in channels else f"{route.name}_{len(channels)}"
+        channels[name] = entry
         for action, names in (("receive", receives), ("send", sends)):
-            operations[f"{action}_{route.name}"] = {
+            operations[f"{action}_{name}"] = {
                 "action": action,
-                "channel": {"$ref": f"#/channels/{route.name}"},
+                "channel": {"$ref": f"#/channels/{name}"},
                 "summary": (
                     f"What the server {'takes from' if action == 'receive' else 'sends to'} "
                     f"a client of {route.path}."
                 ),
                 "messages": [
-                    {"$ref": f"#/channels/{route.name}/messages/{message}"} for message in names
+                    {"$ref": f"#/channels/{name}/messages/{message}"} for message in names
                 ],
             }
     return {

@@ -154,22 +154,25 @@ class ChannelHub:
         feed: ChannelFeed[ChannelSubscribers],
         since: Position | None,
     ) -> None:
-        """The history the subscriber missed, a ``sync`` saying whether that is all, then live."""
+        """The history the subscriber missed, a ``sync`` saying whether that is all, then live.
+        When the history cannot be read now, the subscriber is told so, and its live events wait
+        in its backlog until it is caught up from the same position once the broker is back."""
         channel, renderer = subscription.channel, subscription.renderer
         try:
             replay = await feed.catch_up(since)
         except ChannelUnavailable:
-            # Told now; the history follows when the broker is back (see _resync).
-            sync = renderer.sync(channel, since or Position("", 0), False, "unavailable", 0)
-            events: list[ChannelEvent] = []
             self.metrics.recovery("unavailable")
-        else:
-            self.metrics.recovery("recovered" if replay.recovered else str(replay.reason))
-            sync = renderer.sync(
-                channel, replay.position, replay.recovered, replay.reason, len(replay.events)
-            )
-            events = replay.events
-        for event in events:
+            subscription.awaiting_history, subscription.pending_since = True, since
+            sync = renderer.sync(channel, since or Position("", 0), False, "unavailable", 0)
+            if sync is not None:
+                await subscription.send_paced(sync)
+            return
+        subscription.awaiting_history = False
+        self.metrics.recovery("recovered" if replay.recovered else str(replay.reason))
+        sync = renderer.sync(
+            channel, replay.position, replay.recovered, replay.reason, len(replay.events)
+        )
+        for event in replay.events:
             if subscription.too_slow:
                 return
             if (frame := subscription.frame_for(event)) is not None:
@@ -183,6 +186,21 @@ class ChannelHub:
             if (frame := subscription.frame_for(event)) is not None:
                 await subscription.send_paced(frame)
         subscription.backlog = None
+
+    async def catch_up_again(self, subscription: Subscription) -> None:
+        """A subscriber whose history could not be read when it came: now, from where it
+        asked (the broker is back)."""
+        feed = self.feeds.get(subscription.channel)
+        if feed is not None and not subscription.ended:
+            await self._catch_up(subscription, feed, subscription.pending_since)
+
+    async def refollow(self, subscription: Subscription, since: Position | None) -> None:
+        """A subscriber asks again for a channel it follows: caught up afresh from ``since``,
+        as the same member (it neither leaves nor joins)."""
+        feed = self.feeds[subscription.channel]
+        subscription.epoch, subscription.offset = "", -1
+        subscription.backlog, subscription.backlog_bytes = deque(), 0
+        await self._catch_up(subscription, feed, since)
 
     async def unsubscribe(self, subscription: Subscription) -> None:
         """Once per subscription, whichever comes first: its client leaving, or being dropped."""

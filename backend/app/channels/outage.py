@@ -89,16 +89,24 @@ class OutageRecovery:
         self, feed: ChannelFeed[ChannelSubscribers], subscriptions: list[Subscription]
     ) -> None:
         """Events the channel placed while this process could not hear it, and a ``sync`` to
-        each positional subscriber: recovered, or why not (a Redis that came back empty)."""
+        each positional subscriber: recovered, or why not (a Redis that came back empty). One
+        whose history could not be read when it came is caught up from where it asked."""
+        known = feed.position
         try:
-            replay = await feed.catch_up(feed.position)
+            replay = await self.hub.broker.replay(feed.channel, known)
         except ChannelUnavailable:
             return
-        for event in replay.events:
-            feed.on_event(event)
+        if known is None:
+            # Nothing was fed here yet: the subscribers catch up from their own positions.
+            feed.position = replay.position
+        else:
+            for event in replay.events:
+                feed.on_event(event)
         reason = None if replay.recovered else replay.reason
         for subscription in subscriptions:
-            if subscription.renderer.positional and subscription.backlog is None:
+            if subscription.awaiting_history:
+                await self.hub.catch_up_again(subscription)
+            elif subscription.renderer.positional and subscription.backlog is None:
                 sync = subscription.renderer.sync(
                     feed.channel, replay.position, replay.recovered, reason, len(replay.events)
                 )

@@ -21,9 +21,17 @@ from typing import Any
 from redis.asyncio import Redis
 from redis.asyncio.client import PubSub
 from redis.exceptions import RedisError
+from redis.exceptions import TimeoutError as RedisTimeout
 
 from app.channels.broker import Broker, BrokerHealth, LimitsFor, member_of, new_epoch
-from app.channels.events import ChannelEvent, ChannelUnavailable, EventDraft, Position, Replay
+from app.channels.events import (
+    ChannelEvent,
+    ChannelUnavailable,
+    EventDraft,
+    OutcomeUnknown,
+    Position,
+    Replay,
+)
 from app.channels.history import HistoryLimits, replay_from
 from app.channels.redis_scripts import APPEND, PRESENCE_ADD, PRESENCE_REMOVE
 
@@ -149,6 +157,9 @@ class RedisBroker(Broker):
                     dedup or "",
                 ],
             )
+        except RedisTimeout as exc:
+            self._lost(exc)
+            raise OutcomeUnknown("the channel's broker (Redis) did not answer in time") from exc
         except (RedisError, OSError) as exc:
             self._lost(exc)
             raise ChannelUnavailable(UNREACHABLE) from exc

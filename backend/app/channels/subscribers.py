@@ -104,6 +104,9 @@ class Subscription:
     sent_presence: tuple[tuple[str, ...], bool] | None = None
     # Whether its member's joining was told (it is not while the broker is away).
     announced: bool = True
+    # Its history could not be read when it came: caught up from here once the broker is back.
+    awaiting_history: bool = False
+    pending_since: Position | None = None
     ended: bool = False
 
     @property

@@ -172,7 +172,13 @@ class RealtimeMessages(Handler):
                 await self.refuse(conversation, "invalid_message", f"since: {exc}", message.id)
                 return
         if already:  # asked again: followed afresh, from the position it gives now
-            await self.connection.unsubscribe(resolved.name)
+            current = self.connection.subscriptions[resolved.name]
+            if current.member == member:
+                subscribed = Subscribed(reply_to=message.id, channel=resolved.name)
+                await conversation.send(subscribed.model_dump_json())
+                await self.hub.refollow(current, since)
+                return
+            await self.connection.unsubscribe(resolved.name)  # as another member: leaves
         try:
             self.hub.broker.admit(resolved.name)
         except ChannelsFull:

@@ -68,12 +68,10 @@ def test_a_resume_asked_during_an_outage_is_served_from_its_position_once_redis_
     # another `sync`, once it can). Breaks if what follows is not the history since the
     # position the subscriber gave (but, say, the channel's recent events as on a first join),
     # which loses events the history still holds.
-    # Fails today: after the outage the hub resyncs from the feed's position (hub.py _resync:
-    # feed.catch_up(feed.position)), which is None for a channel whose only catch-up failed,
-    # so it reads the recent events as for a first join; and feed.catch_up sets the feed's
-    # position before those are fed (feed.py catch_up), so the feed skips them all. The
-    # client gets a sync {recovered: false, reason: first_join, replayed: 5} and no event:
-    # the 12 it missed, which the history holds, are never sent, and its position jumps past.
+    # Failed before the fix: after the outage the hub resynced from the feed's position, None
+    # for a channel whose only catch-up failed, so it read the recent events as for a first
+    # join and skipped them all: the client got {recovered: false, reason: first_join} and
+    # none of the 12 it missed, though the history held them.
     assert redis.process is not None
     missed = [f"missed {n}" for n in range(12)]  # more than announcements' replay_on_join (5)
 
@@ -97,7 +95,10 @@ def test_a_resume_asked_during_an_outage_is_served_from_its_position_once_redis_
                 headers=PUBLISHER,
                 timeout=10,
             )
+            # Sent, and then no answer: it may have been placed (Redis holds the command and runs
+            # it when it wakes), and the publisher is told exactly that, not "nothing placed".
             assert refused.status_code == 503
+            assert "may or may not have been placed" in refused.json()["detail"]
             loop = asyncio.get_running_loop()
             deadline = loop.time() + 15
             while await asyncio.to_thread(connected, server):
@@ -111,8 +112,11 @@ def test_a_resume_asked_during_an_outage_is_served_from_its_position_once_redis_
             redis.process.send_signal(signal.SIGCONT)  # type: ignore[union-attr]
         await wait_until(lambda: len(client.syncs["announcements"]) == 3, 20, "a sync after")
         sync = client.syncs["announcements"][-1]
-        assert client.texts("announcements") == ["seen", *missed]  # and never "during"
-        assert (sync["recovered"], sync["reason"], sync["replayed"]) == (True, None, len(missed))
+        # Every missed one, once and in order; "during" only if Redis ran it when it woke.
+        texts = client.texts("announcements")
+        assert texts in (["seen", *missed], ["seen", *missed, "during"]), texts
+        assert (sync["recovered"], sync["reason"]) == (True, None)
+        assert sync["replayed"] == len(texts) - 1
         await client.stop()
 
     asyncio.run(scenario())

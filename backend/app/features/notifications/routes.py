@@ -8,7 +8,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from app.channels.events import ChannelUnavailable
 from app.channels.publisher import PublisherDep
-from app.features.notifications.channels import NOTIFICATIONS, Notification
+from app.features.notifications.channels import NOTIFICATIONS, SUBJECT, Notification
 from app.security.credentials import UserDep
 from app.security.rate_limits import KeyedRateLimit, too_many
 
@@ -22,7 +22,8 @@ class NotificationRequest(BaseModel):
     model_config = ConfigDict(strict=True, extra="forbid")
 
     # As the channel's parameter takes it (ASCII: \w would let any letter through).
-    to: Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_.@-]+$")]
+    # Exactly the subjects a user's channel takes (user:{subject}).
+    to: Annotated[str, Field(min_length=1, max_length=64, pattern=f"^{SUBJECT}$")]
     text: Annotated[str, Field(min_length=1, max_length=500)]
 
 
