@@ -66,7 +66,8 @@ def share_metrics_between_workers(settings: Settings) -> None:
 WORKERS_NEED_REDIS = (
     "APP_WORKERS={workers} needs APP_REDIS_URL: each worker would keep its own tickets and "
     "rooms, so a ticket issued by one worker would be refused by another, and people on "
-    "different workers would not meet. Set APP_REDIS_URL, or run one worker per process."
+    "different workers would not meet. Set APP_REDIS_URL (or APP_REDIS_SENTINELS, "
+    "APP_REDIS_CLUSTER), or run one worker per process."
 )
 
 
@@ -74,7 +75,7 @@ def serve(settings: Settings, reload: bool = False) -> None:
     if reload and settings.workers > 1:
         configure_app_logging(settings.log_level, settings.log_format)
         logger.warning("--reload runs one process: APP_WORKERS=%d is ignored", settings.workers)
-    elif settings.workers > 1 and settings.redis_url is None:
+    elif settings.workers > 1 and settings.redis_topology() is None:
         sys.exit(f"error: {WORKERS_NEED_REDIS.format(workers=settings.workers)}")
     if (settings.workers > 1 and not reload) or settings.metrics_dir is not None:
         share_metrics_between_workers(settings)
@@ -92,10 +93,11 @@ def publish_from_a_shell(
     from app.channels.publisher import InvalidPayload, UnknownChannel, publish_elsewhere
     from app.main import build_registry
 
-    if settings.redis_url is None:
+    topology = settings.redis_topology()
+    if topology is None:
         print(
-            "error: APP_REDIS_URL is not set: a shell reaches the app's processes through "
-            "their Redis",
+            "error: APP_REDIS_URL is not set (nor APP_REDIS_SENTINELS, APP_REDIS_CLUSTER): a "
+            "shell reaches the app's processes through their Redis",
             file=sys.stderr,
         )
         return 2
@@ -111,7 +113,7 @@ def publish_from_a_shell(
         position = asyncio.run(
             publish_elsewhere(
                 build_registry(settings),
-                settings.redis_url,
+                topology,
                 channel,
                 payload,
                 origin=f"shell/{os.getpid()}",

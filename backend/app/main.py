@@ -73,14 +73,15 @@ def build_registry(settings: Settings, features: list[Feature] | None = None) ->
 
 
 def build_broker(settings: Settings, registry: ChannelRegistry) -> Broker:
-    if settings.redis_url is None:
+    topology = settings.redis_topology()
+    if topology is None:
         return InMemoryBroker(
             registry.limits_for,
             max_channels=settings.max_rooms,
             total_bytes=settings.history_total_bytes,
         )
     return RedisBroker(
-        settings.redis_url,
+        topology,
         limits=registry.limits_for,
         max_channels=settings.max_rooms,
         presence_ttl=settings.chat_presence_ttl,
@@ -96,9 +97,10 @@ def build_outlet_limits(settings: Settings) -> OutletLimits:
 
 
 def build_tickets(settings: Settings) -> TicketStore:
-    if settings.redis_url is None:
+    topology = settings.redis_topology()
+    if topology is None:
         return InMemoryTickets(settings.max_tickets)
-    return RedisTickets(settings.redis_url)
+    return RedisTickets(topology)
 
 
 @asynccontextmanager

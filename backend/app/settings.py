@@ -8,9 +8,11 @@ import resource
 from pathlib import Path
 from typing import Annotated, Literal
 
-from pydantic import Field, SecretStr, field_validator
+from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 from starlette.requests import HTTPConnection
+
+from app.redis_clients import RedisTopology, parse_addresses
 
 REPOSITORY_ROOT = Path(__file__).resolve().parents[2]
 
@@ -42,8 +44,20 @@ class Settings(BaseSettings):
     dev_token_minting: bool = False
     # Worker processes for `python -m app`; more than one needs APP_REDIS_URL for chat to span them.
     workers: int = Field(default=1, ge=1)
-    # Chat across processes: a redis:// or rediss:// URL; without it, chat stays in-process.
+    # Channels (and tickets) across processes, through one Redis they share. One of: a
+    # redis:// or rediss:// URL (one server); Sentinels "host:port,host:port" and the name of
+    # the master they watch; a Redis Cluster's seed nodes "host:port,host:port". Without any,
+    # channels stay in-process.
     redis_url: str | None = None
+    redis_sentinels: Annotated[list[str], NoDecode] = []
+    redis_sentinel_master: str = "mymaster"
+    redis_cluster: Annotated[list[str], NoDecode] = []
+    # The password of the data nodes, with Sentinel or Cluster (a URL carries its own).
+    redis_password: SecretStr | None = None
+    # Acknowledge an event only once this many replicas have it (WAIT), within the timeout (ms):
+    # what a failover can lose is then only what was never acknowledged.
+    redis_wait_replicas: int = Field(default=0, ge=0)
+    redis_wait_timeout_ms: int = Field(default=500, ge=1)
     # Messages waiting for one chat client before it counts as too slow and is closed (1013),
     # and their bytes; and the bytes waiting for all clients of the process together.
     chat_outbox_limit: int = Field(default=256, ge=1)
@@ -120,6 +134,47 @@ class Settings(BaseSettings):
         if isinstance(value, str):
             return [origin.strip().rstrip("/") for origin in value.split(",") if origin.strip()]
         return value
+
+    @field_validator("redis_sentinels", "redis_cluster", mode="before")
+    @classmethod
+    def split_addresses(cls, value: object) -> object:
+        if isinstance(value, str):
+            return [address.strip() for address in value.split(",") if address.strip()]
+        return value
+
+    @model_validator(mode="after")
+    def one_redis_at_most(self) -> "Settings":
+        given = [bool(self.redis_url), bool(self.redis_sentinels), bool(self.redis_cluster)]
+        if sum(given) > 1:
+            raise ValueError(
+                "set one of APP_REDIS_URL, APP_REDIS_SENTINELS and APP_REDIS_CLUSTER, not several"
+            )
+        for address in (*self.redis_sentinels, *self.redis_cluster):
+            parse_addresses(address)  # a clear error at start, not at the first connection
+        return self
+
+    def redis_topology(self) -> RedisTopology | None:
+        """Which Redis the processes share; None: none (channels stay in this process)."""
+        password = self.redis_password.get_secret_value() if self.redis_password else None
+        wait = {
+            "wait_replicas": self.redis_wait_replicas,
+            "wait_timeout_ms": self.redis_wait_timeout_ms,
+        }
+        if self.redis_sentinels:
+            sentinels = parse_addresses(",".join(self.redis_sentinels))
+            return RedisTopology(
+                "sentinel",
+                sentinels=sentinels,
+                master=self.redis_sentinel_master,
+                password=password,
+                **wait,  # type: ignore[arg-type]
+            )
+        if self.redis_cluster:
+            seeds = parse_addresses(",".join(self.redis_cluster))
+            return RedisTopology("cluster", seeds=seeds, password=password, **wait)  # type: ignore[arg-type]
+        if self.redis_url:
+            return RedisTopology("single", url=self.redis_url, **wait)  # type: ignore[arg-type]
+        return None
 
     @field_validator("allowed_hosts", mode="before")
     @classmethod

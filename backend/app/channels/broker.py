@@ -35,6 +35,11 @@ LimitsFor = Callable[[str], HistoryLimits]  # a channel's history limits, by its
 class BrokerHealth:
     kind: Literal["memory", "redis"]
     connected: bool
+    # Which Redis ("single", "sentinel mymaster via …", "cluster via 6 seed nodes").
+    topology: str = ""
+    # Times it came back after losing Redis, and when and why it last lost it.
+    reconnects: int = 0
+    last_outage: str | None = None
 
 
 def new_epoch() -> str:
@@ -121,6 +126,11 @@ class Broker(ABC):
 
     @abstractmethod
     def health(self) -> BrokerHealth: ...
+
+    async def renew_epoch(self, channel: str, seen: Position) -> bool:
+        """After a failover lost events this process had seen: a new epoch, so that no offset
+        is given twice. Only a replicated broker can go back (False: nothing to do)."""
+        return False
 
     def presence_settles_in(self) -> float:
         """Seconds until the broker's presence can be trusted whole again (0: it can). After

@@ -68,7 +68,8 @@ class ChannelFeed(Generic[S]):
             )
         except ChannelUnavailable:
             missing = []
-        if len(missing) < upto - position.offset:
+        # (A new epoch may go on from an old one's offsets: it is filled from its first event.)
+        if position.offset and len(missing) < upto - position.offset:
             logger.warning(
                 "channel %r: %d events past this process and are no longer in the history",
                 self.channel,

@@ -103,9 +103,11 @@ def replay_from(
     held: list[ChannelEvent],
     limits: HistoryLimits,
     aged_out: int = 0,
+    epoch_start: int = 1,
 ) -> Replay:
     """The replay for a subscriber at ``since``, from the events a channel holds (oldest first).
-    ``aged_out``: the newest offset the channel forgot for its age."""
+    ``aged_out``: the newest offset the channel forgot for its age; ``epoch_start``: the first
+    offset of the current epoch (1, unless a failover made a new epoch go on from the old)."""
     cutoff = time.time() * 1000 - limits.max_age * 1000
     fresh = [event for event in held if event.at >= cutoff]
     recent = fresh[-limits.replay_on_join :] if limits.replay_on_join else []
@@ -114,10 +116,12 @@ def replay_from(
     if since.epoch != now.epoch or since.offset > now.offset:
         # The history since `since` is lost; the new epoch's, when all of it is still held,
         # is not: whoever had a position gets all of it (else the recent events).
-        whole_epoch = [event for event in fresh if event.epoch == now.epoch]
-        if whole_epoch and whole_epoch[0].offset == 1 and len(whole_epoch) == now.offset:
-            return Replay(whole_epoch, now, recovered=False, reason="epoch_changed")
-        return Replay(recent, now, recovered=False, reason="epoch_changed")
+        current = [event for event in fresh if event.epoch == now.epoch]
+        whole = len(current) == now.offset - epoch_start + 1
+        if current and current[0].offset == epoch_start and whole:
+            return Replay(current, now, recovered=False, reason="epoch_changed")
+        tail = current[-limits.replay_on_join :] if limits.replay_on_join else []
+        return Replay(tail, now, recovered=False, reason="epoch_changed")
     if since.offset == now.offset:
         return Replay([], now, recovered=True, reason=None)
     if not held:

@@ -92,8 +92,19 @@ class OutageRecovery:
         each positional subscriber: recovered, or why not (a Redis that came back empty). One
         whose history could not be read when it came is caught up from where it asked."""
         known = feed.position
+        broker = self.hub.broker
         try:
-            replay = await self.hub.broker.replay(feed.channel, known)
+            replay = await broker.replay(feed.channel, known)
+            went_back = (
+                known is not None
+                and replay.position.epoch == known.epoch
+                and replay.position.offset < known.offset
+            )
+            if known is not None and went_back:
+                # A failover lost events this process saw: their offsets must not be given
+                # again under this epoch, and whoever had them is told.
+                await broker.renew_epoch(feed.channel, known)
+                replay = await broker.replay(feed.channel, known)
         except ChannelUnavailable:
             return
         if known is None:

@@ -18,6 +18,7 @@ from starlette.requests import HTTPConnection
 from app.channels.declarations import ChannelRegistry, Resolved
 from app.channels.events import ChannelEvent, ChannelUnavailable, EventDraft, Position
 from app.channels.hub import ChannelHub
+from app.redis_clients import RedisTopology
 
 
 class UnknownChannel(LookupError):
@@ -117,7 +118,7 @@ PublisherDep = Annotated[Publisher, Depends(publisher_of)]
 
 async def publish_elsewhere(
     registry: ChannelRegistry,
-    redis_url: str,
+    topology: RedisTopology,
     channel: str,
     data: BaseModel | dict[str, object],
     *,
@@ -132,7 +133,7 @@ async def publish_elsewhere(
     if resolved is None:
         raise UnknownChannel(f"no channel is declared for {channel[:100]}")
     payload = checked_payload(resolved, data)
-    broker = RedisBroker(redis_url, limits=registry.limits_for, max_channels=1)
+    broker = RedisBroker(topology, limits=registry.limits_for, max_channels=1)
     try:
         if not await broker.connect_once():
             raise ChannelUnavailable("Redis cannot be reached")

@@ -4,9 +4,9 @@ of them under its hash tag (one slot of a Redis Cluster), every key passed in ``
 # Places an event, keeps it in the channel's log within its bounds (count, bytes) and publishes it,
 # as one atomic step; a message sent again (its dedup key still held) is answered with the event
 # it already is. The ids of events no longer held are forgotten with them.
-# KEYS: meta, log, ids
+# KEYS: meta, log, ids, topic (the channel's sharded pub/sub channel, of the same slot)
 # ARGV: candidate epoch, the event as JSON without its last "}", max events, max bytes,
-#       log lifetime (ms), meta lifetime (ms), channel, dedup key ("" for none)
+#       log lifetime (ms), meta lifetime (ms), (unused), dedup key ("" for none)
 APPEND = """
 local dedup = ARGV[8]
 if dedup ~= '' then
@@ -40,8 +40,20 @@ redis.call('ZREMRANGEBYSCORE', KEYS[3], '-inf', '(' .. string.match(first[1], '^
 redis.call('PEXPIRE', KEYS[2], ARGV[5])
 redis.call('PEXPIRE', KEYS[3], ARGV[5])
 redis.call('PEXPIRE', KEYS[1], ARGV[6])
-redis.call('PUBLISH', ARGV[7], event)
+redis.call('SPUBLISH', KEYS[4], event)
 return {'new', event}
+"""
+
+# After a failover lost events the process had seen (replication is asynchronous), the offsets
+# must not be given again under the same epoch: the history starts a new one, going on from the
+# offset it has. Only if nobody did it already (the epoch is still the old one).
+# KEYS: meta. ARGV: the old epoch, the offset the process saw, the new epoch.
+RENEW_EPOCH = """
+if redis.call('HGET', KEYS[1], 'epoch') ~= ARGV[1] then return 0 end
+local offset = tonumber(redis.call('HGET', KEYS[1], 'offset') or '0')
+if offset >= tonumber(ARGV[2]) then return 0 end
+redis.call('HSET', KEYS[1], 'epoch', ARGV[3], 'epoch_start', offset + 1)
+return 1
 """
 
 # Presence: a sorted set of connections (their deadlines) and a count of connections per

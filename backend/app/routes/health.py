@@ -13,6 +13,11 @@ router = APIRouter(prefix="/api", tags=["health"])
 class ChatBroker(BaseModel):
     kind: Literal["memory", "redis"]
     connected: bool
+    # With Redis: which ("single", "sentinel mymaster via …", "cluster via 6 seed nodes"),
+    # how often it came back, and when and why it last went away (a failover, say).
+    topology: str | None = None
+    reconnects: int | None = None
+    last_outage: str | None = None
 
 
 class Health(BaseModel):
@@ -21,12 +26,18 @@ class Health(BaseModel):
     chat_broker: ChatBroker
 
 
-@router.get("/health")
+@router.get("/health", response_model_exclude_none=True)
 async def health(hub: HubDep) -> Health:
     broker = hub.broker.health()
     return Health(
         status="ok" if broker.connected else "degraded",
-        chat_broker=ChatBroker(kind=broker.kind, connected=broker.connected),
+        chat_broker=ChatBroker(
+            kind=broker.kind,
+            connected=broker.connected,
+            topology=broker.topology or None,
+            reconnects=broker.reconnects if broker.kind == "redis" else None,
+            last_outage=broker.last_outage,
+        ),
     )
 
 

@@ -25,10 +25,10 @@ from abc import ABC, abstractmethod
 from dataclasses import dataclass
 
 from cryptography.fernet import Fernet, InvalidToken
-from redis.asyncio import Redis
 from redis.exceptions import RedisError
 from starlette.requests import HTTPConnection
 
+from app.redis_clients import RedisTopology, data_client
 from app.security.principal import Principal, known_roles
 from app.security.rate_limits import KeyedRateLimit
 
@@ -161,8 +161,11 @@ class RedisTickets(TicketStore):
 
     PREFIX = "ws-ticket:"
 
-    def __init__(self, url: str) -> None:
-        self._redis = Redis.from_url(url, socket_timeout=2, socket_connect_timeout=2)
+    def __init__(self, topology: RedisTopology | str) -> None:
+        if isinstance(topology, str):
+            topology = RedisTopology.single(topology)
+        # One key per ticket: in a Cluster each lands on its own slot, taken with one GETDEL.
+        self._redis = data_client(topology)
 
     async def _store(self, ticket: str, grant: TicketGrant) -> None:
         lifetime = max(1, int(grant.expires_at - time.time() + REMEMBERED_FOR))
