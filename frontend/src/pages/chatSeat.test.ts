@@ -1,5 +1,13 @@
-import { describe, expect, it } from 'vitest';
-import { chatSocketUrl, parseSeat } from './ChatPage';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import {
+  chatSocketUrl,
+  parseSeat,
+  rememberedSeat,
+  rememberedSenderKey,
+  rememberJoin,
+  rememberLeave,
+  rememberSenderKey,
+} from './chatSeat';
 
 describe('parseSeat', () => {
   it('takes a whole number and a room name', () => {
@@ -24,12 +32,62 @@ describe('parseSeat', () => {
 });
 
 describe('chatSocketUrl', () => {
+  const page = { protocol: 'http:', host: 'a.b' };
+
   it('puts the number in the path and the room in the query', () => {
     expect(
-      chatSocketUrl({ clientId: 7, room: 'ops' }, undefined, { protocol: 'https:', host: 'a.b' }),
+      chatSocketUrl({ clientId: 7, room: 'ops' }, {}, { protocol: 'https:', host: 'a.b' }),
     ).toBe('wss://a.b/ws/7?room=ops');
+    expect(chatSocketUrl({ clientId: 7, room: 'ops' }, { ticket: 'T' }, page)).toBe(
+      'ws://a.b/ws/7?room=ops&ticket=T',
+    );
+  });
+
+  it('sends back the position and the sender key it was given', () => {
+    const key = 'k'.repeat(16);
     expect(
-      chatSocketUrl({ clientId: 7, room: 'ops' }, 'T', { protocol: 'http:', host: 'a.b' }),
-    ).toBe('ws://a.b/ws/7?room=ops&ticket=T');
+      chatSocketUrl({ clientId: 7, room: 'ops' }, { since: 'e:3', senderKey: key }, page),
+    ).toBe(`ws://a.b/ws/7?room=ops&since=e%3A3&sender_key=${key}`);
+  });
+});
+
+describe('what the browser keeps', () => {
+  beforeEach(() => {
+    localStorage.clear();
+    sessionStorage.clear();
+    window.history.replaceState(null, '', '/chat');
+  });
+  afterEach(() => window.history.replaceState(null, '', '/'));
+
+  it('keeps the number per browser, and the room in the address and the tab', () => {
+    rememberJoin({ clientId: 11, room: 'ops' });
+    expect(window.location.search).toBe('?room=ops');
+    expect(rememberedSeat()).toEqual({
+      clientId: '11',
+      room: 'ops',
+      rejoin: { clientId: 11, room: 'ops' },
+    });
+    rememberLeave();
+    expect(rememberedSeat()).toEqual({ clientId: '11', room: 'ops', rejoin: null });
+  });
+
+  it('follows a link to another room rather than rejoining the last one', () => {
+    rememberJoin({ clientId: 11, room: 'ops' });
+    expect(rememberedSeat('?room=dev')).toEqual({ clientId: '11', room: 'dev', rejoin: null });
+  });
+
+  it('starts in the guide’s room with a number of its own when it knows nothing', () => {
+    const fresh = rememberedSeat('');
+    expect(fresh.room).toBe('general');
+    expect(fresh.clientId).toMatch(/^\d{4}$/);
+    expect(fresh.rejoin).toBeNull();
+  });
+
+  it('keeps a sender key only of the form the server gives', () => {
+    expect(rememberedSenderKey()).toBeNull();
+    rememberSenderKey('a-B_9'.repeat(4));
+    expect(rememberedSenderKey()).toBe('a-B_9'.repeat(4));
+    rememberSenderKey('short');
+    expect(rememberedSenderKey()).toBeNull();
   });
 });
