@@ -25,6 +25,7 @@ npm run size --workspace frontend --silent
 say "End-to-end tests: Playwright in Chromium"
 ensure_program "$CHROMIUM_PATH" chromium  # or set CHROMIUM_PATH to a Chromium binary
 ensure_program redis-server redis-server  # chat across processes, here and in pytest
+ensure_program nginx nginx                # pytest puts the README's nginx example in front
 E2E_PORT="$(free_port)" E2E_DEV_API_PORT="$(free_port)" E2E_DEV_VITE_PORT="$(free_port)"
 export E2E_PORT E2E_DEV_API_PORT E2E_DEV_VITE_PORT
 npm test --workspace e2e --silent

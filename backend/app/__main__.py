@@ -2,24 +2,24 @@
 
 ``python -m app`` serves the API and the built SPA on one port: uvicorn with the project's
 hardened protocol classes (``app.server.protocols``), which take their limits from the app.
-``python -m app token SUBJECT`` prints a signed token (with ``APP_TOKEN_SECRET`` set).
+``python -m app token SUBJECT [--role ROLE]`` prints a signed token (with ``APP_TOKEN_SECRET``
+set); ``--role operator`` makes one that opens /metrics and the live server page.
 """
 
 import argparse
 import atexit
-import logging
 import os
 import shutil
+import sys
 import tempfile
 
 import uvicorn
 
 from app.observability.log_format import uvicorn_log_config
+from app.security.principal import ROLES
 from app.security.tokens import issue_token
 from app.server.protocols import GuardedHttpProtocol, GuardedWebSocketProtocol
 from app.settings import Settings
-
-logger = logging.getLogger("app")
 
 
 def uvicorn_options(settings: Settings) -> dict[str, object]:
@@ -47,14 +47,16 @@ def share_metrics_between_workers() -> None:
     atexit.register(shutil.rmtree, folder, ignore_errors=True)
 
 
+WORKERS_NEED_REDIS = (
+    "APP_WORKERS={workers} needs APP_REDIS_URL: each worker would keep its own tickets and "
+    "rooms, so a ticket issued by one worker would be refused by another, and people on "
+    "different workers would not meet. Set APP_REDIS_URL, or run one worker per process."
+)
+
+
 def serve(settings: Settings) -> None:
     if settings.workers > 1 and settings.redis_url is None:
-        # Each worker would hold its own rooms: people on different workers would not meet.
-        logging.basicConfig(format="%(levelname)s:     %(message)s")
-        logger.warning(
-            "APP_WORKERS=%d without APP_REDIS_URL: chat rooms are not shared between workers",
-            settings.workers,
-        )
+        sys.exit(f"error: {WORKERS_NEED_REDIS.format(workers=settings.workers)}")
     if settings.workers > 1:
         share_metrics_between_workers()
     # An import string, so that each worker builds its own app (from the same environment).
@@ -67,6 +69,12 @@ def main(argv: list[str] | None = None) -> None:
     commands.add_parser("serve", help="serve the app (the default)")
     token = commands.add_parser("token", help="print a signed token (needs APP_TOKEN_SECRET)")
     token.add_argument("subject", help="who the token is for; the endpoint shows it")
+    token.add_argument(
+        "--role",
+        action="append",
+        choices=sorted(ROLES),
+        help="what it may do (repeatable; default: user). operator opens /metrics",
+    )
     token.add_argument("--ttl", type=float, help="lifetime in seconds (default APP_TOKEN_TTL)")
     args = parser.parse_args(argv)
 
@@ -75,7 +83,8 @@ def main(argv: list[str] | None = None) -> None:
         if settings.token_secret is None:
             token.error("APP_TOKEN_SECRET is not set: token verification is off")
         secret = settings.token_secret.get_secret_value()
-        print(issue_token(secret, args.subject, args.ttl or settings.token_ttl).token)
+        roles = tuple(args.role or ["user"])
+        print(issue_token(secret, args.subject, args.ttl or settings.token_ttl, roles=roles).token)
     else:
         serve(settings)
 

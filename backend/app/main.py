@@ -24,8 +24,8 @@ from app.rooms.broker import Broker, HistoryLimits, InMemoryBroker
 from app.rooms.redis_broker import RedisBroker
 from app.routes import chat, config, echo, health, items, live, session, tickets, tokens
 from app.security.headers import ResponseHeaders
-from app.security.origins import OriginCheck
-from app.security.tickets import InMemoryTickets, RedisTickets, TicketStore
+from app.security.origins import OriginCheck, OriginPolicy
+from app.security.tickets import InMemoryTickets, IssuanceLimits, RedisTickets, TicketStore
 from app.server.limits import TRANSPORT_STATE_KEY, TransportLimits, TransportState
 from app.server.shutdown import Readiness, drain_on_sigterm
 from app.settings import Settings
@@ -59,7 +59,9 @@ def build_broker(settings: Settings) -> Broker:
 
 
 def build_tickets(settings: Settings) -> TicketStore:
-    return InMemoryTickets() if settings.redis_url is None else RedisTickets(settings.redis_url)
+    if settings.redis_url is None:
+        return InMemoryTickets(settings.max_tickets)
+    return RedisTickets(settings.redis_url)
 
 
 @asynccontextmanager
@@ -117,6 +119,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         burst=settings.ws_message_burst,
     )
     app.state.tickets = build_tickets(settings)
+    app.state.ticket_limits = IssuanceLimits(
+        settings.tickets_per_second, settings.max_tickets, settings.ticket_ttl
+    )
+    origin_policy = app.state.origin_policy = OriginPolicy(settings.allowed_origins)
     app.state.chat_hub = ChatHub(
         build_broker(settings),
         outbox_limit=settings.chat_outbox_limit,
@@ -125,9 +131,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     install_refusal_handlers(app, on_refused=metrics.refused)
     app.add_middleware(ResponseHeaders)
-    app.add_middleware(
-        OriginCheck, allowed_origins=settings.allowed_origins, on_refused=metrics.refused
-    )
+    app.add_middleware(OriginCheck, policy=origin_policy, on_refused=metrics.refused)
     app.add_middleware(ConnectionIds)  # outermost: every log line of a connection has its id
 
     for module in (echo, items, chat, live, health, config, session, tokens, tickets):

@@ -2,6 +2,7 @@
 
 import logging
 import re
+from urllib.parse import unquote_plus
 
 # uvicorn answers a text frame that is not UTF-8 with close code 1007, as RFC 6455 asks, but logs
 # it with logger.exception(). Rewritten here rather than in a protocol subclass, which would have
@@ -19,8 +20,21 @@ class ClientMistakesAreNotErrors(logging.Filter):
 
 
 # uvicorn logs each request and WebSocket with its query string: `?token=...` and `?ticket=...`
-# are credentials.
-CREDENTIAL_IN_QUERY = re.compile(r"([?&](?:token|ticket|session)=)[^&\s\"]*", re.IGNORECASE)
+# are credentials, and so is a parameter whose name is percent-encoded (`?%74oken=...`), which
+# the app decodes into the same `token`.
+CREDENTIAL_PARAMETERS = frozenset({"token", "ticket", "session", "sender_key"})
+QUERY_PARAMETER = re.compile(r"([?&])([^=&\s\"]*)=([^&\s\"]*)")
+
+
+def _redacted_parameter(match: re.Match[str]) -> str:
+    separator, name, _value = match.groups()
+    if unquote_plus(name).strip().lower() in CREDENTIAL_PARAMETERS:
+        return f"{separator}{name}=[redacted]"
+    return match.group(0)
+
+
+def redact_query(text: str) -> str:
+    return QUERY_PARAMETER.sub(_redacted_parameter, text)
 
 
 # At debug level the websockets library logs each handshake header as ("< %s: %s", name, value).
@@ -39,8 +53,7 @@ class CredentialsRedacted(logging.Filter):
             record.args = (record.args[0], "[redacted]")
         else:
             record.args = tuple(
-                CREDENTIAL_IN_QUERY.sub(r"\1[redacted]", arg) if isinstance(arg, str) else arg
-                for arg in record.args
+                redact_query(arg) if isinstance(arg, str) else arg for arg in record.args
             )
         return True
 

@@ -29,20 +29,37 @@ class Settings(BaseSettings):
     log_format: LogFormat = "text"
     # Prometheus metrics at GET /metrics and the live server page; off only to measure them.
     metrics: bool = True
-    # Lets a client other than loopback read /metrics and the live page, as a bearer token.
+    # The operator's credential: as a bearer token, it opens /metrics and the live server page.
     metrics_token: Annotated[SecretStr, Field(min_length=16)] | None = None
+    # Development only: a client on this machine that came through no proxy is an operator
+    # without a token. Off by default: behind a proxy on the same host everyone is loopback.
+    operator_on_loopback: bool = False
+    # Development only: POST /api/tokens mints a user's token for any subject, without a login.
+    dev_token_minting: bool = False
     # Worker processes for `python -m app`; more than one needs APP_REDIS_URL for chat to span them.
     workers: int = Field(default=1, ge=1)
     # Chat across processes: a redis:// or rediss:// URL; without it, chat stays in-process.
     redis_url: str | None = None
-    # Messages waiting for one chat client before it counts as too slow and is closed (1013).
+    # Messages waiting for one chat client before it counts as too slow and is closed (1013),
+    # and their bytes; and the bytes waiting for all clients of the process together.
     chat_outbox_limit: int = Field(default=256, ge=1)
+    chat_outbox_bytes: int = Field(default=1024 * 1024, ge=64 * 1024)
+    outbox_total_bytes: int = Field(default=256 * 1024 * 1024, ge=1024 * 1024)
+    # What guide clients say while the broker (Redis) is away, kept by the process until it
+    # returns: at most this many bytes; a sender beyond it is closed with 1013.
+    chat_held_bytes: int = Field(default=4 * 1024 * 1024, ge=64 * 1024)
     # How long a process's presence entries outlive it in Redis if it dies without leaving;
     # its members are announced as left within this and a third of it more.
     chat_presence_ttl: float = Field(default=10.0, gt=0)
-    # A room's history (for recovery after a reconnect): at most this many events, this old.
+    # A room's history (for recovery after a reconnect): at most this many events, this many
+    # bytes, this old; and all rooms' histories together at most this many bytes (in memory).
     room_history_events: int = Field(default=1000, ge=1)
+    room_history_bytes: int = Field(default=1024 * 1024, ge=64 * 1024)
     room_history_seconds: float = Field(default=600.0, gt=0)
+    history_total_bytes: int = Field(default=64 * 1024 * 1024, ge=1024 * 1024)
+    # Rooms one process keeps (with members, or with a history not yet expired); a join that
+    # would open one more is closed with 1013 until one is forgotten.
+    max_rooms: int = Field(default=1000, ge=1)
     # How many of the newest events a member gets on joining (without a position to resume).
     room_history_on_join: int = Field(default=50, ge=0)
 
@@ -57,6 +74,11 @@ class Settings(BaseSettings):
     token_ttl: int = Field(default=300, ge=1)
     # Lifetime of a single-use WebSocket ticket (POST /api/ws-tickets), in seconds.
     ticket_ttl: float = Field(default=30.0, gt=0)
+    # Tickets per second for one client address, and for one credential (bursts of 4 times
+    # as many); beyond it, 429. A page asks for one per connection attempt.
+    tickets_per_second: float = Field(default=5.0, gt=0)
+    # Tickets one process keeps outstanding at most; beyond it, 503 until some are used.
+    max_tickets: int = Field(default=10_000, ge=1)
     # Longest `token` or `session` value; a longer one is refused like a missing one (1008).
     max_credential_length: int = Field(default=256, ge=1)
     # Largest WebSocket message, in bytes; a bigger one is refused with 1009 before it is read.

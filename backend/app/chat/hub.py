@@ -360,6 +360,9 @@ class ChatHub:
         draft = EventDraft.now(
             "said", member.room, member.client_id, self.node_id, text, message_id
         )
+        if self._unplaced and not member.speaks_json:
+            self._keep_unplaced(draft)  # in order behind what waits already
+            raise RoomUnavailable("the room is placing what waited during an outage")
         try:
             event, _duplicate = await self.broker.append(draft)
         except RoomUnavailable:
@@ -436,6 +439,14 @@ class ChatHub:
             await self.broker.presence_refresh(room, [member.key for member in members])
             await self.broker.notify_presence(room)
             await self._resync(feed, members)
+        if settles_in := self.broker.presence_settles_in():
+            self._in_background(self._push_presence_everywhere(after=settles_in))
+
+    async def _push_presence_everywhere(self, after: float) -> None:
+        """Once every process had its time to re-register: the lists are whole again."""
+        await asyncio.sleep(after)
+        for room in [*self.members]:
+            await self._push_presence(room)
 
     async def _resync(self, feed: "RoomFeed[RoomMembers]", members: list[Member]) -> None:
         """Events the room placed while this process could not hear it, and a ``sync`` to
@@ -504,7 +515,7 @@ class ChatHub:
         if room_members is None or not room_members.json:
             return  # the guide's dialect has no presence
         cluster = await self.broker.online(room)
-        complete = cluster is not None
+        complete = cluster is not None and not self.broker.presence_settles_in()
         if cluster is None:
             cluster = self._cluster_presence.get(room, set())
         else:

@@ -102,6 +102,11 @@ class Broker(ABC):
     @abstractmethod
     def health(self) -> BrokerHealth: ...
 
+    def presence_settles_in(self) -> float:
+        """Seconds until the broker's presence can be trusted whole again (0: it can). After
+        a shared broker comes back empty, every other process has yet to re-register."""
+        return 0.0
+
     @abstractmethod
     async def subscribe(self, room: str) -> None:
         """Starts delivering the room's events to this process; kept across reconnects."""
@@ -193,6 +198,11 @@ def replay_from(
     if since is None:
         return Replay(recent, now, recovered=False, reason="first_join")
     if since.epoch != now.epoch or since.offset > now.offset:
+        # The history since `since` is lost; the new epoch's, when all of it is still held,
+        # is not: whoever had a position gets all of it (else the recent events).
+        whole_epoch = [event for event in fresh if event.epoch == now.epoch]
+        if whole_epoch and whole_epoch[0].offset == 1 and len(whole_epoch) == now.offset:
+            return Replay(whole_epoch, now, recovered=False, reason="epoch_changed")
         return Replay(recent, now, recovered=False, reason="epoch_changed")
     if since.offset == now.offset:
         return Replay([], now, recovered=True, reason=None)

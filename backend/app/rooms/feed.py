@@ -42,7 +42,11 @@ class RoomFeed(Generic[S]):
             self._held.append(event)
             return
         position = self.position
-        if position is not None and event.epoch == position.epoch:
+        if position is not None and event.epoch != position.epoch:
+            # A new epoch (the history was lost): it began at offset 1, and whatever of it
+            # went past this process while it could not hear the room comes first.
+            position = Position(event.epoch, 0)
+        if position is not None:
             if position.has(event):
                 return  # fed already (a replay and the live stream overlapped)
             if event.offset > position.offset + 1:

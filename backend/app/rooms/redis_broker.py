@@ -94,6 +94,10 @@ class RedisBroker(Broker):
         self._pubsub: PubSub | None = None
         self._reader: asyncio.Task[None] | None = None
         self._connected = False
+        # Which Redis answered last (INFO's run_id): a new one came back empty, and presence is
+        # partial until every process had its presence lifetime to re-register.
+        self._run_id: str | None = None
+        self._presence_settled_at = 0.0
 
     async def start(self) -> None:
         self._reader = asyncio.create_task(self._read_forever(), name="redis-broker-reader")
@@ -283,10 +287,17 @@ class RedisBroker(Broker):
             return
         self._dispatch(event)
 
+    def presence_settles_in(self) -> float:
+        return max(0.0, self._presence_settled_at - time.monotonic())
+
     async def _connect(self) -> None:
         # Connections pooled before an outage are dead: the first command on one would fail.
         await self._redis.connection_pool.disconnect()
         await self._redis.ping()
+        run_id = str((await self._redis.info("server")).get("run_id", ""))
+        if self._run_id is not None and run_id != self._run_id:
+            self._presence_settled_at = time.monotonic() + self._presence_ttl
+        self._run_id = run_id
         pubsub = self._redis.pubsub()
         await pubsub.subscribe(CONTROL_CHANNEL, *(_channel(room) for room in self._rooms))
         self._pubsub = pubsub

@@ -12,7 +12,7 @@ from app.conversation.loop import Conversation, Handler, serve_conversation
 from app.conversation.messages import Ack, Error
 from app.deps import HubDep, MessageLimitsDep, MetricsDep
 from app.rooms.events import Position, RoomUnavailable
-from app.security.credentials import OptionalCredentialDep
+from app.security.credentials import OptionalPrincipalDep
 
 router = APIRouter(tags=["chat"])
 
@@ -73,7 +73,7 @@ async def chat(
     limits: MessageLimitsDep,
     metrics: MetricsDep,
     # The guide's chat takes no credential; one that is sent (a ticket, say) must be valid.
-    credential: OptionalCredentialDep,
+    principal: OptionalPrincipalDep,
     room: Room = DEFAULT_ROOM,
     since: Since = None,
 ) -> None:

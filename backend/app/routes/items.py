@@ -4,7 +4,7 @@ from fastapi import APIRouter, WebSocket
 
 from app.conversation.loop import Conversation, Handler, serve_conversation
 from app.deps import MessageLimitsDep, MetricsDep
-from app.security.credentials import CredentialDep
+from app.security.credentials import UserDep
 
 router = APIRouter(tags=["items"])
 
@@ -12,8 +12,9 @@ router = APIRouter(tags=["items"])
 class ItemMessages(Handler):
     endpoint = "/items/{item_id}/ws"
 
-    def __init__(self, credential: str, item_id: str, q: int | None) -> None:
-        self.credential_line = f"Session cookie or query token value is: {credential}"
+    def __init__(self, subject: str, item_id: str, q: int | None) -> None:
+        # The guide echoes its credential; with signed tokens on, that is the verified subject.
+        self.credential_line = f"Session cookie or query token value is: {subject}"
         self.q_line = None if q is None else f"Query parameter q is: {q}"
         self.item_id = item_id
 
@@ -30,10 +31,12 @@ class ItemMessages(Handler):
 async def item_messages(
     websocket: WebSocket,
     item_id: str,
-    credential: CredentialDep,
+    principal: UserDep,
     limits: MessageLimitsDep,
     metrics: MetricsDep,
     q: int | None = None,
 ) -> None:
     conversation = Conversation(websocket, metrics.stats[ItemMessages.endpoint])
-    await serve_conversation(conversation, ItemMessages(credential, item_id, q), limits, metrics)
+    await serve_conversation(
+        conversation, ItemMessages(principal.subject, item_id, q), limits, metrics
+    )

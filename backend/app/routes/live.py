@@ -1,28 +1,18 @@
 """``GET /metrics`` (Prometheus), and the live server page's socket ``WS /api/live``.
 
-Both follow ``app.observability.access``: loopback, or the metrics token. A browser elsewhere
-cannot send the token on a WebSocket, so it trades it for a single-use ticket first
-(``POST /api/live/tickets``), as the other pages do with their credentials.
+Both need the ``operator`` role (``OperatorDep``): the operator's token (``APP_METRICS_TOKEN``)
+as a bearer, or a signed token with that role. A browser cannot send a header on a WebSocket,
+so the page trades the token for a single-use ticket first (``POST /api/ws-tickets``), as the
+other pages do with their credentials; the ticket carries the role.
 """
 
 import asyncio
 import contextlib
 import os
 import socket
-import time
 from collections import deque
-from typing import Annotated
 
-from fastapi import (
-    APIRouter,
-    HTTPException,
-    Query,
-    Request,
-    Response,
-    WebSocket,
-    WebSocketException,
-    status,
-)
+from fastapi import APIRouter, Response, WebSocket
 
 from app.conversation.loop import Conversation, Handler, serve_conversation
 from app.conversation.messages import (
@@ -31,37 +21,20 @@ from app.conversation.messages import (
     RecentHappening,
     ServerStats,
 )
-from app.deps import HubDep, MessageLimitsDep, MetricsDep, SettingsDep, TicketsDep
-from app.observability.access import OperatorDep, is_loopback, require_operator
+from app.deps import HubDep, MessageLimitsDep, MetricsDep
 from app.observability.metrics import Happening, Metrics
-from app.routes.tickets import Ticket
-from app.security.tickets import TicketGrant, TicketRefused, TicketStoreDown
+from app.security.credentials import OperatorDep
 
 router = APIRouter(tags=["observability"])
 
 LIVE_ENDPOINT = "/api/live"
 PROCESS = f"{socket.gethostname()}/{os.getpid()}"
 PROMETHEUS_TEXT = "text/plain; version=0.0.4; charset=utf-8"
-# The grant of a live-page ticket: it stands for the metrics token, not for a user.
-OPERATOR = "operator"
 
 
 @router.get("/metrics", include_in_schema=False)
 async def metrics_text(_: OperatorDep, metrics: MetricsDep) -> Response:
     return Response(metrics.exposition(), media_type=PROMETHEUS_TEXT)
-
-
-@router.post("/api/live/tickets", status_code=status.HTTP_201_CREATED)
-async def live_ticket(
-    _: OperatorDep, request: Request, settings: SettingsDep, tickets: TicketsDep
-) -> Ticket:
-    expires_at = time.time() + settings.ticket_ttl
-    grant = TicketGrant(OPERATOR, LIVE_ENDPOINT, request.headers.get("origin"), expires_at)
-    try:
-        ticket = await tickets.issue(grant)
-    except TicketStoreDown as exc:
-        raise HTTPException(status.HTTP_503_SERVICE_UNAVAILABLE, "try again") from exc
-    return Ticket(ticket=ticket, endpoint=LIVE_ENDPOINT, expires_at=expires_at)
 
 
 def snapshot(metrics: Metrics, hub_health: BrokerNow) -> ServerStats:
@@ -105,20 +78,11 @@ class LivePage(Handler):
 @router.websocket(LIVE_ENDPOINT)
 async def live(
     websocket: WebSocket,
-    settings: SettingsDep,
-    tickets: TicketsDep,
+    _: OperatorDep,
     metrics: MetricsDep,
     hub: HubDep,
     limits: MessageLimitsDep,
-    ticket: Annotated[str | None, Query(max_length=128)] = None,
 ) -> None:
-    if ticket is not None:
-        try:
-            await tickets.redeem(ticket, LIVE_ENDPOINT, websocket.headers.get("origin"))
-        except (TicketRefused, TicketStoreDown) as exc:
-            raise WebSocketException(status.WS_1008_POLICY_VIOLATION, str(exc)) from exc
-    elif not is_loopback(websocket):
-        await require_operator(websocket, settings, websocket.headers.get("authorization"))
     conversation = Conversation(websocket, metrics.stats[LIVE_ENDPOINT])
 
     async def push_forever() -> None:

@@ -1,20 +1,29 @@
 """``POST /api/ws-tickets``: a single-use ticket that opens one WebSocket (app/security/tickets.py).
 
 The page asks with its session cookie, or a program with ``Authorization: Bearer``; the ticket
-then goes in the socket's URL (``?ticket=``) instead of a long-lived credential.
+then goes in the socket's URL (``?ticket=``) instead of a long-lived credential. It is issued
+only to a principal that the endpoint would admit (the role its route requires), to a page of
+an allowed origin, and at a bounded rate per client address and per subject.
 """
 
+import math
 import time
 from typing import Annotated
 from urllib.parse import unquote
 
 from fastapi import APIRouter, HTTPException, Request, status
 from pydantic import BaseModel, ConfigDict, Field, field_validator
-from starlette.routing import Match
+from starlette.routing import BaseRoute, Match
 
 from app.deps import SettingsDep, TicketsDep
-from app.security.credentials import CredentialDep
-from app.security.tickets import TicketGrant, TicketStoreDown
+from app.security.credentials import PrincipalDep, role_required_by
+from app.security.origins import OriginPolicy
+from app.security.tickets import (
+    IssuanceLimits,
+    TicketGrant,
+    TicketStoreDown,
+    TicketStoreFull,
+)
 
 router = APIRouter(prefix="/api/ws-tickets", tags=["tickets"])
 
@@ -41,29 +50,68 @@ class Ticket(BaseModel):
     expires_at: float
 
 
-def is_websocket_endpoint(request: Request, path: str) -> bool:
-    """Whether one of the app's WebSocket routes serves this path."""
+def websocket_route_at(request: Request, path: str) -> BaseRoute | None:
+    """The app's WebSocket route that serves this path, if any."""
     # Only WebSocket routes match a WebSocket scope in full (the SPA answers HTTP only).
     scope = {"type": "websocket", "path": path, "root_path": "", "headers": []}
-    return any(route.matches(scope)[0] is Match.FULL for route in request.app.router.routes)
+    for route in request.app.router.routes:
+        if route.matches(scope)[0] is Match.FULL:
+            return route  # type: ignore[no-any-return]
+    return None
+
+
+def origin_entry(request: Request) -> str | None:
+    """The allowlist entry of the asking page's origin; None for a program that sent none."""
+    origin = request.headers.get("origin")
+    if origin is None:
+        return None
+    policy: OriginPolicy = request.app.state.origin_policy
+    entry = policy.entry_for(origin, request.headers.get("host", ""), request.url.scheme)
+    if entry is None:
+        raise HTTPException(
+            status.HTTP_403_FORBIDDEN, "this page's origin may not open sockets on this server"
+        )
+    return entry
 
 
 @router.post("", status_code=status.HTTP_201_CREATED)
 async def create_ticket(
     body: TicketRequest,
     request: Request,
-    credential: CredentialDep,
+    principal: PrincipalDep,
     settings: SettingsDep,
     tickets: TicketsDep,
 ) -> Ticket:
-    if not is_websocket_endpoint(request, body.endpoint):
+    route = websocket_route_at(request, body.endpoint)
+    if route is None:
         raise HTTPException(status.HTTP_404_NOT_FOUND, f"no WebSocket at {body.endpoint[:100]}")
+    role = role_required_by(route)
+    if role is not None and not principal.has(role):
+        raise HTTPException(
+            status.HTTP_403_FORBIDDEN,
+            f"{body.endpoint[:100]} needs the {role} role, which the credential lacks",
+        )
+    origin = origin_entry(request)
+    limits: IssuanceLimits = request.app.state.ticket_limits
+    address = request.client.host if request.client else ""
+    if wait := limits.wait(address, principal.subject):
+        raise HTTPException(
+            status.HTTP_429_TOO_MANY_REQUESTS,
+            "too many tickets asked for: try again in a moment",
+            headers={"Retry-After": str(math.ceil(wait))},
+        )
     expires_at = time.time() + settings.ticket_ttl
-    grant = TicketGrant(credential, body.endpoint, request.headers.get("origin"), expires_at)
+    grant = TicketGrant(principal, body.endpoint, origin, expires_at)
     try:
         ticket = await tickets.issue(grant)
     except TicketStoreDown as exc:
         raise HTTPException(
             status.HTTP_503_SERVICE_UNAVAILABLE, "tickets cannot be issued right now: try again"
+        ) from exc
+    except TicketStoreFull as exc:
+        raise HTTPException(
+            status.HTTP_503_SERVICE_UNAVAILABLE,
+            "too many tickets outstanding on this server: try again in a moment",
+            headers={"Retry-After": "5"},
         ) from exc
     return Ticket(ticket=ticket, endpoint=body.endpoint, expires_at=expires_at)

@@ -1,7 +1,9 @@
 """``POST /api/tokens``: a signed, expiring token (a JWT) for ``WS /items/{item_id}/ws``.
 
-Stands in for your login: in a real app this sits behind authentication and takes the subject
-from the signed-in user, not from the request body.
+A development convenience that stands in for your login: it mints a user's token for any
+subject it is asked for, so it is off unless ``APP_DEV_TOKEN_MINTING`` turns it on (the dev
+loop does). In a real app, your login issues the tokens (same secret, ``sub`` and ``exp``), and
+``python -m app token`` issues an operator's. It never mints a role other than ``user``.
 """
 
 from typing import Annotated
@@ -18,6 +20,10 @@ SIGNING_OFF = (
     "Signed tokens are off on this server (APP_TOKEN_SECRET is not set): "
     "any non-empty token is accepted, as in the guide."
 )
+MINTING_OFF = (
+    "This server does not hand out tokens without a login (APP_DEV_TOKEN_MINTING is off): "
+    "sign in with your application's login, or ask the operator for a token."
+)
 
 
 class TokenRequest(BaseModel):
@@ -29,6 +35,7 @@ class TokenRequest(BaseModel):
 class Token(BaseModel):
     token: str
     subject: str
+    roles: list[str]
     # Seconds since the epoch.
     expires_at: float
 
@@ -37,5 +44,12 @@ class Token(BaseModel):
 async def create_token(body: TokenRequest, settings: SettingsDep) -> Token:
     if settings.token_secret is None:
         raise HTTPException(status.HTTP_404_NOT_FOUND, SIGNING_OFF)
+    if not settings.dev_token_minting:
+        raise HTTPException(status.HTTP_404_NOT_FOUND, MINTING_OFF)
     issued = issue_token(settings.token_secret.get_secret_value(), body.subject, settings.token_ttl)
-    return Token(token=issued.token, subject=issued.subject, expires_at=issued.expires_at)
+    return Token(
+        token=issued.token,
+        subject=issued.subject,
+        roles=list(issued.roles),
+        expires_at=issued.expires_at,
+    )

@@ -45,6 +45,28 @@ def is_same_origin(origin: str, host: str, scheme: str) -> bool:
     return origin_port == request_port
 
 
+# The allowlist entry that stands for the page's own origin (whatever host it is served on).
+SAME_ORIGIN = "self"
+
+
+class OriginPolicy:
+    """Which page origins may open sockets: the page's own, and ``APP_ALLOWED_ORIGINS``."""
+
+    def __init__(self, allowed_origins: list[str]) -> None:
+        self.allowed = {origin.lower().rstrip("/") for origin in allowed_origins}
+
+    def entry_for(self, origin: str, host: str, scheme: str) -> str | None:
+        """The entry that admits ``origin`` (``SAME_ORIGIN`` or one of the allowlist), None
+        when it is not allowed. What a ticket keeps: never the raw header, which a client
+        could make as long as it likes."""
+        normalized = origin.lower().rstrip("/")
+        if normalized in self.allowed:
+            return normalized
+        if is_same_origin(normalized, host.lower(), scheme):
+            return SAME_ORIGIN
+        return None
+
+
 class OriginCheck:
     """Pure ASGI middleware: refuses a WebSocket from a foreign origin with HTTP 403."""
 
@@ -52,11 +74,11 @@ class OriginCheck:
         self,
         app: ASGIApp,
         *,
-        allowed_origins: list[str],
+        policy: OriginPolicy,
         on_refused: OnRefused | None = None,
     ) -> None:
         self.app = app
-        self.allowed = {origin.lower().rstrip("/") for origin in allowed_origins}
+        self.policy = policy
         self.on_refused = on_refused
 
     def __call__(self, scope: Scope, receive: Receive, send: Send) -> Awaitable[None]:
@@ -74,6 +96,4 @@ class OriginCheck:
         return self.app(scope, receive, send)
 
     def allows(self, origin: str, host: str, scope: Scope) -> bool:
-        if origin.lower().rstrip("/") in self.allowed:
-            return True
-        return is_same_origin(origin.lower(), host.lower(), scope.get("scheme", "ws"))
+        return self.policy.entry_for(origin, host, scope.get("scheme", "ws")) is not None

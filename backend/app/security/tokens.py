@@ -1,18 +1,21 @@
 """Signed, expiring tokens (on when ``APP_TOKEN_SECRET`` is set): standard JWTs, made with PyJWT.
 
 A token is a JWT signed with HS256 and the secret, with the claims ``sub`` (who) and ``exp``
-(until when). That is exactly what an existing FastAPI login issues when it shares the secret
-(full-stack-fastapi-template's access tokens, for one), so its tokens are accepted as they are.
+(until when), and optionally ``roles`` (what it may do; ``user`` when absent). That is exactly
+what an existing FastAPI login issues when it shares the secret (full-stack-fastapi-template's
+access tokens, for one), so its tokens are accepted as they are, as a user's.
 Only HS256 is accepted: a token that names ``none`` or an RSA algorithm (the classic
 algorithm-confusion attacks) is refused before its signature is even looked at.
 
-Operators issue one with ``python -m app token SUBJECT [--ttl SECONDS]``.
+Operators issue one with ``python -m app token SUBJECT [--role operator] [--ttl SECONDS]``.
 """
 
 import time
 from dataclasses import dataclass
 
 import jwt
+
+from app.security.principal import Principal, Role, known_roles, user
 
 ALGORITHM = "HS256"
 
@@ -25,18 +28,28 @@ class InvalidToken(ValueError):
 class IssuedToken:
     token: str
     subject: str
+    roles: tuple[Role, ...]
     # Seconds since the epoch.
     expires_at: float
 
 
-def issue_token(secret: str, subject: str, ttl: float, *, now: float | None = None) -> IssuedToken:
+def issue_token(
+    secret: str,
+    subject: str,
+    ttl: float,
+    *,
+    roles: tuple[Role, ...] = ("user",),
+    now: float | None = None,
+) -> IssuedToken:
     expires_at = int((time.time() if now is None else now) + ttl)
-    token = jwt.encode({"sub": subject, "exp": expires_at}, secret, algorithm=ALGORITHM)
-    return IssuedToken(token, subject, expires_at)
+    claims = {"sub": subject, "exp": expires_at, "roles": list(roles)}
+    token = jwt.encode(claims, secret, algorithm=ALGORITHM)
+    return IssuedToken(token, subject, roles, expires_at)
 
 
-def verify_token(secret: str, token: str) -> str:
-    """The token's subject; raises ``InvalidToken`` when it is forged, malformed or expired."""
+def verify_token(secret: str, token: str) -> Principal:
+    """Who the token stands for; raises ``InvalidToken`` when it is forged, malformed or
+    expired. Without a ``roles`` claim (another login's token) it is a user's."""
     try:
         claims = jwt.decode(
             token, secret, algorithms=[ALGORITHM], options={"require": ["exp", "sub"]}
@@ -54,4 +67,6 @@ def verify_token(secret: str, token: str) -> str:
     subject = claims["sub"]
     if not isinstance(subject, str) or not subject:
         raise InvalidToken("not a token issued by this server")
-    return subject
+    if "roles" not in claims:
+        return user(subject)
+    return Principal(subject, known_roles(claims["roles"]))

@@ -21,6 +21,7 @@ def test_json_logs_parse_line_by_line_and_hold_no_credential(tmp_path: Path) -> 
         APP_LOG_FORMAT="json",
         APP_LOG_LEVEL="info",
         APP_TOKEN_SECRET=SECRET,
+        APP_DEV_TOKEN_MINTING="true",
     )
     try:
         token = httpx2.post(f"{server.http_url}/api/tokens", json={"subject": "ann"}).json()[

@@ -7,6 +7,7 @@ from pathlib import Path
 import httpx2
 import jwt
 import pytest
+import redis
 from pydantic import SecretStr
 from websockets.sync.client import connect
 from websockets.typing import Origin
@@ -67,11 +68,16 @@ def test_a_program_sends_a_bearer_header(plain: InProcessServer) -> None:
     assert line == "Session cookie or query token value is: program-token"
 
 
-def test_the_order_of_precedence_keeps_the_guides_rule(plain: InProcessServer) -> None:
+def test_an_explicit_credential_beats_the_cookie_and_the_guides_rule_holds(
+    plain: InProcessServer,
+) -> None:
     url = f"{plain.ws_url}/items/1/ws?token=query-token"
     bearer = {"Authorization": "Bearer header-token"}
-    assert first_line(url, {**bearer, "Cookie": "session=cookie"}).endswith(": cookie")
+    # A header is sent on purpose; the cookie by the browser, to every page.
+    assert first_line(url, {**bearer, "Cookie": "session=cookie"}).endswith(": header-token")
     assert first_line(url, bearer).endswith(": header-token")
+    # The guide's own rule: the cookie over the query token.
+    assert first_line(url, {"Cookie": "session=cookie"}).endswith(": cookie")
     assert first_line(url).endswith(": query-token")
 
 
@@ -103,7 +109,7 @@ def test_a_signed_bearer_token_is_accepted(signing: InProcessServer) -> None:
             "token signature is not valid",
         ),
         (
-            jwt.encode({"sub": "mallory", "exp": 4_000_000_000}, None, algorithm="none"),
+            jwt.encode({"sub": "mallory", "exp": 4_000_000_000}, "", algorithm="none"),
             "token algorithm not accepted: only HS256",
         ),
     ],
@@ -273,3 +279,97 @@ def test_a_ticket_issued_by_one_process_opens_a_socket_on_another(
     finally:
         stop_live_server(one)
         stop_live_server(two)
+
+
+# --- Bounds: what one client can make the ticket store keep ----------------------------------
+
+
+def test_one_client_asking_too_often_is_slowed_down_and_others_are_not(tmp_path: Path) -> None:
+    settings = Settings(frontend_dir=tmp_path, tickets_per_second=2)  # bursts of 8
+    with serve_in_thread(settings) as server:
+        url = f"{server.http_url}/api/ws-tickets"
+        statuses = [
+            httpx2.post(url, json={"endpoint": "/ws/1"}, headers={"Cookie": "session=flood"})
+            for _ in range(12)
+        ]
+        assert [r.status_code for r in statuses].count(201) == 8
+        refused = statuses[-1]
+        assert refused.status_code == 429
+        assert refused.json()["detail"] == "too many tickets asked for: try again in a moment"
+        assert int(refused.headers["retry-after"]) >= 1
+        # Another credential from another address (as a local proxy reports it) is served.
+        other = httpx2.post(
+            url,
+            json={"endpoint": "/ws/1"},
+            headers={"Cookie": "session=someone-else", "X-Forwarded-For": "203.0.113.9"},
+        )
+        assert other.status_code == 201
+
+
+def test_the_process_keeps_a_bounded_number_of_tickets(tmp_path: Path) -> None:
+    settings = Settings(frontend_dir=tmp_path, max_tickets=5, tickets_per_second=1000)
+    with serve_in_thread(settings) as server:
+        url = f"{server.http_url}/api/ws-tickets"
+        answers = [
+            httpx2.post(
+                url,
+                json={"endpoint": "/ws/1"},
+                headers={"Cookie": f"session=user-{n}", "X-Forwarded-For": f"203.0.113.{n}"},
+            )
+            for n in range(8)
+        ]
+        codes = [answer.status_code for answer in answers]
+        assert codes.count(201) == 5
+        assert set(codes[5:]) <= {429, 503}, codes
+        # Using one frees its place.
+        first_line(f"{server.ws_url}/ws/1?ticket={answers[0].json()['ticket']}")
+        again = httpx2.post(url, json={"endpoint": "/ws/1"}, headers={"Cookie": "session=late"})
+        assert again.status_code in (201, 429)
+
+
+def test_a_huge_or_foreign_origin_gets_no_ticket_and_an_allowed_one_is_kept_by_name(
+    plain: InProcessServer,
+) -> None:
+    url = f"{plain.http_url}/api/ws-tickets"
+    huge = "https://" + "a" * 14_000 + ".example"
+    for origin in (huge, "https://evil.example"):
+        response = httpx2.post(
+            url, json={"endpoint": "/ws/1"}, headers={"Cookie": "session=s", "Origin": origin}
+        )
+        assert response.status_code == 403
+        assert response.json()["detail"] == (
+            "this page's origin may not open sockets on this server"
+        )
+    # An allowed origin, written differently (case, a trailing slash), is the same entry.
+    ticket = ticket_for(plain, "/ws/1", Cookie="session=s", Origin=OTHER_PAGE.upper() + "/")
+    assert first_line(f"{plain.ws_url}/ws/1?ticket={ticket}", origin=OTHER_PAGE).startswith(
+        "You wrote"
+    )
+
+
+def test_a_ticket_in_redis_holds_neither_the_credential_nor_the_subject(
+    tmp_path: Path, redis_server: RedisServer
+) -> None:
+
+    server = start_live_server(
+        tmp_path / "uvicorn.log", write_frontend(tmp_path / "dist"), APP_REDIS_URL=redis_server.url
+    )
+    try:
+        ticket = httpx2.post(
+            f"{server.http_url}/api/ws-tickets",
+            json={"endpoint": "/items/9/ws"},
+            headers={"Cookie": "session=the-users-own-credential"},
+        ).json()["ticket"]
+        stored = redis.Redis.from_url(redis_server.url)
+        keys: list[bytes] = stored.keys("ws-ticket:*")  # type: ignore[assignment]
+        assert len(keys) == 1
+        value: bytes | None = stored.get(keys[0])  # type: ignore[assignment]
+        assert value is not None
+        assert b"the-users-own-credential" not in value
+        assert ticket.encode() not in keys[0] + value
+        stored.close()
+        assert first_line(f"{server.ws_url}/items/9/ws?ticket={ticket}").endswith(
+            ": the-users-own-credential"
+        )
+    finally:
+        stop_live_server(server)
