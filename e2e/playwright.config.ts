@@ -54,13 +54,9 @@ export default defineConfig({
       // What `scripts/start.sh` serves: uvicorn alone, with the build of `npm run build`.
       command: `${path.join(root, '.venv/bin/python')} -m app`,
       cwd: root,
-      // An operator from this machine, as in development; the token for what reads /metrics
-      // as a program would, and for the Server page's tests that type it.
-      env: {
-        APP_PORT: String(port),
-        APP_OPERATOR_ON_LOOPBACK: 'true',
-        APP_METRICS_TOKEN: METRICS_TOKEN,
-      },
+      // As in production, no operator without the operator token: the tests that read the
+      // Server page or /metrics send it.
+      env: { APP_PORT: String(port), APP_METRICS_TOKEN: METRICS_TOKEN },
       url: `http://127.0.0.1:${port}/api/health`,
       reuseExistingServer: false,
       stdout: 'pipe',

@@ -11,7 +11,7 @@ export async function openServerPage(page: Page, url = '/server') {
   await expect(status).toHaveText(/^(Connected|Refused)/);
   if ((await status.textContent())?.startsWith('Refused')) {
     await page.getByLabel('Operator token').fill(METRICS_TOKEN);
-    await page.getByRole('button', { name: 'Connect' }).click();
+    await page.getByRole('button', { name: 'Connect', exact: true }).click();
   }
   await expect(status).toHaveText('Connected');
 }

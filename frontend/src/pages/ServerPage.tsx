@@ -1,4 +1,4 @@
-import { type FormEvent, useRef, useState } from 'react';
+import { type FormEvent, useEffect, useRef, useState } from 'react';
 import { requestTicket } from '../api/tickets';
 import { ConnectionBar } from '../components/ConnectionBar';
 import { Field } from '../components/Field';
@@ -79,6 +79,14 @@ export function ServerPage() {
   const { state } = connection;
   const active = isActive(state);
   const refused = state.status === 'closed' && state.why === 'refused';
+  // Whether this server lets this browser in without a token (learnt by trying: the page
+  // first connects without one). Where it does, a token is not checked: it is ignored.
+  const [inWithoutToken, setInWithoutToken] = useState<boolean | null>(null);
+  useEffect(() => {
+    if (usedToken !== '') return;
+    if (state.status === 'open') setInWithoutToken(true);
+    else if (state.status === 'closed' && state.why === 'refused') setInWithoutToken(false);
+  }, [state, usedToken]);
 
   const connectWithToken = (event: FormEvent) => {
     event.preventDefault();
@@ -92,24 +100,28 @@ export function ServerPage() {
     tokenBox.current?.focus();
   };
 
-  let access: { text: string; trouble: boolean } | null = null;
-  if (state.status === 'open') {
+  let access: { text: string; look: 'hint' | 'notice' | 'form-error' } | null = null;
+  if (state.status === 'open' && usedToken === '') {
     access = {
-      text:
-        usedToken === ''
-          ? 'Looking without a token: this server lets a browser on its own machine in.'
-          : 'Looking with the operator token.',
-      trouble: false,
+      text: 'Looking without a token: this server lets this browser in as it is (from the server’s own machine, or with a session that has the operator role).',
+      look: 'hint',
     };
+  } else if (state.status === 'open' && inWithoutToken === true) {
+    access = {
+      text: 'The token was not checked: this server lets this browser in without one, so any token, right or wrong, is ignored here.',
+      look: 'notice',
+    };
+  } else if (state.status === 'open') {
+    access = { text: 'Looking with the operator token.', look: 'hint' };
   } else if (refused && usedToken === '') {
     access = {
       text: 'This server asks for the operator token: type it above and press Connect.',
-      trouble: true,
+      look: 'form-error',
     };
   } else if (refused) {
     access = {
       text: 'The server did not take this token (the reason is below): it needs APP_METRICS_TOKEN, or a signed token with the operator role.',
-      trouble: true,
+      look: 'form-error',
     };
   }
   const typedTokenUnused = active && token.trim() !== usedToken;
@@ -156,11 +168,7 @@ export function ServerPage() {
             </button>
           )}
         </div>
-        <p
-          id="live-access"
-          className={access?.trouble ? 'form-error' : 'hint'}
-          data-testid="live-access"
-        >
+        <p id="live-access" className={access?.look ?? 'hint'} data-testid="live-access">
           {access?.text}
         </p>
         {typedTokenUnused && (

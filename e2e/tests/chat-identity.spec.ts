@@ -1,0 +1,49 @@
+import { expect, type Page, test } from '@playwright/test';
+import { joinChat, sendMessage as say, connectionStatus as status } from './support/conversation';
+
+const lines = (page: Page) => page.getByRole('log').locator('.log-entry');
+const sentLines = (page: Page) => page.getByRole('log').locator('[data-kind="sent"]');
+
+test('the room is in the address, the number is kept, and a reload rejoins as oneself', async ({
+  page,
+}) => {
+  const room = `keep-${Date.now()}`;
+  await page.goto('/chat');
+  await page.getByLabel('Your number').fill('11');
+  await page.getByLabel('Room').fill(room);
+  await page.getByRole('button', { name: 'Join' }).click();
+  // What one does after joining is write: the box has the focus, not the page.
+  await expect(page.getByLabel('Message', { exact: true })).toBeFocused();
+  await expect(status(page)).toHaveText('Connected');
+  await expect(page).toHaveURL(new RegExp(`/chat\\?room=${room}$`));
+  await say(page, 'before the reload');
+  await expect(sentLines(page).locator('.log-delivery')).toHaveText('delivered');
+
+  await page.reload();
+  await expect(status(page)).toHaveText('Connected'); // by itself, without a click
+  await expect(page.getByLabel('Your number')).toHaveValue('11');
+  await expect(page.getByLabel('Room')).toHaveValue(room);
+  // What this number said before is its own; its own comings and goings are not news to it.
+  await expect(sentLines(page)).toHaveText([/^You.*before the reload$/]);
+  await expect(lines(page).filter({ hasText: 'Client #11' })).toHaveCount(0);
+  await expect(lines(page).filter({ hasText: 'You joined' })).toHaveCount(1);
+
+  // Leaving on purpose is not undone by a reload.
+  await page.getByRole('button', { name: 'Leave' }).click();
+  await expect(page.getByRole('button', { name: 'Join' })).toBeFocused();
+  await page.reload();
+  await expect(status(page)).toHaveText('Not connected');
+  await expect(page.getByLabel('Your number')).toHaveValue('11');
+});
+
+test('the Online panel follows the connection', async ({ browser, baseURL }) => {
+  const room = `panel-${Date.now()}`;
+  const page = await joinChat(browser, baseURL ?? '', 5, room);
+  await expect(page.getByTestId('online')).toHaveText(['#5 (you)']);
+  await page.context().setOffline(true);
+  await expect(page.getByTestId('presence-note')).toHaveText(
+    `Offline: who is in ${room} shows again once the network is back.`,
+  );
+  await page.context().setOffline(false);
+  await expect(page.getByTestId('online')).toHaveText(['#5 (you)']);
+});
