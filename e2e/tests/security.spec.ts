@@ -144,6 +144,25 @@ test.describe('with signed tokens on', () => {
   });
 });
 
+test('where tokens are signed but not handed out without a login, the page says why not', async ({
+  page,
+}) => {
+  const server = new OwnServer(await freePort(), {
+    APP_TOKEN_SECRET: 'e2e-secret-that-is-long-enough-for-hs256',
+  });
+  await server.start();
+  try {
+    await page.goto(`${server.url}/items`);
+    await page.getByRole('button', { name: 'Get a signed token' }).click();
+    await expect(page.getByRole('alert')).toHaveText(
+      /^No signed token: This server does not hand out tokens without a login \(APP_DEV_TOKEN_MINTING is off\)/,
+    );
+    await expect(page.getByLabel('Token', { exact: true })).toHaveValue('some-token');
+  } finally {
+    await server.stop();
+  }
+});
+
 test('without signed tokens the page offers none, and says any token will do', async ({ page }) => {
   const asked: string[] = [];
   page.on('request', (request) => asked.push(new URL(request.url()).pathname));

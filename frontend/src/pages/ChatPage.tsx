@@ -40,12 +40,7 @@ async function chatUrl(
   senderKey: string | null,
   onAttempt: (attempt: Attempt) => void,
 ): Promise<string> {
-  let session: Awaited<ReturnType<typeof sessionState>>;
-  try {
-    session = await sessionState();
-  } catch (error) {
-    throw new Error(`could not ask the server for a session: ${(error as Error).message}`);
-  }
+  const session = await sessionState(); // its error says what failed: tried again
   const query = { since, senderKey };
   if (session.active) {
     try {
