@@ -13,6 +13,7 @@ from starlette.requests import HTTPConnection
 
 from app.chat.hub import ChatHub
 from app.conversation.loop import MessageLimits
+from app.conversation.outlet import OutletLimits
 from app.observability.metrics import Metrics
 from app.security.tickets import TicketStore
 from app.server.shutdown import Readiness
@@ -57,9 +58,11 @@ TicketsDep = Annotated[TicketStore, Depends(get_tickets)]
 MetricsDep = Annotated[Metrics, Depends(get_metrics)]
 
 
-def conversation_services(connection: HTTPConnection) -> tuple[MessageLimits, Metrics]:
+def conversation_services(
+    connection: HTTPConnection,
+) -> tuple[MessageLimits, Metrics, OutletLimits]:
     """The limits and metrics of a conversation, for a route to call rather than declare:
     FastAPI keeps each declared dependency's solved values for as long as the route runs,
     which for a WebSocket is its whole life (memory per idle connection is a measured goal)."""
     state = connection.app.state
-    return state.message_limits, state.metrics
+    return state.message_limits, state.metrics, state.outlet_limits

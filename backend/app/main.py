@@ -16,14 +16,17 @@ from fastapi.routing import APIWebSocketRoute
 
 from app.chat.hub import ChatHub
 from app.conversation.loop import MessageLimits
+from app.conversation.outlet import OutboxBudget, OutletLimits
 from app.conversation.refusals import install_refusal_handlers
 from app.observability.log_format import ConnectionIds, use_format
 from app.observability.metrics import Metrics
 from app.quiet_logs import quiet_client_mistakes
-from app.rooms.broker import Broker, HistoryLimits, InMemoryBroker
+from app.rooms.broker import Broker, InMemoryBroker
+from app.rooms.history import HistoryLimits
 from app.rooms.redis_broker import RedisBroker
 from app.routes import chat, config, echo, health, items, live, session, tickets, tokens
 from app.security.headers import ResponseHeaders
+from app.security.hosts import HostCheck
 from app.security.origins import OriginCheck, OriginPolicy
 from app.security.tickets import InMemoryTickets, IssuanceLimits, RedisTickets, TicketStore
 from app.server.limits import TRANSPORT_STATE_KEY, TransportLimits, TransportState
@@ -50,12 +53,28 @@ def configure_logging(settings: Settings) -> None:
 def build_broker(settings: Settings) -> Broker:
     limits = HistoryLimits(
         max_events=settings.room_history_events,
+        max_bytes=settings.room_history_bytes,
         max_age=settings.room_history_seconds,
         replay_on_join=settings.room_history_on_join,
     )
     if settings.redis_url is None:
-        return InMemoryBroker(limits)
-    return RedisBroker(settings.redis_url, limits=limits, presence_ttl=settings.chat_presence_ttl)
+        return InMemoryBroker(
+            limits, max_rooms=settings.max_rooms, total_bytes=settings.history_total_bytes
+        )
+    return RedisBroker(
+        settings.redis_url,
+        limits=limits,
+        max_rooms=settings.max_rooms,
+        presence_ttl=settings.chat_presence_ttl,
+    )
+
+
+def build_outlet_limits(settings: Settings) -> OutletLimits:
+    return OutletLimits(
+        settings.chat_outbox_limit,
+        settings.chat_outbox_bytes,
+        OutboxBudget(settings.outbox_total_bytes),
+    )
 
 
 def build_tickets(settings: Settings) -> TicketStore:
@@ -123,15 +142,20 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         settings.tickets_per_second, settings.max_tickets, settings.ticket_ttl
     )
     origin_policy = app.state.origin_policy = OriginPolicy(settings.allowed_origins)
+    outlet_limits = app.state.outlet_limits = build_outlet_limits(settings)
     app.state.chat_hub = ChatHub(
         build_broker(settings),
-        outbox_limit=settings.chat_outbox_limit,
+        outlet_limits=outlet_limits,
+        held_bytes=settings.chat_held_bytes,
         presence_interval=settings.chat_presence_ttl / 3,
         metrics=metrics,
     )
     install_refusal_handlers(app, on_refused=metrics.refused)
     app.add_middleware(ResponseHeaders)
     app.add_middleware(OriginCheck, policy=origin_policy, on_refused=metrics.refused)
+    app.add_middleware(
+        HostCheck, allowed_hosts=settings.host_allowlist(), on_refused=metrics.refused
+    )
     app.add_middleware(ConnectionIds)  # outermost: every log line of a connection has its id
 
     for module in (echo, items, chat, live, health, config, session, tokens, tickets):

@@ -67,6 +67,9 @@ class Settings(BaseSettings):
     # Origins allowed to open WebSockets besides the page's own, e.g. "https://app.example.com".
     # Comma-separated in the environment.
     allowed_origins: Annotated[list[str], NoDecode] = []
+    # Host names this server answers to (against DNS rebinding), e.g. "app.example.com", or
+    # "*" for any. Empty: localhost and the loopback addresses, and APP_HOST if it names one.
+    allowed_hosts: Annotated[list[str], NoDecode] = []
     # When set, `token` and `session` must be JWTs signed with it (HS256; POST /api/tokens).
     # At least 32 characters: RFC 7518 asks HS256 keys to be as long as the hash.
     token_secret: Annotated[SecretStr, Field(min_length=32)] | None = None
@@ -109,6 +112,21 @@ class Settings(BaseSettings):
         if isinstance(value, str):
             return [origin.strip().rstrip("/") for origin in value.split(",") if origin.strip()]
         return value
+
+    @field_validator("allowed_hosts", mode="before")
+    @classmethod
+    def split_hosts(cls, value: object) -> object:
+        if isinstance(value, str):
+            return [host.strip().lower() for host in value.split(",") if host.strip()]
+        return value
+
+    def host_allowlist(self) -> list[str]:
+        if self.allowed_hosts:
+            return self.allowed_hosts
+        names = ["localhost", "127.0.0.1", "::1"]
+        if self.host not in ("0.0.0.0", "::", ""):  # noqa: S104 - a comparison, not a bind
+            names.append(self.host.strip("[]").lower())
+        return names
 
     def connection_limit(self) -> int:
         """``max_connections``, or what the file-descriptor limit leaves room for."""

@@ -18,7 +18,9 @@ def built_frontend(tmp_path: Path) -> Path:
 
 @pytest.fixture
 def client(built_frontend: Path) -> Iterator[TestClient]:
-    with TestClient(create_app(Settings(frontend_dir=built_frontend))) as test_client:
+    # TestClient names itself "testserver" in every request's Host.
+    settings = Settings(frontend_dir=built_frontend, allowed_hosts=["testserver"])
+    with TestClient(create_app(settings)) as test_client:
         yield test_client
 
 

@@ -52,6 +52,8 @@ def test_path_traversal_does_not_leave_the_build_folder(client: TestClient) -> N
 
 
 def test_without_a_build_the_api_still_serves(tmp_path: Path) -> None:
-    with TestClient(create_app(Settings(frontend_dir=tmp_path / "not-built"))) as client:
+    with TestClient(
+        create_app(Settings(frontend_dir=tmp_path / "not-built", allowed_hosts=["testserver"]))
+    ) as client:
         assert client.get("/api/health").json()["status"] == "ok"
         assert client.get("/", headers=BROWSER_NAVIGATION).status_code == 404

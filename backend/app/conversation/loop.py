@@ -5,7 +5,8 @@ the rate, and speaks the connection's dialect around the handler: the guide's pl
 ``realtime.text.v1``, or ``realtime.json.v1`` with its ids, pings and typed errors.
 """
 
-from collections.abc import Awaitable, Callable
+import re
+import secrets
 from dataclasses import dataclass
 from typing import ClassVar
 
@@ -15,12 +16,11 @@ from starlette.websockets import WebSocketState
 from app.conversation.dialects import Dialect, dialect_of
 from app.conversation.frames import FrameReader
 from app.conversation.messages import Error, Ping, Pong, Reply, Welcome, parse_client_message
+from app.conversation.outlet import DEFAULT_LIMITS, Outlet, OutletLimits
 from app.conversation.refusals import refuse
 from app.observability.log_format import connection_id
 from app.observability.metrics import ClosedBy, EndpointStats, Metrics
-from app.server.wire import text_frame, transport_of
-
-SendFrame = Callable[[str], Awaitable[None]]
+from app.server.wire import WireFrame
 
 
 @dataclass(frozen=True, slots=True)
@@ -32,62 +32,47 @@ class MessageLimits:
     burst: int
 
 
-class Conversation:
-    """One connection's side of the talk: its dialect, and where its frames go."""
+# A client's own key for its sends, which dedup is keyed by: told in `welcome`, given back by
+# the client (`?sender_key=`) on every later connection, and never sent to anyone else.
+SENDER_KEY = re.compile(r"^[A-Za-z0-9_-]{16,64}$")
 
-    __slots__ = (
-        "_through",
-        "_transport",
-        "close_code",
-        "dialect",
-        "ended",
-        "stats",
-        "websocket",
-    )
+
+def sender_key_of(websocket: WebSocket) -> str:
+    given = websocket.query_params.get("sender_key")
+    return given if given is not None and SENDER_KEY.match(given) else secrets.token_urlsafe(16)
+
+
+class Conversation:
+    """One connection's side of the talk: its dialect, and its outlet (where frames go)."""
+
+    __slots__ = ("close_code", "dialect", "ended", "outlet", "sender_key", "stats", "websocket")
 
     def __init__(
-        self, websocket: WebSocket, stats: EndpointStats, send: SendFrame | None = None
+        self, websocket: WebSocket, stats: EndpointStats, limits: OutletLimits = DEFAULT_LIMITS
     ) -> None:
         self.websocket = websocket
         self.dialect = dialect_of(websocket)
         self.stats = stats
-        # Straight to the socket (counted here), or (the chat) through an outbox that keeps
-        # replies in order with what the room sends (counted there).
-        self._through = send
+        self.outlet = Outlet(websocket, stats, limits)
         self.ended = False
         # The code this side closed with, when it did.
         self.close_code: int | None = None
-        # Our protocol classes let a frame be written as it is (app.server.wire): cheaper than
-        # going through Starlette, uvicorn and websockets for every message.
-        transport = transport_of(websocket.scope)
-        self._transport = transport if transport is not None and transport.raw_frames else None
+        self.sender_key = sender_key_of(websocket) if self.dialect is Dialect.JSON_V1 else ""
 
     async def send(self, text: str) -> None:
-        """One text message to this client."""
-        if self._through is not None:
-            await self._through(text)
-            return
-        self.stats.count_sent(text)
-        transport = self._transport
-        if transport is not None:
-            frame = text_frame(text.encode())
-            if transport.write_frame(frame):
-                return
-            await transport.drained()  # its buffers are full: wait as uvicorn would
-            if transport.write_frame(frame):
-                return
-        await self.websocket.send_text(text)  # no extension, or closing: uvicorn's own path
+        """One text message to this client, in order with everything else it is sent."""
+        await self.outlet.send(WireFrame(text))
 
     async def send_bytes(self, data: bytes) -> None:
-        self.stats.count_sent(data)
-        await self.websocket.send_bytes(data)
+        await self.outlet.send(WireFrame.of_bytes(data))
 
     async def accept(self) -> None:
-        """Completes the handshake; a realtime.json.v1 client first learns its connection id."""
+        """Completes the handshake; a realtime.json.v1 client first learns its connection id,
+        and the key its sends are recognised by."""
         if self.websocket.client_state == WebSocketState.CONNECTING:
             await self.websocket.accept(subprotocol=self.dialect.subprotocol)
             if self.dialect is Dialect.JSON_V1:
-                welcome = Welcome(connection_id=connection_id() or "")
+                welcome = Welcome(connection_id=connection_id() or "", sender_key=self.sender_key)
                 await self.send(welcome.model_dump_json())
 
     async def reply(self, text: str, reply_to: str | None) -> None:
@@ -151,6 +136,7 @@ async def serve_conversation(
     except WebSocketDisconnect as gone:
         reader.close_code = gone.code  # the client left while we were answering
     finally:
+        conversation.outlet.close()
         _count_close(conversation, handler, reader.close_code, metrics)
 
 

@@ -60,10 +60,13 @@ class Reply(_Message):
 
 
 class Welcome(_Message):
-    """The first message on a connection: its id, which the server's log lines carry too."""
+    """The first message on a connection: its id, which the server's log lines carry too, and
+    the key its sends are recognised by when sent again (``sender_key``): the client gives it
+    back as ``?sender_key=`` on its later connections, and tells it nobody."""
 
     type: Literal["welcome"] = "welcome"
     connection_id: str
+    sender_key: str
 
 
 class Pong(_Message):

@@ -31,8 +31,24 @@ ENDPOINTS = ("/ws", "/items/{item_id}/ws", "/ws/{client_id}", "/api/live")
 ClosedBy = Literal["client", "server"]
 # Why a handshake was refused, as a label: a closed set.
 RefusalReason = Literal[
-    "origin", "credentials", "invalid_request", "connection_cap", "request_head", "policy"
+    "host",
+    "origin",
+    "credentials",
+    "invalid_request",
+    "connection_cap",
+    "request_head",
+    "policy",
+    "rooms_full",
 ]
+# Close codes as a label: those RFC 6455 and its registry define, others as "other" (a client
+# picks its own close code, and each distinct label value is a time series kept for good).
+KNOWN_CLOSE_CODES = frozenset(
+    {1000, 1001, 1002, 1003, 1005, 1006, 1007, 1008, 1009, 1010, 1011, 1012, 1013, 1014, 1015}
+)
+
+
+def close_code_label(code: int) -> str:
+    return str(code) if code in KNOWN_CLOSE_CODES else "other"
 
 
 @dataclass(eq=False)
@@ -191,8 +207,9 @@ class Metrics:
         key = (endpoint, subprotocol or "none")
         self.open_now[key] = self.open_now.get(key, 1) - 1
         self.connections.labels(*key).dec()
-        self.disconnects.labels(endpoint, str(code), by).inc()
-        self.recent.disconnects.append(Happening(time.time(), endpoint, f"{code} by {by}"))
+        label = close_code_label(code)
+        self.disconnects.labels(endpoint, label, by).inc()
+        self.recent.disconnects.append(Happening(time.time(), endpoint, f"{label} by {by}"))
 
     def refused(self, reason: RefusalReason, endpoint: str = "") -> None:
         if self.enabled:

@@ -8,17 +8,17 @@ when it is published (``append``), and a subscriber can ask for what it missed (
 process; ``RedisBroker`` (redis_broker.py) serves many processes on many hosts.
 """
 
-import itertools
 import logging
 import secrets
 import time
 from abc import ABC, abstractmethod
-from collections import OrderedDict, deque
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Literal
 
 from app.rooms.events import EventDraft, Position, Replay, RoomEvent
+from app.rooms.history import History, HistoryLimits
+from app.rooms.ledger import RoomLedger
 
 logger = logging.getLogger(__name__)
 
@@ -33,15 +33,6 @@ class BrokerHealth:
     connected: bool
 
 
-@dataclass(frozen=True)
-class HistoryLimits:
-    """How much a room remembers, by count and by age, and how much a newcomer is shown."""
-
-    max_events: int = 1000
-    max_age: float = 600.0  # seconds
-    replay_on_join: int = 50
-
-
 def new_epoch() -> str:
     return secrets.token_hex(4)
 
@@ -54,8 +45,16 @@ def client_id_of(key: str) -> int:
 class Broker(ABC):
     """Rooms shared by every process of the app."""
 
-    def __init__(self, limits: HistoryLimits) -> None:
+    def __init__(self, limits: HistoryLimits, max_rooms: int) -> None:
         self.limits = limits
+        # The rooms this process uses: a join or an append to one more than it may keep
+        # raises RoomsFull (app.rooms.ledger).
+        self.rooms = RoomLedger(
+            max_rooms,
+            in_use=self._room_in_use,
+            forgettable=self._room_forgettable,
+            forget=self._forget_room,
+        )
         self._event_handlers: list[EventHandler] = []
         self._connected_handlers: list[ConnectedHandler] = []
         self._notice_handlers: list[NoticeHandler] = []
@@ -93,6 +92,22 @@ class Broker(ABC):
             except Exception:
                 logger.exception("room broker: a handler failed after reconnecting")
 
+    def admit(self, room: str) -> None:
+        """Before a room is used: raises ``RoomsFull`` when it would be one room too many."""
+        self.rooms.use(room)
+
+    @abstractmethod
+    def _room_in_use(self, room: str) -> bool:
+        """Whether this process has members in the room."""
+
+    @abstractmethod
+    def _room_forgettable(self, room: str, idle_for: float) -> bool:
+        """Whether a room unused for ``idle_for`` seconds may leave the ledger."""
+
+    @abstractmethod
+    def _forget_room(self, room: str) -> None:
+        """Frees what this process kept for a room that left the ledger."""
+
     @abstractmethod
     async def start(self) -> None: ...
 
@@ -115,11 +130,12 @@ class Broker(ABC):
     async def unsubscribe(self, room: str) -> None: ...
 
     @abstractmethod
-    async def append(self, draft: EventDraft) -> tuple[RoomEvent, bool]:
+    async def append(self, draft: EventDraft, dedup: str | None = None) -> tuple[RoomEvent, bool]:
         """Places the event at the room's next offset, keeps it in the history and delivers it
-        to every subscribed process, as one atomic step. A draft with the ``message_id`` of an
-        event the room already holds (from the same client) is not placed again: that event is
-        returned, with True. Raises ``RoomUnavailable`` when the room cannot take it."""
+        to every subscribed process, as one atomic step. A draft with the ``dedup`` key of an
+        event the room still holds (a message sent again) is not placed again: that event is
+        returned, with True. Raises ``RoomUnavailable`` when the room cannot take it, and
+        ``RoomsFull`` when it would be one room too many."""
 
     @abstractmethod
     async def replay(self, room: str, since: Position | None) -> Replay:
@@ -131,11 +147,15 @@ class Broker(ABC):
         """The events of ``epoch`` after offset ``after`` up to ``upto``, those still held."""
 
     @abstractmethod
-    async def presence_add(self, room: str, key: str) -> None:
-        """Records a connection in a room; ``key`` ends with ``/{client_id}``."""
+    async def presence_add(self, room: str, key: str) -> bool | None:
+        """Records a connection in a room; ``key`` ends with ``/{client_id}``. True when it is
+        that client id's first connection in the room (in every process), so that it is
+        announced once; None when the broker cannot say now."""
 
     @abstractmethod
-    async def presence_remove(self, room: str, key: str) -> None: ...
+    async def presence_remove(self, room: str, key: str) -> bool | None:
+        """Forgets a connection. True when it was its client id's last in the room; None when
+        the broker cannot say now (then its entry expires and is reaped by itself)."""
 
     @abstractmethod
     async def presence_refresh(self, room: str, keys: list[str]) -> None:
@@ -151,78 +171,29 @@ class Broker(ABC):
 
     @abstractmethod
     async def reap(self, room: str) -> list[int]:
-        """Removes the connections whose process stopped confirming them, and returns their
-        client ids. Each is returned to one caller only, in the whole cluster."""
-
-
-@dataclass
-class _History:
-    epoch: str
-    limits: HistoryLimits
-    offset: int = 0
-    events: deque[RoomEvent] = field(default_factory=deque)
-    # (client_id, message_id) of the events held, to recognise a message sent twice.
-    message_ids: OrderedDict[tuple[int, str], RoomEvent] = field(default_factory=OrderedDict)
-
-    def append(self, draft: EventDraft) -> tuple[RoomEvent, bool]:
-        key = (draft.client_id, draft.message_id) if draft.message_id is not None else None
-        if key is not None and (held := self.message_ids.get(key)) is not None:
-            return held, True
-        self.offset += 1
-        event = RoomEvent(**draft.model_dump(), epoch=self.epoch, offset=self.offset)
-        self.events.append(event)
-        if len(self.events) > self.limits.max_events:
-            self.events.popleft()
-        if key is not None:
-            self.message_ids[key] = event
-            while len(self.message_ids) > self.limits.max_events:
-                self.message_ids.popitem(last=False)
-        return event, False
-
-    def replay(self, since: Position | None) -> Replay:
-        return replay_from(
-            since,
-            Position(self.epoch, self.offset),
-            held=list(self.events),
-            limits=self.limits,
-        )
-
-
-def replay_from(
-    since: Position | None, now: Position, held: list[RoomEvent], limits: HistoryLimits
-) -> Replay:
-    """The replay for a subscriber at ``since``, from the events a room holds (oldest first)."""
-    cutoff = time.time() * 1000 - limits.max_age * 1000
-    fresh = [event for event in held if event.at >= cutoff]
-    recent = fresh[-limits.replay_on_join :] if limits.replay_on_join else []
-    if since is None:
-        return Replay(recent, now, recovered=False, reason="first_join")
-    if since.epoch != now.epoch or since.offset > now.offset:
-        # The history since `since` is lost; the new epoch's, when all of it is still held,
-        # is not: whoever had a position gets all of it (else the recent events).
-        whole_epoch = [event for event in fresh if event.epoch == now.epoch]
-        if whole_epoch and whole_epoch[0].offset == 1 and len(whole_epoch) == now.offset:
-            return Replay(whole_epoch, now, recovered=False, reason="epoch_changed")
-        return Replay(recent, now, recovered=False, reason="epoch_changed")
-    if since.offset == now.offset:
-        return Replay([], now, recovered=True, reason=None)
-    if not held or held[0].offset > since.offset + 1:
-        return Replay(recent, now, recovered=False, reason="too_far_behind")
-    missed = [event for event in held if event.offset > since.offset]
-    if missed[0].at < cutoff:
-        return Replay(recent, now, recovered=False, reason="expired")
-    return Replay(missed, now, recovered=True, reason=None)
+        """Removes the connections whose process stopped confirming them, and returns the
+        client ids that had no other connection left. Each is returned to one caller only,
+        in the whole cluster."""
 
 
 class InMemoryBroker(Broker):
     """One process: every handler hears every room, and the history lives here, so it is lost
-    (a new epoch) when the process restarts."""
+    (a new epoch) when the process restarts. All rooms' histories together stay within
+    ``total_bytes``: beyond it, the biggest room forgets its oldest event first."""
 
-    def __init__(self, limits: HistoryLimits | None = None) -> None:
-        super().__init__(limits or HistoryLimits())
-        self._presence: dict[str, set[str]] = {}
-        self._histories: dict[str, _History] = {}
-        self._appends = itertools.count()
+    def __init__(
+        self,
+        limits: HistoryLimits | None = None,
+        *,
+        max_rooms: int = 1000,
+        total_bytes: int = 64 * 1024 * 1024,
+    ) -> None:
+        super().__init__(limits or HistoryLimits(), max_rooms)
+        self.total_bytes = total_bytes
+        self.held_bytes = 0
+        # room -> client id -> its connections' keys
+        self._presence: dict[str, dict[int, set[str]]] = {}
+        self._histories: dict[str, History] = {}
 
     async def start(self) -> None:
         await self._announce_connected()
@@ -239,19 +210,47 @@ class InMemoryBroker(Broker):
     async def unsubscribe(self, room: str) -> None:
         pass
 
-    def _history(self, room: str) -> _History:
+    def _room_in_use(self, room: str) -> bool:
+        return room in self._presence
+
+    def _room_forgettable(self, room: str, idle_for: float) -> bool:
+        return True  # its history goes with it: a client back later is told the epoch changed
+
+    def _forget_room(self, room: str) -> None:
+        history = self._histories.pop(room, None)
+        if history is not None:
+            self.held_bytes -= history.bytes
+
+    def _history(self, room: str) -> History:
+        self.admit(room)
         history = self._histories.get(room)
         if history is None:
-            history = self._histories[room] = _History(new_epoch(), self.limits)
+            history = self._histories[room] = History(new_epoch(), self.limits)
+        else:
+            self.held_bytes -= history.drop_expired(time.time() * 1000)
         return history
 
-    async def append(self, draft: EventDraft) -> tuple[RoomEvent, bool]:
-        if next(self._appends) % 1000 == 0:
-            self._forget_quiet_rooms()
-        event, duplicate = self._history(draft.room).append(draft)
+    async def append(self, draft: EventDraft, dedup: str | None = None) -> tuple[RoomEvent, bool]:
+        history = self._history(draft.room)
+        before = history.bytes
+        event, duplicate = history.append(draft, dedup)
+        self.held_bytes += history.bytes - before
+        while history.over_bounds():
+            self.held_bytes -= history.drop_oldest()
+        if self.held_bytes > self.total_bytes:
+            self._shrink_biggest()
         if not duplicate:
             self._dispatch(event)
         return event, duplicate
+
+    def _shrink_biggest(self) -> None:
+        """Over the budget for all rooms: the biggest histories give up their oldest events
+        (a client resuming from one of those is told it is too far behind)."""
+        while self.held_bytes > self.total_bytes:
+            biggest = max(self._histories.values(), key=lambda history: history.bytes)
+            if len(biggest.events) <= 1:
+                return
+            self.held_bytes -= biggest.drop_oldest()
 
     async def replay(self, room: str, since: Position | None) -> Replay:
         return self._history(room).replay(since)
@@ -262,29 +261,29 @@ class InMemoryBroker(Broker):
             return []
         return [event for event in history.events if after < event.offset <= upto]
 
-    def _forget_quiet_rooms(self) -> None:
-        """Rooms whose newest event is past the age limit hold nothing a client may get."""
-        cutoff = time.time() * 1000 - self.limits.max_age * 1000
-        for room, history in [*self._histories.items()]:
-            if room not in self._presence and (
-                not history.events or history.events[-1].at < cutoff
-            ):
-                del self._histories[room]
+    async def presence_add(self, room: str, key: str) -> bool:
+        connections = self._presence.setdefault(room, {}).setdefault(client_id_of(key), set())
+        connections.add(key)
+        return len(connections) == 1
 
-    async def presence_add(self, room: str, key: str) -> None:
-        self._presence.setdefault(room, set()).add(key)
-
-    async def presence_remove(self, room: str, key: str) -> None:
-        keys = self._presence.get(room, set())
-        keys.discard(key)
-        if not keys:
-            self._presence.pop(room, None)
+    async def presence_remove(self, room: str, key: str) -> bool:
+        clients = self._presence.get(room, {})
+        connections = clients.get(client_id_of(key), set())
+        if key not in connections:
+            return False
+        connections.discard(key)
+        if connections:
+            return False
+        del clients[client_id_of(key)]
+        if not clients:
+            del self._presence[room]
+        return True
 
     async def presence_refresh(self, room: str, keys: list[str]) -> None:
         pass  # nothing here outlives the process
 
     async def online(self, room: str) -> set[int]:
-        return {client_id_of(key) for key in self._presence.get(room, ())}
+        return set(self._presence.get(room, {}))
 
     async def notify_presence(self, room: str) -> None:
         self._dispatch_notice(room)

@@ -22,45 +22,96 @@ from redis.asyncio import Redis
 from redis.asyncio.client import PubSub
 from redis.exceptions import RedisError
 
-from app.rooms.broker import (
-    Broker,
-    BrokerHealth,
-    HistoryLimits,
-    client_id_of,
-    new_epoch,
-    replay_from,
-)
+from app.rooms.broker import Broker, BrokerHealth, client_id_of, new_epoch
 from app.rooms.events import EventDraft, Position, Replay, RoomEvent, RoomUnavailable
+from app.rooms.history import HistoryLimits, replay_from
 
 logger = logging.getLogger(__name__)
 
 CHANNEL_SUFFIX = ":events"
 CONTROL_CHANNEL = "rooms:control"  # always subscribed, so the reader holds a connection
 
-# KEYS: meta, log, message id (or the meta key again when the draft has no id)
-# ARGV: candidate epoch, the event as JSON without its last "}", max events, log lifetime (s),
-#       meta lifetime (s), channel, "1" when KEYS[3] is a message id
+# Places an event, keeps it in the room's log within its bounds (count, bytes) and publishes it,
+# as one atomic step; a message sent again (its dedup key still held) is answered with the event
+# it already is. The ids of events no longer held are forgotten with them.
+# KEYS: meta, log, ids
+# ARGV: candidate epoch, the event as JSON without its last "}", max events, max bytes,
+#       log lifetime (ms), meta lifetime (ms), channel, dedup key ("" for none)
 APPEND = """
-if ARGV[7] == '1' then
-  local held = redis.call('GET', KEYS[3])
-  if held then return {'held', held} end
+local dedup = ARGV[8]
+if dedup ~= '' then
+  local held = redis.call('ZSCORE', KEYS[3], dedup)
+  if held then
+    local entry = redis.call('XRANGE', KEYS[2], held .. '-1', held .. '-1')[1]
+    if entry then return {'held', entry[2][2]} end
+  end
 end
 redis.call('HSETNX', KEYS[1], 'epoch', ARGV[1])
 local epoch = redis.call('HGET', KEYS[1], 'epoch')
 local offset = redis.call('HINCRBY', KEYS[1], 'offset', 1)
+if redis.call('EXISTS', KEYS[2]) == 0 then
+  -- the log expired in a quiet spell: all it held is forgotten for its age
+  redis.call('HSET', KEYS[1], 'bytes', 0, 'aged_out', offset - 1)
+end
 local event = ARGV[2] .. ',"epoch":"' .. epoch .. '","offset":' .. offset .. '}'
-redis.call('XADD', KEYS[2], 'MAXLEN', ARGV[3], offset .. '-1', 'e', event)
-redis.call('EXPIRE', KEYS[2], ARGV[4])
-redis.call('EXPIRE', KEYS[1], ARGV[5])
-if ARGV[7] == '1' then redis.call('SET', KEYS[3], event, 'EX', ARGV[4]) end
-redis.call('PUBLISH', ARGV[6], event)
+redis.call('XADD', KEYS[2], offset .. '-1', 'e', event)
+local bytes = redis.call('HINCRBY', KEYS[1], 'bytes', #event)
+local count = redis.call('XLEN', KEYS[2])
+local max_events, max_bytes = tonumber(ARGV[3]), tonumber(ARGV[4])
+while count > max_events or (bytes > max_bytes and count > 1) do
+  local oldest = redis.call('XRANGE', KEYS[2], '-', '+', 'COUNT', 1)[1]
+  redis.call('XDEL', KEYS[2], oldest[1])
+  bytes = redis.call('HINCRBY', KEYS[1], 'bytes', -#oldest[2][2])
+  count = count - 1
+end
+if dedup ~= '' then redis.call('ZADD', KEYS[3], offset, dedup) end
+local first = redis.call('XRANGE', KEYS[2], '-', '+', 'COUNT', 1)[1]
+redis.call('ZREMRANGEBYSCORE', KEYS[3], '-inf', '(' .. string.match(first[1], '^%d+'))
+redis.call('PEXPIRE', KEYS[2], ARGV[5])
+redis.call('PEXPIRE', KEYS[3], ARGV[5])
+redis.call('PEXPIRE', KEYS[1], ARGV[6])
+redis.call('PUBLISH', ARGV[7], event)
 return {'new', event}
 """
 
+# Presence: a sorted set of connections (their deadlines) and a count of connections per client
+# id, changed together, so that a client id's first connection and its last are each told to
+# exactly one caller in the whole cluster (joined and left are announced once).
+# KEYS: presence, counts. ARGV: deadline, lifetime (ms), then key and client id, pairs.
+# Returns the client ids that got their first connection.
+PRESENCE_ADD = """
+local first = {}
+for i = 3, #ARGV, 2 do
+  if redis.call('ZADD', KEYS[1], ARGV[1], ARGV[i]) == 1 then
+    if redis.call('HINCRBY', KEYS[2], ARGV[i + 1], 1) == 1 then
+      table.insert(first, ARGV[i + 1])
+    end
+  end
+end
+redis.call('PEXPIRE', KEYS[1], ARGV[2])
+redis.call('PEXPIRE', KEYS[2], ARGV[2])
+return first
+"""
+# KEYS: presence, counts. ARGV: key and client id, pairs. Returns the client ids left with no
+# connection.
+PRESENCE_REMOVE = """
+local last = {}
+for i = 1, #ARGV, 2 do
+  if redis.call('ZREM', KEYS[1], ARGV[i]) == 1 then
+    if redis.call('HINCRBY', KEYS[2], ARGV[i + 1], -1) <= 0 then
+      redis.call('HDEL', KEYS[2], ARGV[i + 1])
+      table.insert(last, ARGV[i + 1])
+    end
+  end
+end
+return last
+"""
 
-def _keys(room: str) -> tuple[str, str, str]:
+
+def _keys(room: str) -> tuple[str, str, str, str, str]:
+    """meta, log, ids, presence, counts: one hash tag, so one slot of a Redis Cluster."""
     tag = f"room:{{{room}}}"
-    return f"{tag}:meta", f"{tag}:log", f"{tag}:presence"
+    return f"{tag}:meta", f"{tag}:log", f"{tag}:ids", f"{tag}:presence", f"{tag}:counts"
 
 
 def _channel(room: str) -> str:
@@ -79,11 +130,12 @@ class RedisBroker(Broker):
         url: str,
         *,
         limits: HistoryLimits | None = None,
+        max_rooms: int = 1000,
         presence_ttl: float = 10.0,
         reconnect_base: float = 0.25,
         reconnect_cap: float = 5.0,
     ) -> None:
-        super().__init__(limits or HistoryLimits())
+        super().__init__(limits or HistoryLimits(), max_rooms)
         self._presence_ttl = presence_ttl
         self._reconnect_base = reconnect_base
         self._reconnect_cap = reconnect_cap
@@ -91,6 +143,8 @@ class RedisBroker(Broker):
         # Short timeouts: a broker that does not answer must not hold up a chat message.
         self._redis = Redis.from_url(url, socket_timeout=2, socket_connect_timeout=2)
         self._append = self._redis.register_script(APPEND)
+        self._presence_add = self._redis.register_script(PRESENCE_ADD)
+        self._presence_remove = self._redis.register_script(PRESENCE_REMOVE)
         self._pubsub: PubSub | None = None
         self._reader: asyncio.Task[None] | None = None
         self._connected = False
@@ -129,29 +183,38 @@ class RedisBroker(Broker):
             except (RedisError, OSError) as exc:
                 self._lost(exc)
 
+    def _room_in_use(self, room: str) -> bool:
+        return room in self._rooms
+
+    def _forget_room(self, room: str) -> None:
+        pass  # nothing kept here: its keys expire in Redis by themselves
+
+    def _room_forgettable(self, room: str, idle_for: float) -> bool:
+        # Once its log has expired, a room costs Redis only its small meta key, which
+        # expires one history age later.
+        return idle_for > self.limits.max_age + 1
+
     # --- history ----------------------------------------------------------------------------
 
-    async def append(self, draft: EventDraft) -> tuple[RoomEvent, bool]:
+    async def append(self, draft: EventDraft, dedup: str | None = None) -> tuple[RoomEvent, bool]:
         if not self._connected:
             raise RoomUnavailable("the room's broker (Redis) is unreachable")
-        meta, log, _ = _keys(draft.room)
-        has_id = draft.message_id is not None
-        id_key = (
-            f"room:{{{draft.room}}}:msg:{draft.client_id}:{draft.message_id}" if has_id else meta
-        )
+        self.admit(draft.room)
+        meta, log, ids, _, _ = _keys(draft.room)
         body = draft.model_dump_json()
-        log_lifetime = int(self.limits.max_age) + 1
+        log_lifetime = int(self.limits.max_age * 1000) + 1000
         try:
             kind, event = await self._append(
-                keys=[meta, log, id_key if has_id else meta],
+                keys=[meta, log, ids],
                 args=[
                     new_epoch(),
                     body[:-1],  # the script appends the epoch and offset
                     self.limits.max_events,
+                    self.limits.max_bytes,
                     log_lifetime,
-                    max(log_lifetime, 86_400),  # the epoch outlives a quiet spell
+                    2 * log_lifetime,  # the epoch outlives its log: "expired", not "lost"
                     _channel(draft.room),
-                    "1" if has_id else "0",
+                    dedup or "",
                 ],
             )
         except (RedisError, OSError) as exc:
@@ -160,25 +223,26 @@ class RedisBroker(Broker):
         return RoomEvent.model_validate_json(event), kind == b"held"
 
     async def replay(self, room: str, since: Position | None) -> Replay:
-        meta, log, _ = _keys(room)
+        self.admit(room)
+        meta, log, _, _, _ = _keys(room)
         wanted = self.limits.max_events if since is not None else self.limits.replay_on_join
         try:
             async with self._redis.pipeline(transaction=True) as pipe:
                 pipe.hsetnx(meta, "epoch", new_epoch())  # a room without history gets its epoch
-                pipe.hmget(meta, "epoch", "offset")
+                pipe.hmget(meta, "epoch", "offset", "aged_out")
                 pipe.xrevrange(log, "+", "-", count=max(1, wanted))
-                _, (epoch, offset), newest_first = await pipe.execute()
+                _, (epoch, offset, aged_out), newest_first = await pipe.execute()
         except (RedisError, OSError) as exc:
             self._lost(exc)
             raise RoomUnavailable("the room's broker (Redis) is unreachable") from exc
         held = [_event_of(fields) for _, fields in reversed(newest_first)]
         now = Position(epoch.decode(), int(offset or 0))
-        return replay_from(since, now, held, self.limits)
+        return replay_from(since, now, held, self.limits, aged_out=int(aged_out or 0))
 
     async def read_range(self, room: str, epoch: str, after: int, upto: int) -> list[RoomEvent]:
         if upto <= after:
             return []
-        _, log, _ = _keys(room)
+        log = _keys(room)[1]
         try:
             entries = await self._redis.xrange(log, f"{after + 1}-1", f"{upto}-1")
         except (RedisError, OSError) as exc:
@@ -188,35 +252,52 @@ class RedisBroker(Broker):
 
     # --- presence -----------------------------------------------------------------------------
 
-    async def presence_add(self, room: str, key: str) -> None:
-        await self.presence_refresh(room, [key])
-
-    async def presence_remove(self, room: str, key: str) -> None:
-        if not self._connected:
-            return  # the entry expires, and is reaped, by itself
-        try:
-            await self._redis.zrem(_keys(room)[2], key)
-        except (RedisError, OSError) as exc:
-            self._lost(exc)
+    async def presence_add(self, room: str, key: str) -> bool | None:
+        first = await self._add_presence(room, [key])
+        return None if first is None else bool(first)
 
     async def presence_refresh(self, room: str, keys: list[str]) -> None:
+        await self._add_presence(room, keys)
+
+    async def _add_presence(self, room: str, keys: list[str]) -> list[int] | None:
         if not self._connected or not keys:
-            return
-        presence = _keys(room)[2]
+            return None
+        _, _, _, presence, counts = _keys(room)
         deadline = time.time() + self._presence_ttl
+        lifetime = int(self._presence_ttl * 1000) + 60_000
+        pairs = [part for key in keys for part in (key, str(client_id_of(key)))]
         try:
-            async with self._redis.pipeline(transaction=False) as pipe:
-                pipe.zadd(presence, dict.fromkeys(keys, deadline))
-                pipe.expire(presence, int(self._presence_ttl) + 60)
-                await pipe.execute()
+            first = await self._presence_add(
+                keys=[presence, counts], args=[deadline, lifetime, *pairs]
+            )
         except (RedisError, OSError) as exc:
             self._lost(exc)
+            return None
+        return [int(client_id) for client_id in first]
+
+    async def presence_remove(self, room: str, key: str) -> bool | None:
+        last = await self._remove_presence(room, [key])
+        return None if last is None else bool(last)
+
+    async def _remove_presence(self, room: str, keys: list[str]) -> list[int] | None:
+        if not self._connected:
+            return None  # the entries expire, and are reaped, by themselves
+        if not keys:
+            return []
+        _, _, _, presence, counts = _keys(room)
+        pairs = [part for key in keys for part in (key, str(client_id_of(key)))]
+        try:
+            last = await self._presence_remove(keys=[presence, counts], args=pairs)
+        except (RedisError, OSError) as exc:
+            self._lost(exc)
+            return None
+        return [int(client_id) for client_id in last]
 
     async def online(self, room: str) -> set[int] | None:
         if not self._connected:
             return None
         try:
-            keys = await self._redis.zrangebyscore(_keys(room)[2], time.time(), "+inf")
+            keys = await self._redis.zrangebyscore(_keys(room)[3], time.time(), "+inf")
         except (RedisError, OSError) as exc:
             self._lost(exc)
             return None
@@ -233,21 +314,15 @@ class RedisBroker(Broker):
     async def reap(self, room: str) -> list[int]:
         if not self._connected:
             return []
-        presence = _keys(room)[2]
+        presence = _keys(room)[3]
         try:
             expired = await self._redis.zrangebyscore(presence, "-inf", time.time())
-            if not expired:
-                return []
-            async with self._redis.pipeline(transaction=False) as pipe:
-                for key in expired:
-                    pipe.zrem(presence, _text(key))
-                removed = await pipe.execute()
         except (RedisError, OSError) as exc:
             self._lost(exc)
             return []
-        # ZREM is atomic: of all the processes reaping at once, one removes each entry.
-        reaped = (key for key, gone in zip(expired, removed, strict=True) if gone)
-        return [client_id_of(_text(key)) for key in reaped]
+        # The script's ZREM is atomic: of all the processes reaping at once, one removes each
+        # entry, and one learns that a client id has no connection left.
+        return await self._remove_presence(room, [_text(key) for key in expired]) or []
 
     # --- the reader ---------------------------------------------------------------------------
 

@@ -24,6 +24,6 @@ ECHO = Echo()  # holds no state: one for every connection
 
 @router.websocket("/ws")
 async def echo(websocket: WebSocket) -> None:
-    limits, metrics = conversation_services(websocket)
-    conversation = Conversation(websocket, metrics.stats[Echo.endpoint])
+    limits, metrics, outlet_limits = conversation_services(websocket)
+    conversation = Conversation(websocket, metrics.stats[Echo.endpoint], outlet_limits)
     await serve_conversation(conversation, ECHO, limits, metrics)

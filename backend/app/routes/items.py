@@ -3,7 +3,7 @@
 from fastapi import APIRouter, WebSocket
 
 from app.conversation.loop import Conversation, Handler, serve_conversation
-from app.deps import MessageLimitsDep, MetricsDep
+from app.deps import conversation_services
 from app.security.credentials import UserDep
 
 router = APIRouter(tags=["items"])
@@ -32,11 +32,10 @@ async def item_messages(
     websocket: WebSocket,
     item_id: str,
     principal: UserDep,
-    limits: MessageLimitsDep,
-    metrics: MetricsDep,
     q: int | None = None,
 ) -> None:
-    conversation = Conversation(websocket, metrics.stats[ItemMessages.endpoint])
+    limits, metrics, outlet_limits = conversation_services(websocket)
+    conversation = Conversation(websocket, metrics.stats[ItemMessages.endpoint], outlet_limits)
     await serve_conversation(
         conversation, ItemMessages(principal.subject, item_id, q), limits, metrics
     )

@@ -21,7 +21,7 @@ from app.conversation.messages import (
     RecentHappening,
     ServerStats,
 )
-from app.deps import HubDep, MessageLimitsDep, MetricsDep
+from app.deps import HubDep, MetricsDep, conversation_services
 from app.observability.metrics import Happening, Metrics
 from app.security.credentials import OperatorDep
 
@@ -79,11 +79,10 @@ class LivePage(Handler):
 async def live(
     websocket: WebSocket,
     _: OperatorDep,
-    metrics: MetricsDep,
     hub: HubDep,
-    limits: MessageLimitsDep,
 ) -> None:
-    conversation = Conversation(websocket, metrics.stats[LIVE_ENDPOINT])
+    limits, metrics, outlet_limits = conversation_services(websocket)
+    conversation = Conversation(websocket, metrics.stats[LIVE_ENDPOINT], outlet_limits)
 
     async def push_forever() -> None:
         while True:

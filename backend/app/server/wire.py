@@ -15,32 +15,49 @@ from typing import Any, Protocol
 TRANSPORT_EXTENSION = "app.transport"
 
 OP_TEXT_FINAL = 0x81
+OP_BINARY_FINAL = 0x82
+
+
+def _frame(opcode: int, payload: bytes) -> bytes:
+    length = len(payload)
+    if length < 126:
+        return bytes((opcode, length)) + payload
+    if length < 65_536:
+        return struct.pack("!BBH", opcode, 126, length) + payload
+    return struct.pack("!BBQ", opcode, 127, length) + payload
 
 
 def text_frame(payload: bytes) -> bytes:
-    length = len(payload)
-    if length < 126:
-        return bytes((OP_TEXT_FINAL, length)) + payload
-    if length < 65_536:
-        return struct.pack("!BBH", OP_TEXT_FINAL, 126, length) + payload
-    return struct.pack("!BBQ", OP_TEXT_FINAL, 127, length) + payload
+    return _frame(OP_TEXT_FINAL, payload)
+
+
+def binary_frame(payload: bytes) -> bytes:
+    return _frame(OP_BINARY_FINAL, payload)
 
 
 class WireFrame:
-    """A text message for one or many connections: its text, and its frame, built when first
-    needed and then shared."""
+    """A message for one or many connections: its text (or bytes), and its frame, built when
+    first needed and then shared. ``size`` is its payload's bytes on the wire."""
 
-    __slots__ = ("_frame", "size", "text")
+    __slots__ = ("_frame", "data", "size", "text")
 
     def __init__(self, text: str) -> None:
         self.text = text
+        self.data: bytes | None = None
         self._frame: bytes | None = None
         self.size = len(text) if text.isascii() else len(text.encode())
+
+    @classmethod
+    def of_bytes(cls, data: bytes) -> "WireFrame":
+        frame = cls("")
+        frame.data, frame.size = data, len(data)
+        return frame
 
     @property
     def frame(self) -> bytes:
         if self._frame is None:
-            self._frame = text_frame(self.text.encode())
+            data = self.data
+            self._frame = text_frame(self.text.encode()) if data is None else binary_frame(data)
         return self._frame
 
 

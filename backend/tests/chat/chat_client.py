@@ -29,6 +29,8 @@ class ChatClient:
     syncs: list[dict[str, Any]] = field(default_factory=list)
     presences: list[dict[str, Any]] = field(default_factory=list)
     connection_ids: list[str] = field(default_factory=list)
+    # The key its sends are recognised by (from its first welcome), given back on reconnects.
+    sender_key: str | None = None
     duplicates: int = 0
     gaps: int = 0
     errors: list[dict[str, Any]] = field(default_factory=list)
@@ -59,7 +61,8 @@ class ChatClient:
 
     def url(self, server: str) -> str:
         since = f"&since={self.position[0]}:{self.position[1]}" if self.position else ""
-        return f"{server}/ws/{self.client_id}?room={self.room}{since}"
+        key = f"&sender_key={self.sender_key}" if self.sender_key else ""
+        return f"{server}/ws/{self.client_id}?room={self.room}{since}{key}"
 
     async def start(self) -> None:
         self._runner = asyncio.create_task(self._run())
@@ -119,6 +122,7 @@ class ChatClient:
                 self.position = (message["epoch"], message["offset"])
         elif kind == "welcome":
             self.connection_ids.append(message["connection_id"])
+            self.sender_key = self.sender_key or message["sender_key"]
         elif kind == "presence":
             self.presences.append(message)
         elif kind == "ack":

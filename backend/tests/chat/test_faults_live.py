@@ -194,7 +194,10 @@ def test_the_clients_of_a_killed_process_are_announced_as_left_once(
 
 
 def test_a_client_that_stops_reading_is_cut_off_and_recovers_later(tmp_path: Path) -> None:
-    settings = Settings(frontend_dir=tmp_path, chat_outbox_limit=16)
+    # A history big enough to hold all it will miss (400 messages of 16 KB).
+    settings = Settings(
+        frontend_dir=tmp_path, chat_outbox_limit=16, room_history_bytes=16 * 1024 * 1024
+    )
     with serve_in_thread(settings) as server:
 
         async def scenario() -> None:

@@ -2,11 +2,12 @@
 
 import asyncio
 from collections.abc import Awaitable, Callable
+from typing import Any
 
 import pytest
 
-from app.rooms.broker import HistoryLimits
 from app.rooms.events import EventDraft, Position, RoomEvent, RoomUnavailable
+from app.rooms.history import HistoryLimits
 from app.rooms.redis_broker import RedisBroker
 from testkit.processes import RedisServer
 
@@ -27,7 +28,7 @@ async def eventually(check: Callable[[], Awaitable[bool] | bool], seconds: float
         await asyncio.sleep(0.05)
 
 
-async def started(server: RedisServer, **options: float) -> RedisBroker:
+async def started(server: RedisServer, **options: Any) -> RedisBroker:
     broker = RedisBroker(server.url, limits=HistoryLimits(max_events=5), **options)
     await broker.start()
     await eventually(lambda: broker.health().connected)
@@ -57,14 +58,15 @@ async def test_events_are_placed_in_order_and_reach_every_process(
 
 
 @pytest.mark.anyio
-async def test_a_message_id_is_placed_once(redis_server: RedisServer) -> None:
+async def test_a_message_sent_again_is_placed_once(redis_server: RedisServer) -> None:
     broker = await started(redis_server)
-    first, duplicate = await broker.append(said("once", message_id="m1"))
-    again, is_duplicate = await broker.append(said("once", message_id="m1"))
+    first, duplicate = await broker.append(said("once", message_id="m1"), "sender-a:m1")
+    again, is_duplicate = await broker.append(said("once", message_id="m1"), "sender-a:m1")
     assert (duplicate, is_duplicate) == (False, True)
-    assert again.offset == first.offset
-    other, _ = await broker.append(said("once", client_id=2, message_id="m1"))
-    assert other.offset == first.offset + 1  # another client's m1 is another message
+    assert again == first
+    # The same client number and id from another sender (its own key) is another message.
+    other, _ = await broker.append(said("once", message_id="m1"), "sender-b:m1")
+    assert other.offset == first.offset + 1
     await broker.stop()
 
 

@@ -55,12 +55,25 @@ def json_conversation(client: TestClient, path: str = "/ws") -> Iterator[Any]:
         yield websocket
 
 
-def test_a_json_client_is_told_its_connection_id_first(client: TestClient) -> None:
+def test_a_json_client_is_told_its_connection_id_and_sender_key_first(
+    client: TestClient,
+) -> None:
     with client.websocket_connect("/ws", subprotocols=["realtime.json.v1"]) as websocket:
         welcome = websocket.receive_json()
-        assert welcome.keys() == {"type", "connection_id"}
+        assert welcome.keys() == {"type", "connection_id", "sender_key"}
         assert welcome["type"] == "welcome"
         assert len(welcome["connection_id"]) >= 8
+        assert 16 <= len(welcome["sender_key"]) <= 64
+    # A key the client gives back is its own again; a malformed one is replaced.
+    given = "k" * 22
+    with client.websocket_connect(
+        f"/ws?sender_key={given}", subprotocols=["realtime.json.v1"]
+    ) as websocket:
+        assert websocket.receive_json()["sender_key"] == given
+    with client.websocket_connect(
+        "/ws?sender_key=short", subprotocols=["realtime.json.v1"]
+    ) as websocket:
+        assert websocket.receive_json()["sender_key"] != "short"
 
 
 def test_json_subprotocol_is_preferred_in_the_clients_order(client: TestClient) -> None:

@@ -47,7 +47,9 @@ def test_foreign_origin(origin: str, host: str) -> None:
 
 @pytest.mark.parametrize("path", ["/ws", "/items/1/ws?token=t", "/ws/1"])
 def test_app_refuses_a_foreign_origin_on_every_websocket(path: str) -> None:
-    with TestClient(create_app(Settings(frontend_dir=NO_BUILD))) as client:
+    with TestClient(
+        create_app(Settings(frontend_dir=NO_BUILD, allowed_hosts=["testserver"]))
+    ) as client:
         with (
             pytest.raises(WebSocketDisconnect),
             client.websocket_connect(path, headers={"origin": "http://evil.example"}),
@@ -58,7 +60,11 @@ def test_app_refuses_a_foreign_origin_on_every_websocket(path: str) -> None:
 
 
 def test_allowlisted_origin_is_accepted() -> None:
-    settings = Settings(frontend_dir=NO_BUILD, allowed_origins=["https://app.example/"])
+    settings = Settings(
+        frontend_dir=NO_BUILD,
+        allowed_origins=["https://app.example/"],
+        allowed_hosts=["testserver"],
+    )
     with (
         TestClient(create_app(settings)) as client,
         client.websocket_connect("/ws", headers={"origin": "https://app.example"}) as ws,

@@ -166,7 +166,7 @@ export function ChatPage() {
   };
 
   const onWelcome = ({ senderKey: key }: Welcome) => {
-    if (key !== null && isSenderKey(key) && key !== senderKey.current) {
+    if (isSenderKey(key) && key !== senderKey.current) {
       senderKey.current = key;
       rememberSenderKey(key);
     }

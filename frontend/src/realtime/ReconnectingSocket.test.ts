@@ -591,10 +591,12 @@ describe('the welcome', () => {
     latest().serverSends(
       JSON.stringify({ type: 'welcome', connection_id: 'c1', sender_key: 'k'.repeat(16) }),
     );
-    latest().serverSends(JSON.stringify({ type: 'welcome', connection_id: 'c2' }));
+    latest().serverSends(
+      JSON.stringify({ type: 'welcome', connection_id: 'c2', sender_key: 'j'.repeat(16) }),
+    );
     expect(welcomes).toEqual([
       { connectionId: 'c1', senderKey: 'k'.repeat(16) },
-      { connectionId: 'c2', senderKey: null },
+      { connectionId: 'c2', senderKey: 'j'.repeat(16) },
     ]);
     expect(socket.getSnapshot().connectionId).toBe('c2');
   });

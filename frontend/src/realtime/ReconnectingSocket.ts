@@ -37,8 +37,9 @@ export class ConnectionRefused extends Error {}
 /** What the server's first message on a connection says (realtime.json.v1). */
 export interface Welcome {
   readonly connectionId: string;
-  /** The chat's sender key, to send back on the page's later attempts. */
-  readonly senderKey: string | null;
+  /** Who sends on this connection: given back on the page's later attempts, the server
+   * recognises a message sent again by it and the message's id (the chat does). */
+  readonly senderKey: string;
 }
 
 export interface ConnectionOptions {

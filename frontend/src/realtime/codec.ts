@@ -23,7 +23,7 @@ export type EventMessage = Exclude<ServerMessage, { type: 'text' | 'error' | 'po
 
 export type Decoded =
   | { readonly kind: 'pong'; readonly id: string; readonly sentAt: number }
-  | { readonly kind: 'welcome'; readonly connectionId: string; readonly senderKey: string | null }
+  | { readonly kind: 'welcome'; readonly connectionId: string; readonly senderKey: string }
   | { readonly kind: 'incoming'; readonly incoming: Incoming }
   | { readonly kind: 'unknown' };
 
@@ -58,7 +58,7 @@ export const JSON_V1_CODEC: Codec = {
         return {
           kind: 'welcome',
           connectionId: message.connection_id,
-          senderKey: message.sender_key ?? null,
+          senderKey: message.sender_key,
         };
       case 'text':
         return {

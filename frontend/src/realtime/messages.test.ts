@@ -20,7 +20,7 @@ const clientSamples: { [Type in ClientMessage['type']]: Extract<ClientMessage, {
 const event = { room: 'general', client_id: 7, at: 1732440000000.5, epoch: '3f9a1c2b', offset: 42 };
 
 const serverSamples: { [Type in ServerMessage['type']]: Extract<ServerMessage, { type: Type }> } = {
-  welcome: { type: 'welcome', connection_id: '1a2b3c4d' },
+  welcome: { type: 'welcome', connection_id: '1a2b3c4d', sender_key: 'Zm9yIHRoZSB0ZXN0cw' },
   text: { type: 'text', text: 'Message text was: Hello', reply_to: 'm1' },
   pong: { type: 'pong', id: 'p1', sent_at: 1732440000000.5 },
   error: { type: 'error', code: 'invalid_json', detail: 'not valid JSON', reply_to: null },

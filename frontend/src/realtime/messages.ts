@@ -94,8 +94,8 @@ export type ServerMessage =
   | {
       readonly type: 'welcome';
       readonly connection_id: string;
-      /** The chat's: who sends, kept across the attempts of one page (`?sender_key=`). */
-      readonly sender_key?: string;
+      /** Who sends on this connection, to give back on later attempts (`?sender_key=`). */
+      readonly sender_key: string;
     }
   | { readonly type: 'text'; readonly text: string; readonly reply_to: string | null }
   | { readonly type: 'pong'; readonly id: string; readonly sent_at: number }
