@@ -2,6 +2,7 @@ import { expect, type Page, test } from '@playwright/test';
 import { joinChat, sendMessage as say, connectionStatus as status } from './support/conversation';
 
 const lines = (page: Page) => page.getByRole('log').locator('.log-entry');
+const online = (page: Page) => page.getByTestId('online').locator('li');
 const sentLines = (page: Page) => page.getByRole('log').locator('[data-kind="sent"]');
 
 test('the room is in the address, the number is kept, and a reload rejoins as oneself', async ({
@@ -39,11 +40,47 @@ test('the room is in the address, the number is kept, and a reload rejoins as on
 test('the Online panel follows the connection', async ({ browser, baseURL }) => {
   const room = `panel-${Date.now()}`;
   const page = await joinChat(browser, baseURL ?? '', 5, room);
-  await expect(page.getByTestId('online')).toHaveText(['#5 (you)']);
+  await expect(online(page)).toHaveText(['#5 (you)']);
   await page.context().setOffline(true);
   await expect(page.getByTestId('presence-note')).toHaveText(
     `Offline: who is in ${room} shows again once the network is back.`,
   );
   await page.context().setOffline(false);
-  await expect(page.getByTestId('online')).toHaveText(['#5 (you)']);
+  await expect(online(page)).toHaveText(['#5 (you)']);
+});
+
+test('one number in two browsers is one member, and each page says so', async ({
+  browser,
+  baseURL,
+}) => {
+  const room = `twice-${Date.now()}`;
+  const here = await joinChat(browser, baseURL ?? '', 11, room);
+  await expect(here.getByTestId('also-elsewhere')).toHaveCount(0);
+  // A later second on the server's clock: the page tells its own joining from the first
+  // connection's by the time the room placed it (see ChatPage.tsx).
+  await here.waitForTimeout(1_100);
+  const elsewhere = await joinChat(browser, baseURL ?? '', 11, room);
+  await expect(elsewhere.getByTestId('also-elsewhere')).toHaveText(
+    'You are also connected as #11 elsewhere (another tab or browser): the room counts you once, and shows what you say there as yours.',
+  );
+  const other = await joinChat(browser, baseURL ?? '', 12, room);
+  await expect(online(other)).toHaveText(['#11', '#12 (you)']);
+  await expect(lines(other).filter({ hasText: 'Client #11 joined the chat' })).toHaveCount(1);
+
+  // What the number says from one browser is its own in the other.
+  await say(elsewhere, 'said elsewhere');
+  await expect(sentLines(here).filter({ hasText: 'said elsewhere' })).toHaveText(/^You/);
+
+  // One connection of the two leaves: the number is still there, and nobody is told otherwise.
+  await elsewhere.getByRole('button', { name: 'Leave' }).click();
+  await say(other, 'still here?');
+  await expect(lines(here).last()).toContainText('still here?');
+  await expect(lines(other).filter({ hasText: 'Client #11 left' })).toHaveCount(0);
+  await expect(lines(here).filter({ hasText: '#11 left' })).toHaveCount(0);
+  await expect(online(other)).toHaveText(['#11', '#12 (you)']);
+
+  // Its last connection leaves: once.
+  await here.getByRole('button', { name: 'Leave' }).click();
+  await expect(lines(other).filter({ hasText: 'Client #11 left the chat' })).toHaveCount(1);
+  await expect(online(other)).toHaveText(['#12 (you)']);
 });
