@@ -159,7 +159,8 @@ export function ItemsPage() {
           The guide's second endpoint, <code>WS /items/{'{item_id}'}/ws</code>: it needs a
           credential, the <code>session</code> cookie or a <code>token</code> (the cookie wins when
           both are sent), and takes an optional integer <code>q</code>. Without a credential, or
-          with a <code>q</code> that is not an integer, the server refuses with 1008.
+          with a <code>q</code> that is not an integer, the server refuses with 1008; this page
+          checks <code>q</code> before it asks.
         </p>
         <p>
           This page never puts your credential in the socket's URL, where proxy logs and the
@@ -269,8 +270,8 @@ export function ItemsPage() {
         </div>
         {cookieSet && form.credentialKind === 'token' && (
           <p className="hint">
-            A session cookie is set: the server uses it rather than the token. Clear it to use the
-            token.
+            A session cookie is set too: the ticket is asked for with the token, which the server
+            takes over the cookie. Without a token, the socket goes with the cookie.
           </p>
         )}
         <p id="items-form-error" className="form-error" role="alert">
