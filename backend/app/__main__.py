@@ -1,17 +1,21 @@
-"""Production entry point.
+"""The entry point, in production and in development.
 
 ``python -m app`` serves the API and the built SPA on one port: uvicorn with the project's
 hardened protocol classes (``app.server.protocols``), which take their limits from the app.
+``python -m app --reload`` is the same road for development (``npm run dev``), restarting after
+each change to the app's code.
 ``python -m app token SUBJECT [--role ROLE]`` prints a signed token (with ``APP_TOKEN_SECRET``
 set); ``--role operator`` makes one that opens /metrics and the live server page.
 """
 
 import argparse
 import atexit
+import logging
 import os
 import shutil
 import sys
 import tempfile
+from pathlib import Path
 
 import uvicorn
 
@@ -21,9 +25,13 @@ from app.security.tokens import issue_token
 from app.server.protocols import GuardedHttpProtocol, GuardedWebSocketProtocol
 from app.settings import Settings
 
+logger = logging.getLogger("app")
 
-def uvicorn_options(settings: Settings) -> dict[str, object]:
-    return {
+APP_PACKAGE = Path(__file__).resolve().parent
+
+
+def uvicorn_options(settings: Settings, reload: bool = False) -> dict[str, object]:
+    options: dict[str, object] = {
         "host": settings.host,
         "port": settings.port,
         "log_level": settings.log_level,
@@ -35,6 +43,10 @@ def uvicorn_options(settings: Settings) -> dict[str, object]:
         "timeout_graceful_shutdown": settings.graceful_shutdown_timeout,
         "log_config": uvicorn_log_config(settings.log_format),
     }
+    if reload:
+        # Development: one process, restarted after each saved change to the app's code.
+        options.update(workers=1, reload=True, reload_dirs=[str(APP_PACKAGE)])
+    return options
 
 
 def share_metrics_between_workers() -> None:
@@ -54,17 +66,26 @@ WORKERS_NEED_REDIS = (
 )
 
 
-def serve(settings: Settings) -> None:
-    if settings.workers > 1 and settings.redis_url is None:
+def serve(settings: Settings, reload: bool = False) -> None:
+    if reload and settings.workers > 1:
+        logging.basicConfig(format="%(levelname)s:     %(message)s")
+        logger.warning("--reload runs one process: APP_WORKERS=%d is ignored", settings.workers)
+    elif settings.workers > 1 and settings.redis_url is None:
         sys.exit(f"error: {WORKERS_NEED_REDIS.format(workers=settings.workers)}")
-    if settings.workers > 1:
+    if settings.workers > 1 and not reload:
         share_metrics_between_workers()
     # An import string, so that each worker builds its own app (from the same environment).
-    uvicorn.run("app.main:create_app", factory=True, **uvicorn_options(settings))  # type: ignore[arg-type]
+    options = uvicorn_options(settings, reload)
+    uvicorn.run("app.main:create_app", factory=True, **options)  # type: ignore[arg-type]
 
 
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="python -m app", description=__doc__.split("\n")[0])
+    parser.add_argument(
+        "--reload",
+        action="store_true",
+        help="development: restart after each change to the app's code (one process)",
+    )
     commands = parser.add_subparsers(dest="command")
     commands.add_parser("serve", help="serve the app (the default)")
     token = commands.add_parser("token", help="print a signed token (needs APP_TOKEN_SECRET)")
@@ -86,7 +107,7 @@ def main(argv: list[str] | None = None) -> None:
         roles = tuple(args.role or ["user"])
         print(issue_token(secret, args.subject, args.ttl or settings.token_ttl, roles=roles).token)
     else:
-        serve(settings)
+        serve(settings, reload=args.reload)
 
 
 if __name__ == "__main__":

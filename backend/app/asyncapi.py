@@ -180,8 +180,8 @@ _define(
 _define(
     "live",
     "/api/live",
-    "The live server page: this process's numbers, once a second. From loopback, or with a "
-    "ticket for the metrics token (POST /api/live/tickets).",
+    "The live server page: this process's numbers, once a second. Needs the operator role: "
+    "the operator's token as a bearer, or a ticket for it (POST /api/ws-tickets).",
     ["ping"],
     ["welcome", "pong", "serverStats"],
     query={"ticket": TICKET},

@@ -54,7 +54,7 @@ class Settings(BaseSettings):
     # A room's history (for recovery after a reconnect): at most this many events, this many
     # bytes, this old; and all rooms' histories together at most this many bytes (in memory).
     room_history_events: int = Field(default=1000, ge=1)
-    room_history_bytes: int = Field(default=1024 * 1024, ge=64 * 1024)
+    room_history_bytes: int = Field(default=2 * 1024 * 1024, ge=64 * 1024)
     room_history_seconds: float = Field(default=600.0, gt=0)
     history_total_bytes: int = Field(default=64 * 1024 * 1024, ge=1024 * 1024)
     # Rooms one process keeps (with members, or with a history not yet expired); a join that

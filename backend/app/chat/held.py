@@ -10,8 +10,8 @@ from collections import deque
 
 from app.rooms.events import EventDraft
 
-# What a kept event costs beyond its text.
-DRAFT_OVERHEAD_BYTES = 500
+# What a kept event costs beyond its text: 1,167 bytes measured with tracemalloc, rounded up.
+DRAFT_OVERHEAD_BYTES = 1200
 
 
 def held_size(draft: EventDraft) -> int:

@@ -337,16 +337,18 @@ class ChatHub:
         self._in_background(self._close_slow(member))
 
     async def _close_slow(self, member: Member) -> None:
-        await self._leave(member)
         # A stuck client may never take the close frame: its buffers (ours and the kernel's)
-        # stay held until the connection is cut, so it is, after a short grace.
-        with contextlib.suppress(Exception):
-            await asyncio.wait_for(
-                member.websocket.close(SLOW_CLIENT_CLOSE_CODE, "too slow: messages piled up"),
-                timeout=SLOW_CLIENT_GRACE,
-            )
+        # stay held until the connection is cut, so it is, SLOW_CLIENT_GRACE after the 1013
+        # was decided (one deadline for leaving, the close frame and the client's going).
+        deadline = asyncio.get_running_loop().time() + SLOW_CLIENT_GRACE
+        await self._leave(member)
         with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(member.gone.wait(), timeout=SLOW_CLIENT_GRACE)
+            async with asyncio.timeout_at(deadline):
+                with contextlib.suppress(Exception):
+                    await member.websocket.close(
+                        SLOW_CLIENT_CLOSE_CODE, "too slow: messages piled up"
+                    )
+                await member.gone.wait()
             return
         transport = transport_of(member.websocket.scope)
         if transport is not None:

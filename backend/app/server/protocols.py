@@ -4,46 +4,96 @@ Their limits come from the app (``app.server.limits``). They act on raw connecti
 there is any request for the ASGI app to see:
 
 - A connection must send a complete request head within ``APP_REQUEST_HEAD_TIMEOUT``: one that
-  connects and sends nothing, or trickles its headers (slowloris), is answered 408 and closed.
-  uvicorn itself waits forever for a first request.
+  trickles its headers (slowloris) is answered 408 and closed. One that sends no byte at all (a
+  browser's preconnection, never used) is closed without a word: it asked nothing, and it is no
+  refusal. uvicorn itself waits forever for a first request.
 - A request head over ``APP_MAX_REQUEST_HEAD_SIZE`` is answered 414 (a long request line) or 431
   (long headers) and closed; httptools alone accepts headers of any size.
-- At most ``APP_MAX_CONNECTIONS`` WebSockets per process: past it, a handshake gets 503 before
-  any ASGI app runs. Without a cap, a flood of idle sockets runs the process out of file
+- At most ``APP_MAX_CONNECTIONS`` WebSockets per process: past it, an upgrade request gets 503
+  before any ASGI app runs. Without a cap, a flood of idle sockets runs the process out of file
   descriptors, and then it fails everyone (accept() errors, no socket to Redis).
 - WebSocket message size (``APP_WS_MAX_MESSAGE_SIZE``, 1009 on the frame header), protocol
   pings (``APP_WS_PING_INTERVAL``, ``APP_WS_PING_TIMEOUT``) and permessage-deflate
   (``APP_WS_PERMESSAGE_DEFLATE``) come from the app's settings too, in place of uvicorn's own
   options.
 - The app may write prebuilt frames (a broadcast encodes once), and abort a chat client too
-  slow to take even a close frame, so that its buffers are freed: the scope extension
-  ``app.transport`` (``app.server.wire``).
+  slow to take even a close frame, with a reset, so that its buffers are freed, the kernel's
+  too: the scope extension ``app.transport`` (``app.server.wire``).
 - A WebSocket handshake that the websockets library rejects (a request line or header over its
   8 KiB limit, say) gets the library's HTTP error response (414 or 431); uvicorn 0.54 never
   sends it and leaves the socket open with no answer.
+
+Every override here wraps uvicorn's own method through ``super()``; what the classes count on
+in uvicorn is listed once, in ``UVICORN_SEAM``, which ``tests/server/test_uvicorn_seam.py``
+compares with the installed uvicorn.
 """
 
 import asyncio
+import contextlib
 import http
 import logging
+import socket
+import struct
 from typing import Any
 
-import httptools
 from uvicorn.config import Config
 from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 from uvicorn.protocols.websockets.websockets_sansio_impl import WebSocketsSansIOProtocol
 from uvicorn.server import ServerState
 from websockets.extensions.permessage_deflate import ServerPerMessageDeflateFactory
 from websockets.http11 import Request
+from websockets.protocol import State
 
+from app.observability.metrics import RefusalReason
 from app.server.limits import TRANSPORT_STATE_KEY, TransportState, default_transport_state
 from app.server.wire import TRANSPORT_EXTENSION
 
 logger = logging.getLogger("app.server")
 
-
-class HeadRefused(Exception):
-    """Raised from a parser callback to stop parsing a request already answered."""
+# What the classes below count on in uvicorn (0.54), beyond its documented options: each
+# method they wrap or whose behaviour they build on, and why. No underscore-private name of
+# uvicorn's is used. When uvicorn changes any of these, tests/server/test_uvicorn_seam.py fails
+# and says what to re-review.
+UVICORN_SEAM: dict[str, str] = {
+    "HttpToolsProtocol.__init__": "defines the attributes read here: loop, transport, client, "
+    "url and headers (the request head so far), parser (dropped at the upgrade)",
+    "HttpToolsProtocol.connection_made": "wrapped: starts the head timer",
+    "HttpToolsProtocol.connection_lost": "wrapped: stops the head timer",
+    "HttpToolsProtocol.data_received": "wrapped: counts head bytes around it; it feeds the "
+    "parser, answers a parser error with 400, and calls handle_websocket_upgrade on an upgrade",
+    "HttpToolsProtocol.on_message_begin": "wrapped: restarts the head timer for the next "
+    "request of a kept-alive connection; it resets url and headers",
+    "HttpToolsProtocol.on_url": "fills url, whose size is checked",
+    "HttpToolsProtocol.on_header": "fills headers, whose size is checked",
+    "HttpToolsProtocol.on_headers_complete": "wrapped: not called for a head refused for its "
+    "size, so that no request reaches the app",
+    "HttpToolsProtocol.on_body": "wrapped: not called once the connection is refused",
+    "HttpToolsProtocol.on_message_complete": "wrapped: not called once the connection is "
+    "refused (it expects the request cycle that a refused head never gets)",
+    "HttpToolsProtocol.handle_websocket_upgrade": "wrapped: the connection cap is checked "
+    "before it; it makes the WebSocket protocol, feeds it the request at once and sets it on "
+    "the transport, where the refused handshake is then answered",
+    "WebSocketsSansIOProtocol.__init__": "defines conn (websockets' ServerProtocol, whose "
+    "max_message_size and available_extensions are set here), ping_interval and ping_timeout "
+    "(set here), queue, writable and read_paused",
+    "WebSocketsSansIOProtocol.data_received": "never sends the response websockets prepared "
+    "when it rejects a handshake request (hence answer_refused_handshake)",
+    "WebSocketsSansIOProtocol.handle_connect": "wrapped: counts the connection; it sets scope "
+    "only for a handshake handed to the app, with 'extensions' and a copy of 'state'",
+    "WebSocketsSansIOProtocol.send_receive_event_to_app": "wrapped: counts the bytes of frames "
+    "it joins into one message; it queues that message and pauses reading unless read_paused "
+    "(the property below)",
+    "WebSocketsSansIOProtocol.receive": "wrapped: uncounts the message's bytes; it resumes "
+    "reading once the queue is empty, if read_paused",
+    "WebSocketsSansIOProtocol.send": "resumes reading after the app's close, if read_paused; "
+    "waits on writable before each message, as drained() does",
+    "WebSocketsSansIOProtocol.pause_writing": "clears writable (write_frame, drained)",
+    "WebSocketsSansIOProtocol.resume_writing": "sets writable (write_frame, drained)",
+    "WebSocketsSansIOProtocol.shutdown": "only closes a connection with close_sent, which a "
+    "refused handshake sets as uvicorn's own refusals do",
+    "WebSocketsSansIOProtocol.connection_lost": "wrapped: uncounts the connection",
+    "WebSocketsSansIOProtocol.handle_parser_exception": "wrapped: logs the close it sends",
+}
 
 
 def _peer(client: tuple[str, int] | None) -> str:
@@ -70,6 +120,7 @@ class GuardedHttpProtocol(HttpToolsProtocol):
         self.max_head_size = limits.max_request_head_size
         self.head_bytes = 0
         self.head_complete = False
+        self.received_nothing = True
         self.head_timer: asyncio.TimerHandle | None = None
         self.refused = False
 
@@ -82,33 +133,22 @@ class GuardedHttpProtocol(HttpToolsProtocol):
         super().connection_lost(exc)
 
     def data_received(self, data: bytes) -> None:
-        # uvicorn's own, with the size checks around the parser.
-        self._unset_keepalive_if_required()
         if self.refused:
-            return
+            return  # answered and closing: nothing more of it is parsed
+        self.received_nothing = False
         if not self.head_complete:
             self.head_bytes += len(data)
-        try:
-            self.parser.feed_data(data)
-        except httptools.HttpParserCallbackError:
-            if not self.refused:
-                raise
+        super().data_received(data)
+        if self.head_complete or self.refused or self.transport.is_closing():
             return
-        except httptools.HttpParserError:
-            self.logger.warning("Invalid HTTP request received.")
-            self.send_400_response("Invalid HTTP request received.")
-            return
-        except httptools.HttpParserUpgrade:
-            if self._should_upgrade():
-                self.handle_websocket_upgrade()
-            else:
-                self._unsupported_upgrade_warning()
-            return
-        if not self.head_complete and self.head_bytes > self.max_head_size:
+        if self.head_bytes > self.max_head_size:  # a head that never ends
             self._refuse_oversized_head()
 
-    # httptools callbacks
+    # httptools callbacks: once the connection is refused, the rest of what came with the
+    # refused head is not handed on.
     def on_message_begin(self) -> None:
+        if self.refused:
+            return
         super().on_message_begin()
         if self.head_complete:  # the next request on a kept-alive connection
             self.head_complete = False
@@ -116,15 +156,38 @@ class GuardedHttpProtocol(HttpToolsProtocol):
             self._start_head_timer()
 
     def on_headers_complete(self) -> None:
+        if self.refused:
+            return
         self.head_complete = True
         self._stop_head_timer()
         head_size = len(self.url) + sum(len(name) + len(value) + 4 for name, value in self.headers)
         if head_size > self.max_head_size:
             self._refuse_oversized_head()
-            raise HeadRefused  # stops the parser: no request reaches the app
+            return  # no request reaches the app
         super().on_headers_complete()
 
+    def on_body(self, body: bytes) -> None:
+        if not self.refused:
+            super().on_body(body)
+
+    def on_message_complete(self) -> None:
+        if not self.refused:
+            super().on_message_complete()
+
     def handle_websocket_upgrade(self) -> None:
+        if self.refused:
+            return
+        open_websockets = len(self.transport_state.open_websockets)
+        if open_websockets >= self.transport_state.limits.max_connections:
+            # Before any WebSocket protocol or app runs: a flood of sockets costs this and no more.
+            logger.warning(
+                "refused a WebSocket from %s: %d open, the limit (APP_MAX_CONNECTIONS)",
+                _peer(self.client),
+                open_websockets,
+            )
+            busy = "server busy: too many connections, try again later"
+            self._answer_and_close(503, busy, "connection_cap")
+            return
         super().handle_websocket_upgrade()  # hands the request to the WebSocket protocol
         # Checked here, once per connection, rather than on each message the socket receives.
         websocket = self.transport.get_protocol()
@@ -146,19 +209,30 @@ class GuardedHttpProtocol(HttpToolsProtocol):
 
     def _on_head_timeout(self) -> None:
         self.head_timer = None
-        if not self.head_complete and not self.transport.is_closing():
-            self._refuse(408, f"no complete request within {self.head_timeout:g} s")
+        if self.head_complete or self.transport.is_closing():
+            return
+        if self.received_nothing:
+            # A browser's preconnection that was never used: it asked nothing, so nothing is
+            # answered, and it is no refusal (counted as one, every idle browser would show
+            # as an attack). Closed as uvicorn closes a kept-alive connection that stays idle.
+            logger.debug("closed the idle connection of %s: not a byte", _peer(self.client))
+            self.transport.close()
+            return
+        self._refuse_head(408, f"no complete request within {self.head_timeout:g} s")
 
     def _refuse_oversized_head(self) -> None:
         if len(self.url) > self.max_head_size or not self.headers:
-            self._refuse(414, f"request line over {self.max_head_size} bytes")
+            self._refuse_head(414, f"request line over {self.max_head_size} bytes")
         else:
-            self._refuse(431, f"request headers over {self.max_head_size} bytes")
+            self._refuse_head(431, f"request headers over {self.max_head_size} bytes")
 
-    def _refuse(self, status: int, reason: str) -> None:
-        self.refused = True
-        self.transport_state.on_refused("request_head")
+    def _refuse_head(self, status: int, reason: str) -> None:
         logger.info("closed the connection of %s: %d %s", _peer(self.client), status, reason)
+        self._answer_and_close(status, reason, "request_head")
+
+    def _answer_and_close(self, status: int, reason: str, refusal: RefusalReason) -> None:
+        self.refused = True
+        self.transport_state.on_refused(refusal)
         self._stop_head_timer()
         body = f"{reason}\n".encode()
         phrase = http.HTTPStatus(status).phrase
@@ -172,6 +246,12 @@ class GuardedHttpProtocol(HttpToolsProtocol):
         self.transport.close()
 
 
+# SO_LINGER on, with no time to linger: closing the socket resets the connection (RST) and the
+# kernel drops what it still holds for the peer, instead of retrying it from FIN-WAIT-1 for as
+# long as the peer's window stays shut.
+RESET_ON_CLOSE = struct.pack("ii", 1, 0)
+
+
 class GuardedWebSocketProtocol(WebSocketsSansIOProtocol):
     def __init__(
         self,
@@ -183,6 +263,8 @@ class GuardedWebSocketProtocol(WebSocketsSansIOProtocol):
         super().__init__(config, server_state, app_state, _loop)
         self.transport_state = _transport_state(app_state)
         self.raw_frames = False
+        # Bytes of the messages waiting for the app (see read_paused).
+        self.queued_bytes = 0
         limits = self.transport_state.limits
         self.conn.max_message_size = limits.max_message_size
         self.ping_interval = limits.ping_interval
@@ -199,23 +281,7 @@ class GuardedWebSocketProtocol(WebSocketsSansIOProtocol):
             ]
 
     def handle_connect(self, event: Request) -> None:
-        open_websockets = self.transport_state.open_websockets
-        limit = self.transport_state.limits.max_connections
-        if len(open_websockets) >= limit:
-            # Before the app runs: a flood of sockets costs this much and no more.
-            logger.warning(
-                "refused a WebSocket from %s: %d open, the limit (APP_MAX_CONNECTIONS)",
-                _peer(self.client),
-                len(open_websockets),
-            )
-            self.transport_state.on_refused("connection_cap")
-            response = self.conn.reject(503, "server busy: too many connections, try again later\n")
-            self.handshake_initiated = self.handshake_complete = self.close_sent = True
-            self.conn.send_response(response)
-            self.transport.write(b"".join(self.conn.data_to_send()))
-            self.transport.close()
-            return
-        open_websockets.add(self)
+        self.transport_state.open_websockets.add(self)
         super().handle_connect(event)
         scope = getattr(self, "scope", None)
         if scope is not None:  # the handshake went on to the app
@@ -231,45 +297,54 @@ class GuardedWebSocketProtocol(WebSocketsSansIOProtocol):
             # Not with permessage-deflate, which compresses each connection its own way.
             self.raw_frames = not self.conn.extensions
 
+    # uvicorn pauses reading after every message it queues for the app, unless read_paused
+    # says it is paused already, and resumes once the app has taken them all: two epoll
+    # changes per message. Seen through this property, reading counts as paused while fewer
+    # than this many messages wait, so uvicorn pauses only once that many do (the same bound
+    # on what a client can pile up, without the churn), and resumes only if it did pause.
+    RECEIVE_QUEUE_PAUSE_AT = 8
+    # ... or once this many bytes wait, whatever their count: eight messages of 64 KiB would
+    # be half a MiB per connection, which a few thousand connections make gigabytes.
+    RECEIVE_QUEUE_PAUSE_BYTES = 64 * 1024
+
+    @property
+    def read_paused(self) -> bool:
+        return self.transport_paused or (
+            0 < self.queue.qsize() < self.RECEIVE_QUEUE_PAUSE_AT
+            and self.queued_bytes < self.RECEIVE_QUEUE_PAUSE_BYTES
+        )
+
+    @read_paused.setter
+    def read_paused(self, paused: bool) -> None:
+        # uvicorn sets it as it pauses or resumes the transport's reading.
+        self.transport_paused = paused
+
+    def send_receive_event_to_app(self) -> None:
+        # Counted before uvicorn queues the message, since it consults read_paused right after.
+        size = sum(len(frame) for frame in self.frames)
+        waiting = self.queue.qsize()
+        self.queued_bytes += size
+        super().send_receive_event_to_app()
+        if self.queue.qsize() == waiting:  # not queued (closing, or not UTF-8)
+            self.queued_bytes -= size
+
+    async def receive(self) -> Any:
+        message = await super().receive()
+        if message["type"] == "websocket.receive":
+            text = message.get("text")
+            if text is not None:
+                self.queued_bytes -= len(text) if text.isascii() else len(text.encode())
+            else:
+                self.queued_bytes -= len(message.get("bytes") or b"")
+        return message
+
     async def drained(self) -> None:
         await self.writable.wait()
 
-    # uvicorn pauses reading at every message and resumes once the app took it: two epoll
-    # changes per message. Pausing only once this many wait keeps the same bound on what a
-    # client can pile up, without the churn.
-    RECEIVE_QUEUE_PAUSE_AT = 8
-
-    def send_receive_event_to_app(self) -> None:
-        # uvicorn's own, with the pause above (and the invalid UTF-8 case as uvicorn has it).
-        data = self.frames[0] if len(self.frames) == 1 else b"".join(self.frames)
-        self.frames = []
-        if self.close_sent:
-            return
-        if self.curr_msg_data_type == "text":
-            try:
-                self.queue.put_nowait({"type": "websocket.receive", "text": data.decode()})
-            except UnicodeDecodeError:
-                self.logger.exception("Invalid UTF-8 sequence received from client.")
-                self.conn.send_close(1007)
-                self.handle_parser_exception()
-                return
-        else:
-            self.queue.put_nowait({"type": "websocket.receive", "bytes": data})
-        if not self.read_paused and self.queue.qsize() >= self.RECEIVE_QUEUE_PAUSE_AT:
-            self.read_paused = True
-            self.transport.pause_reading()
-
-    async def receive(self) -> Any:
-        message = await self.queue.get()
-        if self.read_paused and self.queue.qsize() < self.RECEIVE_QUEUE_PAUSE_AT // 2:
-            self.read_paused = False
-            self.transport.resume_reading()
-        return message
-
     def write_frame(self, frame: bytes) -> bool:
         """Writes a complete, prebuilt frame now; False when the connection cannot take it now
-        (its buffers are full, or it is closing): then the caller waits (``drained``)."""
-        if self.close_sent or not self.handshake_complete or not self.writable.is_set():
+        (its buffers are full, or it is not open): then the caller waits (``drained``)."""
+        if self.conn.state is not State.OPEN or not self.writable.is_set():
             return False
         if self.transport.is_closing():
             return False
@@ -277,9 +352,15 @@ class GuardedWebSocketProtocol(WebSocketsSansIOProtocol):
         return True
 
     def abort(self) -> None:
-        """Drops the connection at once, with whatever is still unsent."""
-        if not self.transport.is_closing() or self.transport.get_write_buffer_size():
-            self.transport.abort()
+        """Drops the connection at once with a reset, and whatever is still unsent with it:
+        ours, and what the kernel holds (megabytes, for a client that stopped reading)."""
+        if self not in self.transport_state.open_websockets:
+            return  # lost already: its socket is closed, and its number may be another's now
+        sock = self.transport.get_extra_info("socket")
+        if sock is not None:
+            with contextlib.suppress(OSError):
+                sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, RESET_ON_CLOSE)
+        self.transport.abort()
 
     def connection_lost(self, exc: Exception | None) -> None:
         self.transport_state.open_websockets.discard(self)
@@ -298,11 +379,12 @@ class GuardedWebSocketProtocol(WebSocketsSansIOProtocol):
         """Sends the HTTP error that websockets prepared when it refused the handshake request
         (a line over 8 KiB, too many headers); uvicorn never sends it and leaves the socket open.
         """
-        if self.handshake_initiated or self.conn.handshake_exc is None:
-            return
+        if self.conn.handshake_exc is None or self.transport.is_closing():
+            return  # accepted, or refused and answered by uvicorn itself
         logger.info(
             "refused a WebSocket handshake from %s: %s", _peer(self.client), self.conn.handshake_exc
         )
-        self.handshake_initiated = self.handshake_complete = self.close_sent = True
+        # As uvicorn's own refusals do: a shutdown() from now on only closes the connection.
+        self.close_sent = True
         self.transport.write(b"".join(self.conn.data_to_send()))
         self.transport.close()

@@ -74,7 +74,7 @@ class ConnectionTransport(Protocol):
         """Returns once the connection's buffers have room again."""
 
     def abort(self) -> None:
-        """Cuts the connection off at once, with whatever is unsent."""
+        """Cuts the connection off at once with a reset, dropping whatever is unsent."""
 
 
 def transport_of(scope: MutableMapping[str, Any]) -> ConnectionTransport | None:

@@ -1,7 +1,12 @@
-"""docs/contract.md over real sockets: uvicorn in its own process, a real WebSocket client."""
+"""docs/contract.md over real sockets: uvicorn in its own process, a real WebSocket client.
+
+Each test runs twice: through ``python -m app`` (our protocol classes, frames written as they
+are through the ``app.transport`` extension) and through bare uvicorn (its own classes, every
+frame through ASGI)."""
 
 import json
 import socket
+from collections.abc import Iterator
 
 import httpx2
 import pytest
@@ -9,7 +14,25 @@ from websockets.exceptions import ConnectionClosedError, InvalidStatus
 from websockets.sync.client import connect
 from websockets.typing import Subprotocol
 
-from tests.servers import INDEX_HTML, LiveServer
+from tests.server.stock_uvicorn import start_stock_uvicorn
+from tests.servers import (
+    INDEX_HTML,
+    LiveServer,
+    start_live_server,
+    stop_live_server,
+    write_frontend,
+)
+
+
+@pytest.fixture(scope="module", params=["fast path", "plain ASGI"])
+def live_server(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[LiveServer]:
+    folder = tmp_path_factory.mktemp("contract")
+    start = start_live_server if request.param == "fast path" else start_stock_uvicorn
+    server = start(folder / "uvicorn.log", write_frontend(folder / "dist"))
+    yield server
+    stop_live_server(server)
 
 
 def test_echo_over_a_real_socket(live_server: LiveServer) -> None:

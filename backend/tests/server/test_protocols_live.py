@@ -10,6 +10,7 @@ from pathlib import Path
 
 import httpx2
 import pytest
+from pydantic import SecretStr
 from websockets.exceptions import InvalidStatus
 from websockets.sync.client import connect
 
@@ -24,6 +25,20 @@ from tests.raw_client import (
 )
 from tests.servers import InProcessServer, serve_in_thread
 
+METRICS_TOKEN = "metrics-token-for-the-protocol-tests"
+
+
+def request_head_refusals(server: InProcessServer) -> float:
+    """What /metrics counts as handshakes refused for their request head."""
+    metrics = httpx2.get(
+        f"{server.http_url}/metrics", headers={"Authorization": f"Bearer {METRICS_TOKEN}"}
+    )
+    metrics.raise_for_status()
+    for line in metrics.text.splitlines():
+        if line.startswith('realtime_handshake_refusals_total{reason="request_head"}'):
+            return float(line.split()[-1])
+    return 0.0
+
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[InProcessServer]:
@@ -35,6 +50,7 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[InProcessServer
         ws_ping_interval=0.5,
         ws_ping_timeout=0.5,
         max_connections=3,
+        metrics_token=SecretStr(METRICS_TOKEN),  # operator access that does not hang on an address
     )
     with serve_in_thread(settings) as running:
         yield running
@@ -63,17 +79,27 @@ def test_connections_beyond_the_cap_get_503_and_the_server_keeps_serving(
     assert "Traceback" not in server.log()
 
 
-def test_a_connection_that_sends_nothing_is_closed(server: InProcessServer) -> None:
+def test_a_connection_that_sends_nothing_is_closed_quietly_and_is_no_refusal(
+    server: InProcessServer,
+) -> None:
+    # A browser's preconnection, never used: it asked nothing, so nothing is answered, and
+    # counting it as a refused request would show every idle browser as an attack.
+    refused_before = request_head_refusals(server)
     with raw_socket(server) as sock:
+        started = time.monotonic()
         answer = read_all(sock)
-    assert answer.startswith(b"HTTP/1.1 408 Request Timeout")
+    assert answer == b""
+    assert 0.9 < time.monotonic() - started < 5  # closed at the head timeout (1 s here)
+    assert request_head_refusals(server) == refused_before
 
 
-def test_a_handshake_trickled_too_slowly_is_closed(server: InProcessServer) -> None:
+def test_a_handshake_trickled_too_slowly_is_refused_with_408(server: InProcessServer) -> None:
+    refused_before = request_head_refusals(server)
     with raw_socket(server) as sock:
         sock.sendall(b"GET /ws HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\n")
         answer = read_all(sock)  # the rest of the headers never come
     assert answer.startswith(b"HTTP/1.1 408 Request Timeout")
+    assert request_head_refusals(server) == refused_before + 1
 
 
 def test_a_kept_alive_connection_still_serves_a_second_request(server: InProcessServer) -> None:
