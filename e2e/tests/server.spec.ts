@@ -1,3 +1,5 @@
+import { once } from 'node:events';
+import net from 'node:net';
 import { expect, test as plain } from '@playwright/test';
 import { connectionStatus as status } from './support/conversation';
 import { METRICS_TOKEN, openServerPage } from './support/operator';
@@ -86,6 +88,36 @@ plain(
       await expect(access(page)).toHaveText(
         'The token was not checked: this server lets this browser in without one, so any token, right or wrong, is ignored here.',
       );
+    } finally {
+      await server.stop();
+    }
+  },
+);
+
+/** A TCP connection that sends `head` (perhaps nothing) and waits for the server to close it. */
+async function stalledConnection(port: number, head: string): Promise<void> {
+  const socket = net.connect(port, '127.0.0.1');
+  await once(socket, 'connect');
+  if (head !== '') socket.write(head);
+  socket.resume(); // read whatever the server answers (a 408), until it closes
+  await once(socket, 'close');
+}
+
+plain(
+  'an idle preconnection is not shown as a refusal; a stalled request head is',
+  async ({ page }) => {
+    // Browsers open connections ahead of need and may never send a byte on them.
+    const server = new OwnServer(await freePort(), { APP_REQUEST_HEAD_TIMEOUT: '1' });
+    await server.start();
+    try {
+      await openServerPage(page, `${server.url}/server`);
+      const refusals = page.getByRole('region', { name: 'Latest refusals' });
+      await stalledConnection(server.port, '');
+      await stalledConnection(server.port, 'GET /api/health HTTP/1.1\r\nHost: 127.0.0.1\r\n');
+      const slow = refusals.getByRole('listitem').filter({ hasText: 'request_head' });
+      await expect(slow).toHaveText([/request_head: a request head that came too slowly/]);
+      await page.waitForTimeout(1_500); // two pushes of the numbers: nothing more comes
+      await expect(slow).toHaveCount(1);
     } finally {
       await server.stop();
     }
