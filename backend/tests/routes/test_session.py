@@ -72,7 +72,9 @@ def test_a_value_that_cannot_be_a_cookie_gets_a_422_in_our_words(
 
 
 def test_the_longest_value_is_the_servers_setting(built_frontend: Path) -> None:
-    settings = Settings(frontend_dir=built_frontend, max_credential_length=8)
+    settings = Settings(
+        frontend_dir=built_frontend, allowed_hosts=["testserver"], max_credential_length=8
+    )
     with TestClient(create_app(settings)) as client:
         assert client.post("/api/session", json={"value": "x" * 8}).status_code == 204
         response = client.post("/api/session", json={"value": "x" * 9})
