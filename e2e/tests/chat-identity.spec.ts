@@ -61,7 +61,7 @@ test('one number in two browsers is one member, and each page says so', async ({
   await here.waitForTimeout(1_100);
   const elsewhere = await joinChat(browser, baseURL ?? '', 11, room);
   await expect(elsewhere.getByTestId('also-elsewhere')).toHaveText(
-    'You are also connected as #11 elsewhere (another tab or browser): the room counts you once, and shows what you say there as yours.',
+    '#11 was already connected elsewhere when you joined (another tab or browser): the room counts the two as one member, and what either says shows as yours.',
   );
   const other = await joinChat(browser, baseURL ?? '', 12, room);
   await expect(online(other)).toHaveText(['#11', '#12 (you)']);

@@ -97,8 +97,9 @@ export function ChatPage() {
   const mine = useRef(new Set<string>());
   // The server's key for this tab's messages: sent back on every attempt, kept across reloads.
   const senderKey = useRef(rememberedSenderKey());
-  // The next attempt is the person's joining (Join, or a reload that rejoins), not a return.
-  const joiningNext = useRef(remembered.rejoin !== null);
+  // The person is joining (Join, or a reload that rejoins) until an attempt gets its sync:
+  // attempts until then are a joining, those after it returns.
+  const joining = useRef(remembered.rejoin !== null);
   // The attempt under way: whether it is a joining, the messages received before its sync,
   // and what the page knows of its own joining.
   const attempt = useRef({
@@ -137,6 +138,7 @@ export function ChatPage() {
         }
         const said = describeSync(message, current.messages, current.joining ? you : null);
         add(said.trouble ? 'error' : 'event', said.text);
+        joining.current = false;
         current.catchingUp = false;
         current.messages = 0;
         return;
@@ -148,6 +150,9 @@ export function ChatPage() {
       // One number is one member, however many connections it has: its own comings and
       // goings are not news to it, and what it said elsewhere (another tab, before a reload)
       // is its own.
+      // The room places a join only for a number's first connection. This attempt's own is
+      // one the room placed after the attempt began, by the server's clock (its Date header,
+      // in whole seconds): an earlier one was another connection's.
       if (message.type === 'joined' && current.serverTime !== null) {
         current.ownJoinPlaced ||= message.at >= current.serverTime;
       }
@@ -157,8 +162,8 @@ export function ChatPage() {
       add('sent', message.text, { who: 'You', ...when });
       return;
     }
-    if (message.type === 'chat' && current.catchingUp) current.messages += 1;
     if (message.type === 'chat') {
+      if (current.catchingUp) current.messages += 1;
       add('received', message.text, { who: `Client #${message.client_id}`, ...when });
     } else {
       add('event', describeEvent(message), when);
@@ -175,15 +180,13 @@ export function ChatPage() {
   const conversation = useConversation({
     url: () => {
       const since = positions.current.since(seat.current.room);
-      const joining = joiningNext.current;
-      joiningNext.current = false;
       attempt.current = {
-        joining,
+        joining: joining.current,
         catchingUp: true,
         messages: 0,
         serverTime: null,
         ownJoinPlaced: false,
-        decided: !joining, // a return says nothing new about other connections
+        decided: !joining.current, // a return says nothing new about other connections
       };
       return chatUrl(seat.current, since, senderKey.current, (started) => {
         setGuest(started.guest);
@@ -221,7 +224,7 @@ export function ChatPage() {
     rememberJoin(parsed);
     setOnline({ ids: [], complete: true });
     setAlsoElsewhere(false);
-    joiningNext.current = true;
+    joining.current = true;
     connection.connect();
     messageBox.current?.focus(); // what one does next is write
   };
@@ -296,8 +299,8 @@ export function ChatPage() {
         )}
         {inRoom && alsoElsewhere && (
           <p className="notice" data-testid="also-elsewhere">
-            You are also connected as #{you} elsewhere (another tab or browser): the room counts you
-            once, and shows what you say there as yours.
+            #{you} was already connected elsewhere when you joined (another tab or browser): the
+            room counts the two as one member, and what either says shows as yours.
           </p>
         )}
         <p id="chat-form-error" className="form-error" role="alert">
