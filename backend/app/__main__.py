@@ -19,7 +19,7 @@ from pathlib import Path
 
 import uvicorn
 
-from app.observability.log_format import uvicorn_log_config
+from app.observability.logs import configure_app_logging, uvicorn_log_config
 from app.security.principal import ROLES
 from app.security.tokens import issue_token
 from app.server.protocols import GuardedHttpProtocol, GuardedWebSocketProtocol
@@ -49,14 +49,16 @@ def uvicorn_options(settings: Settings, reload: bool = False) -> dict[str, objec
     return options
 
 
-def share_metrics_between_workers() -> None:
+def share_metrics_between_workers(settings: Settings) -> None:
     """Each worker writes its metrics to files in one folder that /metrics adds up
-    (prometheus-client's multiprocess mode). Set before any worker imports the app."""
-    if "PROMETHEUS_MULTIPROC_DIR" in os.environ:
-        return  # the operator chose a folder
-    folder = tempfile.mkdtemp(prefix="app-metrics-")
-    os.environ["PROMETHEUS_MULTIPROC_DIR"] = folder
-    atexit.register(shutil.rmtree, folder, ignore_errors=True)
+    (prometheus-client's multiprocess mode): ``APP_METRICS_DIR``, or a folder of its own.
+    Handed on before any worker starts, to the workers' settings, and to prometheus-client,
+    which reads its own variable once, when it is first imported."""
+    folder = settings.metrics_dir
+    if folder is None:
+        folder = Path(tempfile.mkdtemp(prefix="app-metrics-"))
+        atexit.register(shutil.rmtree, folder, ignore_errors=True)
+    os.environ["APP_METRICS_DIR"] = os.environ["PROMETHEUS_MULTIPROC_DIR"] = str(folder)
 
 
 WORKERS_NEED_REDIS = (
@@ -68,12 +70,12 @@ WORKERS_NEED_REDIS = (
 
 def serve(settings: Settings, reload: bool = False) -> None:
     if reload and settings.workers > 1:
-        logging.basicConfig(format="%(levelname)s:     %(message)s")
+        configure_app_logging(settings.log_level, settings.log_format)
         logger.warning("--reload runs one process: APP_WORKERS=%d is ignored", settings.workers)
     elif settings.workers > 1 and settings.redis_url is None:
         sys.exit(f"error: {WORKERS_NEED_REDIS.format(workers=settings.workers)}")
-    if settings.workers > 1 and not reload:
-        share_metrics_between_workers()
+    if (settings.workers > 1 and not reload) or settings.metrics_dir is not None:
+        share_metrics_between_workers(settings)
     # An import string, so that each worker builds its own app (from the same environment).
     options = uvicorn_options(settings, reload)
     uvicorn.run("app.main:create_app", factory=True, **options)  # type: ignore[arg-type]

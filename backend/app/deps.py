@@ -15,14 +15,9 @@ from app.chat.hub import ChatHub
 from app.conversation.loop import MessageLimits
 from app.conversation.outlet import OutletLimits
 from app.observability.metrics import Metrics
-from app.security.tickets import TicketStore
+from app.security.tickets import TicketStore, tickets_of
 from app.server.shutdown import Readiness
-from app.settings import Settings
-
-
-async def get_settings(connection: HTTPConnection) -> Settings:
-    settings: Settings = connection.app.state.settings
-    return settings
+from app.settings import Settings, settings_of
 
 
 async def get_message_limits(connection: HTTPConnection) -> MessageLimits:
@@ -40,21 +35,16 @@ async def get_metrics(connection: HTTPConnection) -> Metrics:
     return metrics
 
 
-async def get_tickets(connection: HTTPConnection) -> TicketStore:
-    tickets: TicketStore = connection.app.state.tickets
-    return tickets
-
-
 async def get_readiness(connection: HTTPConnection) -> Readiness:
     readiness: Readiness = connection.app.state.readiness
     return readiness
 
 
-SettingsDep = Annotated[Settings, Depends(get_settings)]
+SettingsDep = Annotated[Settings, Depends(settings_of)]
 MessageLimitsDep = Annotated[MessageLimits, Depends(get_message_limits)]
 HubDep = Annotated[ChatHub, Depends(get_hub)]
 ReadinessDep = Annotated[Readiness, Depends(get_readiness)]
-TicketsDep = Annotated[TicketStore, Depends(get_tickets)]
+TicketsDep = Annotated[TicketStore, Depends(tickets_of)]
 MetricsDep = Annotated[Metrics, Depends(get_metrics)]
 
 

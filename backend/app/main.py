@@ -18,9 +18,8 @@ from app.chat.hub import ChatHub
 from app.conversation.loop import MessageLimits
 from app.conversation.outlet import OutboxBudget, OutletLimits
 from app.conversation.refusals import install_refusal_handlers
-from app.observability.log_format import ConnectionIds, use_format
+from app.observability.logs import ConnectionIds, configure_app_logging
 from app.observability.metrics import Metrics
-from app.quiet_logs import quiet_client_mistakes
 from app.rooms.broker import Broker, InMemoryBroker
 from app.rooms.history import HistoryLimits
 from app.rooms.redis_broker import RedisBroker
@@ -37,17 +36,6 @@ logger = logging.getLogger("app")
 
 # How far behind the hot path's counts /metrics may be.
 METRICS_FLUSH_SECONDS = 1.0
-
-
-def configure_logging(settings: Settings) -> None:
-    """Give the app's own logger uvicorn's look and level (uvicorn configures only its own)."""
-    level = logging.DEBUG if settings.log_level == "trace" else settings.log_level.upper()
-    logger.setLevel(level)
-    if not logger.handlers:
-        logger.addHandler(logging.StreamHandler())
-        logger.propagate = False
-    use_format(settings.log_format, [logger])
-    quiet_client_mistakes()
 
 
 def build_broker(settings: Settings) -> Broker:
@@ -123,12 +111,12 @@ def include_router_flat(app: FastAPI, router: APIRouter) -> None:
 
 def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or Settings()
-    configure_logging(settings)
+    configure_app_logging(settings.log_level, settings.log_format)
 
     app = FastAPI(title="FastAPI + React real-time", version="0.1.0", lifespan=lifespan)
     app.state.settings = settings
     app.state.readiness = Readiness()
-    metrics = app.state.metrics = Metrics(enabled=settings.metrics)
+    metrics = app.state.metrics = Metrics(enabled=settings.metrics, shared_dir=settings.metrics_dir)
     app.state.transport = TransportState(
         TransportLimits.from_settings(settings), on_refused=lambda reason: metrics.refused(reason)
     )

@@ -10,6 +10,7 @@ from typing import Annotated, Literal
 
 from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+from starlette.requests import HTTPConnection
 
 REPOSITORY_ROOT = Path(__file__).resolve().parents[2]
 
@@ -29,6 +30,9 @@ class Settings(BaseSettings):
     log_format: LogFormat = "text"
     # Prometheus metrics at GET /metrics and the live server page; off only to measure them.
     metrics: bool = True
+    # Where several workers' metrics meet (prometheus-client's multiprocess mode); with
+    # APP_WORKERS > 1, `python -m app` makes one when unset.
+    metrics_dir: Path | None = None
     # The operator's credential: as a bearer token, it opens /metrics and the live server page.
     metrics_token: Annotated[SecretStr, Field(min_length=16)] | None = None
     # Development only: a client on this machine that came through no proxy is an operator
@@ -137,3 +141,9 @@ class Settings(BaseSettings):
             return 10_000
         # Keep descriptors for Redis, static files and the HTTP requests beside the sockets.
         return max(1, min(10_000, soft - 100))
+
+
+async def settings_of(connection: HTTPConnection) -> Settings:
+    """The settings the app was built with (``create_app`` keeps them on ``app.state``)."""
+    settings: Settings = connection.app.state.settings
+    return settings

@@ -18,7 +18,7 @@ from app.conversation.frames import FrameReader
 from app.conversation.messages import Error, Ping, Pong, Reply, Welcome, parse_client_message
 from app.conversation.outlet import DEFAULT_LIMITS, Outlet, OutletLimits
 from app.conversation.refusals import refuse
-from app.observability.log_format import connection_id
+from app.observability.logs import connection_id
 from app.observability.metrics import ClosedBy, EndpointStats, Metrics
 from app.server.wire import WireFrame
 

@@ -7,7 +7,7 @@ writes a memory-mapped file) at the price of a scrape being up to a second behin
 
 Labels are bounded: endpoints are route templates (``/items/{item_id}/ws``), never paths;
 no room names or client ids. With several workers (``APP_WORKERS``), ``python -m app`` sets
-``PROMETHEUS_MULTIPROC_DIR`` before any worker starts, and ``/metrics`` adds up every
+``APP_METRICS_DIR`` before any worker starts, and ``/metrics`` adds up every
 worker's numbers (prometheus-client's multiprocess mode).
 """
 
@@ -16,6 +16,7 @@ import time
 from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Literal
 
 from prometheus_client import (
@@ -27,28 +28,11 @@ from prometheus_client import (
     multiprocess,
 )
 
+from app.vocabulary.close_codes import close_code_label
+from app.vocabulary.refusals import RefusalReason
+
 ENDPOINTS = ("/ws", "/items/{item_id}/ws", "/ws/{client_id}", "/api/live")
 ClosedBy = Literal["client", "server"]
-# Why a handshake was refused, as a label: a closed set.
-RefusalReason = Literal[
-    "host",
-    "origin",
-    "credentials",
-    "invalid_request",
-    "connection_cap",
-    "request_head",
-    "policy",
-    "rooms_full",
-]
-# Close codes as a label: those RFC 6455 and its registry define, others as "other" (a client
-# picks its own close code, and each distinct label value is a time series kept for good).
-KNOWN_CLOSE_CODES = frozenset(
-    {1000, 1001, 1002, 1003, 1005, 1006, 1007, 1008, 1009, 1010, 1011, 1012, 1013, 1014, 1015}
-)
-
-
-def close_code_label(code: int) -> str:
-    return str(code) if code in KNOWN_CLOSE_CODES else "other"
 
 
 @dataclass(eq=False)
@@ -106,8 +90,10 @@ class Recent:
 
 
 class Metrics:
-    def __init__(self, *, enabled: bool = True) -> None:
+    def __init__(self, *, enabled: bool = True, shared_dir: Path | None = None) -> None:
         self.enabled = enabled
+        # With several workers: the folder where they all write (multiprocess mode).
+        self.shared_dir = shared_dir
         self.registry = CollectorRegistry(auto_describe=True)
         registry = self.registry
         self.stats = {endpoint: EndpointStats(endpoint) for endpoint in ENDPOINTS}
@@ -257,13 +243,13 @@ class Metrics:
 
     def exposition(self) -> bytes:
         """The Prometheus text format: this process's numbers, or every worker's added up."""
-        if "PROMETHEUS_MULTIPROC_DIR" in os.environ:
+        if self.shared_dir is not None:
             registry = CollectorRegistry()
-            multiprocess.MultiProcessCollector(registry)  # type: ignore[no-untyped-call]
+            multiprocess.MultiProcessCollector(registry, path=str(self.shared_dir))  # type: ignore[no-untyped-call]
             return generate_latest(registry)
         return generate_latest(self.registry)
 
     def close(self) -> None:
         """This worker is done: its live gauges stop counting."""
-        if "PROMETHEUS_MULTIPROC_DIR" in os.environ:
-            multiprocess.mark_process_dead(os.getpid())  # type: ignore[no-untyped-call]
+        if self.shared_dir is not None:
+            multiprocess.mark_process_dead(os.getpid(), path=str(self.shared_dir))  # type: ignore[no-untyped-call]

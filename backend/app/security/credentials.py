@@ -35,13 +35,15 @@ from fastapi.dependencies.models import Dependant
 from starlette.requests import HTTPConnection
 from starlette.routing import BaseRoute
 
-from app.conversation.refusals import CredentialRefused
-from app.deps import SettingsDep, TicketsDep
 from app.security.origins import OriginPolicy
 from app.security.principal import OPERATOR, Principal, Role, user
-from app.security.tickets import TicketRefused, TicketStoreDown
+from app.security.tickets import TicketRefused, TicketStore, TicketStoreDown, tickets_of
 from app.security.tokens import InvalidToken, verify_token
-from app.settings import Settings
+from app.settings import Settings, settings_of
+from app.vocabulary.refusals import CredentialRefused
+
+SettingsDep = Annotated[Settings, Depends(settings_of)]
+TicketsDep = Annotated[TicketStore, Depends(tickets_of)]
 
 MISSING_CREDENTIALS = "missing credentials: set the session cookie or the token query parameter"
 MISSING_HTTP_CREDENTIALS = (

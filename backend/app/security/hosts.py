@@ -15,7 +15,7 @@ from starlette.datastructures import Headers
 from starlette.responses import PlainTextResponse
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from app.conversation.refusals import OnRefused
+from app.vocabulary.refusals import OnRefused
 
 logger = logging.getLogger(__name__)
 

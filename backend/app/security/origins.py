@@ -13,7 +13,7 @@ from urllib.parse import urlsplit
 from starlette.datastructures import Headers
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from app.conversation.refusals import OnRefused
+from app.vocabulary.refusals import OnRefused
 
 logger = logging.getLogger(__name__)
 

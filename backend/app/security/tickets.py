@@ -27,6 +27,7 @@ from dataclasses import dataclass
 from cryptography.fernet import Fernet, InvalidToken
 from redis.asyncio import Redis
 from redis.exceptions import RedisError
+from starlette.requests import HTTPConnection
 
 from app.security.principal import Principal, known_roles
 from app.security.rate_limits import KeyedRateLimit
@@ -205,3 +206,9 @@ class IssuanceLimits:
             if wait := limit.take(key):
                 return wait
         return self.process.take("")
+
+
+async def tickets_of(connection: HTTPConnection) -> TicketStore:
+    """The app's ticket store (``create_app`` keeps it on ``app.state``)."""
+    tickets: TicketStore = connection.app.state.tickets
+    return tickets

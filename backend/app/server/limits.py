@@ -9,8 +9,8 @@ test can build an app with a small cap or timeout and see it enforced, all in on
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from app.observability.metrics import RefusalReason
 from app.settings import Settings
+from app.vocabulary.refusals import RefusalReason
 
 # The key of the lifespan state under which the protocol classes find their limits.
 TRANSPORT_STATE_KEY = "app.transport"

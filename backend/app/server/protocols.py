@@ -44,9 +44,9 @@ from websockets.extensions.permessage_deflate import ServerPerMessageDeflateFact
 from websockets.http11 import Request
 from websockets.protocol import State
 
-from app.observability.metrics import RefusalReason
 from app.server.limits import TRANSPORT_STATE_KEY, TransportState, default_transport_state
 from app.server.wire import TRANSPORT_EXTENSION
+from app.vocabulary.refusals import RefusalReason
 
 logger = logging.getLogger("app.server")
 
@@ -368,7 +368,7 @@ class GuardedWebSocketProtocol(WebSocketsSansIOProtocol):
 
     def handle_parser_exception(self) -> None:
         closing = self.conn.close_sent
-        # 1007 (invalid UTF-8) is already logged, once, by uvicorn (see app.quiet_logs).
+        # 1007 (invalid UTF-8) is already logged, once, by uvicorn (see app.observability.logs).
         if closing is not None and closing.code != 1007:
             logger.info(
                 "closed a WebSocket of %s: %d %s", _peer(self.client), closing.code, closing.reason

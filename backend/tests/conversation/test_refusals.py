@@ -1,4 +1,4 @@
-from app.conversation.refusals import MAX_CLOSE_REASON_BYTES, clip_close_reason
+from app.vocabulary.refusals import MAX_CLOSE_REASON_BYTES, clip_close_reason
 
 
 def test_short_reason_is_kept() -> None:
