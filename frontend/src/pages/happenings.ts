@@ -1,7 +1,7 @@
 /** The live server page's recent disconnects and refusals, in the words the other pages use. */
 import { namedCode } from '../realtime/closeCodes';
 
-/** The server's refusal reasons (backend/app/observability/metrics.py, RefusalReason). */
+/** The server's refusal reasons (backend/app/vocabulary/refusals.py, RefusalReason). */
 const REFUSAL_MEANING: Readonly<Record<string, string>> = {
   host: 'a host name this server does not answer to',
   origin: 'a page on another site',
