@@ -54,12 +54,16 @@ test('two people chat from two server processes sharing Redis', async ({ browser
   }
 });
 
-test('a refused seat is explained', async ({ page }) => {
+test('a seat the server would refuse is explained as it is typed', async ({ page }) => {
   await page.goto('/chat');
-  await page.getByLabel('Your number').fill('twelve');
-  await page.getByRole('button', { name: 'Join' }).click();
+  const number = page.getByLabel('Your number');
+  await number.fill('twelve');
   await expect(page.getByRole('alert').first()).toHaveText(
     'Your number must be a whole number from 0 to 9007199254740991.',
   );
+  await expect(number).toHaveAttribute('aria-invalid', 'true');
+  await page.getByLabel('Room').focus();
+  await page.getByRole('button', { name: 'Join' }).click();
+  await expect(number).toBeFocused();
   await expect(page.getByTestId('connection-status')).toHaveText('Not connected');
 });

@@ -21,6 +21,7 @@ import {
   rememberJoin,
   rememberLeave,
   rememberSenderKey,
+  type SeatProblem,
 } from './chatSeat';
 
 interface Attempt {
@@ -82,7 +83,6 @@ export function ChatPage() {
   const [remembered] = useState(rememberedSeat);
   const [clientId, setClientId] = useState(remembered.clientId);
   const [room, setRoom] = useState(remembered.room);
-  const [formError, setFormError] = useState('');
   const [online, setOnline] = useState<{ ids: readonly number[]; complete: boolean }>({
     ids: [],
     complete: true,
@@ -212,14 +212,18 @@ export function ChatPage() {
     }
   }, [inRoom]);
 
+  // Checked as it is typed: what is wrong shows at once, and Join takes the person to it.
+  const typed = parseSeat(clientId, room);
+  const problem = 'error' in typed ? typed : null;
+  const invalid = (field: SeatProblem['field']) => (problem?.field === field ? true : undefined);
+
   const join = (event: FormEvent) => {
     event.preventDefault();
-    const parsed = parseSeat(clientId, room);
-    if ('error' in parsed) {
-      setFormError(parsed.error);
+    if ('error' in typed) {
+      document.getElementById(typed.field)?.focus();
       return;
     }
-    setFormError('');
+    const parsed = typed;
     seat.current = parsed;
     rememberJoin(parsed);
     setOnline({ ids: [], complete: true });
@@ -264,7 +268,8 @@ export function ChatPage() {
               inputMode="numeric"
               autoComplete="off"
               maxLength={16}
-              aria-describedby="client-id-hint"
+              aria-invalid={invalid('client-id')}
+              aria-describedby="client-id-hint chat-form-error"
             />
           </Field>
           <Field id="room" label="Room">
@@ -272,6 +277,8 @@ export function ChatPage() {
               id="room"
               value={room}
               onChange={(event) => setRoom(event.target.value)}
+              aria-invalid={invalid('room')}
+              aria-describedby="chat-form-error"
               autoComplete="off"
               maxLength={32}
             />
@@ -304,7 +311,7 @@ export function ChatPage() {
           </p>
         )}
         <p id="chat-form-error" className="form-error" role="alert">
-          {formError}
+          {problem?.error}
         </p>
       </form>
 

@@ -21,12 +21,14 @@ describe('parseSeat', () => {
   it.each(['', 'abc', '-1', '1.5', '9007199254740992', '1e3'])('refuses the number %j', (id) => {
     expect(parseSeat(id, 'general')).toEqual({
       error: 'Your number must be a whole number from 0 to 9007199254740991.',
+      field: 'client-id',
     });
   });
 
   it.each(['', 'two words', 'x'.repeat(33), '<script>'])('refuses the room %j', (room) => {
     expect(parseSeat('1', room)).toEqual({
       error: 'The room name takes 1 to 32 letters, digits, - or _.',
+      field: 'room',
     });
   });
 });

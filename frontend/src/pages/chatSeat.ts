@@ -15,14 +15,23 @@ const ROOM_NAME = /^[A-Za-z0-9_-]{1,32}$/;
 // What the server hands out (welcome.sender_key): anything else is not sent back.
 const SENDER_KEY = /^[A-Za-z0-9_-]{16,64}$/;
 
+/** What is wrong with a seat, and in which field (its input's id). */
+export interface SeatProblem {
+  readonly error: string;
+  readonly field: 'client-id' | 'room';
+}
+
 /** The seat typed into the form, or what is wrong with it (the server checks the same). */
-export function parseSeat(clientId: string, room: string): ChatSeat | { error: string } {
+export function parseSeat(clientId: string, room: string): ChatSeat | SeatProblem {
   const id = Number(clientId);
   if (!/^\d{1,16}$/.test(clientId.trim()) || !Number.isSafeInteger(id)) {
-    return { error: 'Your number must be a whole number from 0 to 9007199254740991.' };
+    return {
+      error: 'Your number must be a whole number from 0 to 9007199254740991.',
+      field: 'client-id',
+    };
   }
   if (!ROOM_NAME.test(room)) {
-    return { error: 'The room name takes 1 to 32 letters, digits, - or _.' };
+    return { error: 'The room name takes 1 to 32 letters, digits, - or _.', field: 'room' };
   }
   return { clientId: id, room };
 }
