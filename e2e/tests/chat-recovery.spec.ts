@@ -28,7 +28,7 @@ test('a page that was offline shows what it missed, once, in order, and says so'
 
   await bob.context().setOffline(false);
   await expect(status(bob)).toHaveText('Connected');
-  await expect(notices(bob).last()).toHaveText('Back in the room: recovered 3 missed messages.');
+  await expect(notices(bob).last()).toHaveText('Recovered 3 missed messages.');
   await bob.waitForTimeout(500); // time for a duplicate, were there one
   await expect(heard(bob)).toHaveText(['before', 'one', 'two', 'three']);
   await expect(problems(bob)).toHaveCount(1); // the Offline line only

@@ -48,11 +48,8 @@ describe('describeSync', () => {
   const first = { ...sync, recovered: false, reason: 'first_join' } as const;
 
   it('counts the chat messages the page received, not the events the room replayed', () => {
-    expect(describeSync(back, 3)).toEqual({
-      text: 'Back in the room: recovered 3 missed messages.',
-      trouble: false,
-    });
-    expect(describeSync(back, 1).text).toBe('Back in the room: recovered 1 missed message.');
+    expect(describeSync(back, 3)).toEqual({ text: 'Recovered 3 missed messages.', trouble: false });
+    expect(describeSync(back, 1).text).toBe('Recovered 1 missed message.');
     expect(describeSync(back, 0).text).toBe('Back in the room: nothing was missed.');
     expect(describeSync(back, 2, 11).text).toBe(
       'You joined ops as #11: recovered 2 missed messages.',

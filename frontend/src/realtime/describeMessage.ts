@@ -68,11 +68,13 @@ export function describeSync(
   const joined =
     joining === null ? `Joined ${sync.room}` : `You joined ${sync.room} as #${joining}`;
   if (sync.recovered) {
-    const recovered = count === 0 ? 'nothing was missed' : `recovered ${missed(count)}`;
-    return {
-      text: joining === null ? `Back in the room: ${recovered}.` : `${joined}: ${recovered}.`,
-      trouble: false,
-    };
+    if (joining !== null) {
+      const recovered = count === 0 ? 'nothing was missed' : `recovered ${missed(count)}`;
+      return { text: `${joined}: ${recovered}.`, trouble: false };
+    }
+    const text =
+      count === 0 ? 'Back in the room: nothing was missed.' : `Recovered ${missed(count)}.`;
+    return { text, trouble: false };
   }
   const above =
     count === 0
