@@ -1,56 +1,39 @@
-"""The AsyncAPI 3.0 document of the WebSocket endpoints, generated from the message models.
+"""The AsyncAPI 3.0 document of the WebSocket endpoints, generated from the app itself.
 
-The same Pydantic models that produce ``docs/protocol.schema.json`` produce this: every channel
-(echo, items, chat, the live page), its parameters and bindings (query parameters, headers,
-subprotocols), each message in each direction, and the close codes. Served at
-``GET /api/asyncapi.json``; ``python -m app.asyncapi`` writes ``docs/asyncapi.json`` and, with
-``--markdown``, the readable ``docs/asyncapi.md``. A test keeps both in step with the models,
-and the AsyncAPI initiative's own parser validates the document in the test command.
+Every WebSocket route the app has registered is a channel of the document: its address, path
+parameters, query parameters and credential headers are read from the route, its description
+from the endpoint's docstring, and its messages are the core ``realtime.json.v1`` ones plus
+what the route declares (``app.conversation.description.speaks``). The channels the features
+declared (``app.channels.declarations``) are listed on the multiplexed endpoint, each with its
+payload's schema and who may follow and publish. So registering a route or declaring a channel
+is all it takes to be described.
+
+Served at ``GET /api/asyncapi.json``; ``python -m app.asyncapi`` writes ``docs/asyncapi.json``
+and, with ``--markdown``, the readable ``docs/asyncapi.md``. A test keeps both in step with the
+app, and the AsyncAPI initiative's own parser validates the document in the test command.
 """
 
+import inspect
 import json
+import re
 import sys
+from pathlib import Path
 from typing import Any
 
+from fastapi import FastAPI
+from fastapi.dependencies.models import Dependant
+from fastapi.routing import APIWebSocketRoute
 from pydantic import BaseModel
 from pydantic.json_schema import models_json_schema
 
-from app.conversation.messages import (
-    Ack,
-    ChatText,
-    Error,
-    Joined,
-    Left,
-    Ping,
-    Pong,
-    Presence,
-    Reply,
-    SendText,
-    ServerStats,
-    Sync,
-    Welcome,
-)
+from app.channels.declarations import ChannelRegistry, description_of
+from app.channels.messages import ChannelEventMessage
+from app.conversation.description import spoken_by
+from app.conversation.messages import CORE_SERVER_MESSAGES, Ping, SendText
 
 SCHEMA_REF = "#/components/schemas/{model}"
 WS_BINDING_VERSION = "0.1.0"
-SUBPROTOCOLS = ["realtime.json.v1", "realtime.text.v1"]
-
-# Each model once, in components; a channel names the ones it carries.
-JSON_MESSAGES: dict[str, tuple[type[BaseModel], str, str]] = {
-    "sendText": (SendText, "text", "A message for the endpoint, with an id its answers name."),
-    "ping": (Ping, "ping", "Asks for a pong: round trips, and dead peers."),
-    "welcome": (Welcome, "welcome", "The first message: the connection's id."),
-    "reply": (Reply, "text", "One of the guide's text messages, naming what it answers."),
-    "pong": (Pong, "pong", "The answer to a ping."),
-    "error": (Error, "error", "A message the server could not take; the connection stays open."),
-    "chat": (ChatText, "chat", "Someone said something in the room, at its position."),
-    "joined": (Joined, "joined", "Someone joined the room."),
-    "left": (Left, "left", "Someone left the room, or their process died."),
-    "ack": (Ack, "ack", "The room holds the sender's message, at this position."),
-    "sync": (Sync, "sync", "The history a member was sent ends here; live events follow."),
-    "presence": (Presence, "presence", "Who is in the room, in every process."),
-    "serverStats": (ServerStats, "server_stats", "What this process sees, once a second."),
-}
+MULTIPLEXED = "/ws/realtime"
 
 GUIDE_TEXT = {
     "guideText": "A text message, as the guide's clients send it (no subprotocol).",
@@ -60,17 +43,13 @@ GUIDE_TEXT = {
 CLOSE_CODES = {
     "1003": "a binary message to an endpoint that takes text only",
     "1007": "a text message that is not valid UTF-8",
-    "1008": "refused: credentials, a ticket, or a malformed query parameter (with a reason)",
+    "1008": "refused: credentials, a role, a ticket, a malformed query parameter (with a reason)",
     "1009": "a message over APP_WS_MAX_MESSAGE_SIZE, refused on its frame header",
     "1011": "a peer that did not answer the protocol's pings",
     "1012": "the server is restarting (SIGTERM): reconnect, to another process",
-    "1013": "a chat client that did not keep up: reconnect, and resume from its position",
+    "1013": "try again later: a client that did not keep up, a room or channel too many, a "
+    "message the server cannot keep now; reconnect, and resume from the position",
 }
-
-
-def _query(properties: dict[str, dict[str, Any]]) -> dict[str, Any]:
-    return {"type": "object", "properties": properties}
-
 
 SUBPROTOCOL = {
     "Sec-WebSocket-Protocol": {
@@ -81,124 +60,126 @@ SUBPROTOCOL = {
         ),
     },
 }
-SUBPROTOCOL_HEADER: dict[str, Any] = {"type": "object", "properties": SUBPROTOCOL}
-CREDENTIAL_HEADERS: dict[str, Any] = {
-    "type": "object",
-    "properties": {
-        **SUBPROTOCOL,
-        "Cookie": {"type": "string", "description": "session=<credential>"},
-        "Authorization": {"type": "string", "description": "Bearer <token>, for programs"},
-    },
+CREDENTIAL_HEADERS = {
+    "Cookie": {"type": "string", "description": "session=<credential>"},
+    "Authorization": {"type": "string", "description": "Bearer <token>, for programs"},
 }
-TICKET = {"type": "string", "description": "A single-use ticket from POST /api/ws-tickets."}
-TOKEN = {"type": "string", "description": "The guide's query token (not for browsers)."}
+QUERY_DESCRIPTIONS = {
+    "ticket": "A single-use ticket from POST /api/ws-tickets.",
+    "token": "The guide's query token (not for browsers).",
+    "since": "epoch:offset of the last event the client has, to resume.",
+    "sender_key": "The key its sends are recognised by, from its first welcome.",
+}
+JSON_TYPES = {int: "integer", str: "string", float: "number", bool: "boolean"}
 
 
-def _channel(
-    address: str,
-    description: str,
-    receives: list[str],
-    sends: list[str],
-    *,
-    query: dict[str, dict[str, Any]] | None = None,
-    headers: dict[str, Any] = SUBPROTOCOL_HEADER,
-    parameters: dict[str, str] | None = None,
-) -> dict[str, Any]:
-    channel: dict[str, Any] = {
-        "address": address,
-        "description": description,
-        "messages": {
-            name: {"$ref": f"#/components/messages/{name}"} for name in [*receives, *sends]
-        },
-        "bindings": {
-            "ws": {
-                "method": "GET",
-                "query": _query(query or {}),
-                "headers": headers,
-                "bindingVersion": WS_BINDING_VERSION,
-            }
-        },
-        "x-close-codes": CLOSE_CODES,
-    }
-    if parameters:
-        channel["parameters"] = {name: {"description": text} for name, text in parameters.items()}
-    return channel
+def _walk(dependant: Dependant) -> list[Dependant]:
+    """The route's dependant and every dependency below it."""
+    found = [dependant]
+    for dependency in dependant.dependencies:
+        found += _walk(dependency)
+    return found
 
 
-CHANNELS: dict[str, tuple[dict[str, Any], list[str], list[str]]] = {}
+def _params(route: APIWebSocketRoute, kind: str) -> list[Any]:
+    """The route's parameters of one kind (path, query, header), its dependencies' included."""
+    seen: dict[str, Any] = {}
+    for dependant in _walk(route.dependant):
+        for param in getattr(dependant, f"{kind}_params"):
+            seen.setdefault(param.name, param)
+    return list(seen.values())
 
 
-def _define(
-    name: str, address: str, description: str, receives: list[str], sends: list[str], **extra: Any
-) -> None:
-    CHANNELS[name] = (_channel(address, description, receives, sends, **extra), receives, sends)
+def message_name(model: type[BaseModel]) -> str:
+    return model.__name__[0].lower() + model.__name__[1:]
 
 
-CLIENT_SENDS = ["guideText", "sendText", "ping"]
-GUIDE_ANSWERS = ["guideReply", "welcome", "reply", "pong", "error"]
-
-_define(
-    "echo",
-    "/ws",
-    "The guide's echo: each text X comes back as `Message text was: X`; bytes come back unchanged.",
-    CLIENT_SENDS,
-    GUIDE_ANSWERS,
-)
-_define(
-    "items",
-    "/items/{item_id}/ws",
-    "The guide's endpoint with credentials: for each text X, `Session cookie or query token "
-    "value is: {credential}`, `Query parameter q is: {q}` (with q), and `Message text was: "
-    "X, for item ID: {item_id}`. The credential: a ticket, the session cookie, a bearer "
-    "header or the guide's token, the first present.",
-    CLIENT_SENDS,
-    GUIDE_ANSWERS,
-    query={"q": {"type": "integer"}, "ticket": TICKET, "token": TOKEN},
-    headers=CREDENTIAL_HEADERS,
-    parameters={"item_id": "Any string: the item the messages are about."},
-)
-_define(
-    "chat",
-    "/ws/{client_id}",
-    "The guide's chat, in rooms, across processes: the guide's clients get `You wrote: X`, "
-    "`Client #A says: X` and `Client #A left the chat`; realtime.json.v1 clients get every "
-    "event with its position, the history on joining or what they missed since `since`, "
-    "acknowledgements, and presence.",
-    CLIENT_SENDS,
-    ["guideReply", "welcome", "pong", "error", "chat", "joined", "left", "ack", "sync", "presence"],
-    query={
-        "room": {"type": "string", "pattern": "^[A-Za-z0-9_-]{1,32}$", "default": "general"},
-        "since": {
-            "type": "string",
-            "description": "epoch:offset of the last event the client has, to resume.",
-        },
-        "ticket": TICKET,
-    },
-    headers=CREDENTIAL_HEADERS,
-    parameters={"client_id": "An integer from 0 to 2^53 - 1: who speaks."},
-)
-_define(
-    "live",
-    "/api/live",
-    "The live server page: this process's numbers, once a second. Needs the operator role: "
-    "the operator's token as a bearer, or a ticket for it (POST /api/ws-tickets).",
-    ["ping"],
-    ["welcome", "pong", "serverStats"],
-    query={"ticket": TICKET},
-)
+def _summary(model: type[BaseModel]) -> str:
+    doc = inspect.getdoc(model) or model.__name__
+    return doc.split("\n\n", 1)[0].replace("\n", " ")
 
 
-def _messages(schemas: dict[str, Any]) -> dict[str, Any]:
+def _query(route: APIWebSocketRoute) -> dict[str, Any]:
+    properties: dict[str, Any] = {}
+    for param in _params(route, "query"):
+        annotation = param.field_info.annotation
+        spec: dict[str, Any] = {}
+        kind = JSON_TYPES.get(annotation) or next(
+            (JSON_TYPES[arg] for arg in getattr(annotation, "__args__", ()) if arg in JSON_TYPES),
+            None,
+        )
+        if kind:
+            spec["type"] = kind
+        if param.name in QUERY_DESCRIPTIONS:
+            spec["description"] = QUERY_DESCRIPTIONS[param.name]
+        for meta in param.field_info.metadata:
+            pattern = getattr(meta, "pattern", None)
+            if pattern:
+                spec["pattern"] = pattern
+        if param.field_info.default not in (None, ...) and not callable(param.field_info.default):
+            spec["default"] = param.field_info.default
+        properties[param.alias] = spec
+    return {"type": "object", "properties": properties}
+
+
+def _headers(route: APIWebSocketRoute) -> dict[str, Any]:
+    takes_credentials = any(p.name == "authorization" for p in _params(route, "header"))
+    properties = {**SUBPROTOCOL, **(CREDENTIAL_HEADERS if takes_credentials else {})}
+    return {"type": "object", "properties": properties}
+
+
+def _description(route: APIWebSocketRoute) -> str:
+    doc = inspect.getdoc(route.endpoint)
+    return " ".join((doc or route.name).split("\n\n", 1)[0].split())
+
+
+def _channel_events(registry: ChannelRegistry) -> dict[str, tuple[str, dict[str, Any], str]]:
+    """Each declared channel's events, as a message of the multiplexed endpoint."""
+    events: dict[str, tuple[str, dict[str, Any], str]] = {}
+    for channel in registry:
+        name = "event_" + re.sub(r"\W+", "_", channel.pattern).strip("_")
+        payload = {
+            "allOf": [{"$ref": SCHEMA_REF.format(model=ChannelEventMessage.__name__)}],
+            "properties": {
+                "channel": {"type": "string", "description": f"A name of {channel.pattern}"},
+                "data": {"$ref": SCHEMA_REF.format(model=channel.payload.__name__)},
+            },
+        }
+        summary = (
+            f"{channel.pattern}: {channel.description} Who may follow it: "
+            f"{description_of(channel.subscribe)}. Who may publish to it: "
+            f"{description_of(channel.publish)}." + (" With presence." if channel.presence else "")
+        )
+        events[name] = (channel.pattern, payload, summary)
+    return events
+
+
+def asyncapi_document(app: FastAPI) -> dict[str, Any]:
+    registry: ChannelRegistry = app.state.channels
+    routes = [route for route in app.routes if isinstance(route, APIWebSocketRoute)]
+    models: dict[str, type[BaseModel]] = {}
+    core: tuple[type[BaseModel], ...] = (SendText, Ping, *CORE_SERVER_MESSAGES, ChannelEventMessage)
+    for model in core:
+        models[model.__name__] = model
+    for route in routes:
+        speaks = spoken_by(route.endpoint)
+        for model in (*speaks.receives, *speaks.sends):
+            models[model.__name__] = model
+    for channel in registry:
+        models[channel.payload.__name__] = channel.payload
+    _, top = models_json_schema(
+        [(model, "serialization") for model in models.values()], ref_template=SCHEMA_REF
+    )
+    schemas: dict[str, Any] = top.get("$defs", {})
     messages: dict[str, Any] = {}
-    for name, (model, _type, summary) in JSON_MESSAGES.items():
-        messages[name] = {
-            "name": name,
+    for model in models.values():
+        messages[message_name(model)] = {
+            "name": message_name(model),
             "title": model.__name__,
-            "summary": summary,
+            "summary": _summary(model),
             "contentType": "application/json",
             "payload": {"$ref": SCHEMA_REF.format(model=model.__name__)},
         }
-        assert model.__name__ in schemas
     for name, summary in GUIDE_TEXT.items():
         messages[name] = {
             "name": name,
@@ -206,25 +187,57 @@ def _messages(schemas: dict[str, Any]) -> dict[str, Any]:
             "contentType": "text/plain",
             "payload": {"type": "string"},
         }
-    return messages
-
-
-def asyncapi_document() -> dict[str, Any]:
-    models = [(model, "serialization") for model, _, _ in JSON_MESSAGES.values()]
-    _, top = models_json_schema(models, ref_template=SCHEMA_REF)  # type: ignore[arg-type]
-    schemas: dict[str, Any] = top["$defs"]
+    channel_events = _channel_events(registry)
+    for name, (_pattern, payload, summary) in channel_events.items():
+        messages[name] = {
+            "name": name,
+            "summary": summary,
+            "contentType": "application/json",
+            "payload": payload,
+        }
+    channels: dict[str, Any] = {}
     operations: dict[str, Any] = {}
-    for name, (_, receives, sends) in CHANNELS.items():
+    for route in routes:
+        speaks = spoken_by(route.endpoint)
+        receives = ["guideText", "sendText"] if speaks.text else []
+        receives += ["ping", *(message_name(model) for model in speaks.receives)]
+        sends = ["guideReply", "welcome", "reply"] if speaks.text else ["welcome"]
+        sends += ["pong", "error", *(message_name(model) for model in speaks.sends)]
+        if route.path == MULTIPLEXED:
+            sends += list(channel_events)
+        entry: dict[str, Any] = {
+            "address": route.path,
+            "description": _description(route),
+            "messages": {
+                name: {"$ref": f"#/components/messages/{name}"} for name in receives + sends
+            },
+            "bindings": {
+                "ws": {
+                    "method": "GET",
+                    "query": _query(route),
+                    "headers": _headers(route),
+                    "bindingVersion": WS_BINDING_VERSION,
+                }
+            },
+            "x-close-codes": CLOSE_CODES,
+        }
+        path_params = _params(route, "path")
+        if path_params:
+            entry["parameters"] = {
+                param.name: {"description": param.field_info.description or param.name}
+                for param in path_params
+            }
+        channels[route.name] = entry
         for action, names in (("receive", receives), ("send", sends)):
-            operations[f"{action}{name.title()}"] = {
+            operations[f"{action}_{route.name}"] = {
                 "action": action,
-                "channel": {"$ref": f"#/channels/{name}"},
+                "channel": {"$ref": f"#/channels/{route.name}"},
                 "summary": (
                     f"What the server {'takes from' if action == 'receive' else 'sends to'} "
-                    f"a client of {CHANNELS[name][0]['address']}."
+                    f"a client of {route.path}."
                 ),
                 "messages": [
-                    {"$ref": f"#/channels/{name}/messages/{message}"} for message in names
+                    {"$ref": f"#/channels/{route.name}/messages/{message}"} for message in names
                 ],
             }
     return {
@@ -235,8 +248,8 @@ def asyncapi_document() -> dict[str, Any]:
             "description": (
                 "FastAPI's WebSockets guide made real. Without a subprotocol every endpoint "
                 "behaves exactly as the guide's (docs/contract.md); with realtime.json.v1 it "
-                "speaks typed JSON (docs/protocol.md). Generated from "
-                "backend/app/conversation/messages.py by `python -m app.asyncapi`."
+                "speaks typed JSON (docs/protocol.md). Generated from the app's routes and "
+                "channels by `python -m app.asyncapi`."
             ),
         },
         "defaultContentType": "application/json",
@@ -247,9 +260,9 @@ def asyncapi_document() -> dict[str, Any]:
                 "description": "python -m app; behind TLS the same paths are wss:",
             }
         },
-        "channels": {name: channel for name, (channel, _, _) in CHANNELS.items()},
+        "channels": channels,
         "operations": operations,
-        "components": {"messages": _messages(schemas), "schemas": schemas},
+        "components": {"messages": messages, "schemas": schemas},
     }
 
 
@@ -273,7 +286,7 @@ def asyncapi_markdown(document: dict[str, Any]) -> str:
             lines.append(f"- Query `{query}`: {spec.get('description', spec.get('type', ''))}")
         lines.append("")
         for action in ("receive", "send"):
-            operation = document["operations"][f"{action}{name.title()}"]
+            operation = document["operations"][f"{action}_{name}"]
             names = [ref["$ref"].rsplit("/", 1)[1] for ref in operation["messages"]]
             title = "Client to server" if action == "receive" else "Server to client"
             lines.append(f"{title}: " + ", ".join(f"`{n}`" for n in names) + ".")
@@ -283,6 +296,9 @@ def asyncapi_markdown(document: dict[str, Any]) -> str:
         lines.append(f"### `{name}` ({message['contentType']})")
         lines += ["", message["summary"], ""]
         payload = message["payload"]
+        if "allOf" in payload:
+            data = payload["properties"]["data"]["$ref"].rsplit("/", 1)[1]
+            lines += [f"An `event` whose `data` is a `{data}`.", ""]
         if "$ref" in payload:
             schema = schemas[payload["$ref"].rsplit("/", 1)[1]]
             lines += ["| Field | Type | Required |", "| --- | --- | --- |"]
@@ -312,7 +328,11 @@ def _type_of(spec: dict[str, Any]) -> str:
 
 
 if __name__ == "__main__":
-    document = asyncapi_document()
+    from app.main import create_app
+    from app.settings import Settings
+
+    # The app as `python -m app` builds it, with its default features; no build, no network.
+    document = asyncapi_document(create_app(Settings(frontend_dir=Path("/nonexistent"))))
     if "--markdown" in sys.argv[1:]:
         sys.stdout.write(asyncapi_markdown(document))
     else:

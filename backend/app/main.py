@@ -14,16 +14,31 @@ from typing import Any
 from fastapi import APIRouter, FastAPI
 from fastapi.routing import APIWebSocketRoute
 
-from app.chat.hub import ChatHub
+from app.channels.broker import Broker, InMemoryBroker
+from app.channels.declarations import ChannelRegistry
+from app.channels.history import HistoryLimits
+from app.channels.hub import ChannelHub
+from app.channels.publisher import Publisher
+from app.channels.redis_broker import RedisBroker
 from app.conversation.loop import MessageLimits
 from app.conversation.outlet import OutboxBudget, OutletLimits
 from app.conversation.refusals import install_refusal_handlers
+from app.features import Feature, discover
 from app.observability.logs import ConnectionIds, configure_app_logging
 from app.observability.metrics import Metrics
-from app.rooms.broker import Broker, InMemoryBroker
-from app.rooms.history import HistoryLimits
-from app.rooms.redis_broker import RedisBroker
-from app.routes import chat, config, echo, health, items, live, session, tickets, tokens
+from app.routes import (
+    config,
+    echo,
+    health,
+    items,
+    live,
+    me,
+    publish,
+    realtime,
+    session,
+    tickets,
+    tokens,
+)
 from app.security.headers import ResponseHeaders
 from app.security.hosts import HostCheck
 from app.security.origins import OriginCheck, OriginPolicy
@@ -38,21 +53,26 @@ logger = logging.getLogger("app")
 METRICS_FLUSH_SECONDS = 1.0
 
 
-def build_broker(settings: Settings) -> Broker:
-    limits = HistoryLimits(
+def default_history(settings: Settings) -> HistoryLimits:
+    return HistoryLimits(
         max_events=settings.room_history_events,
         max_bytes=settings.room_history_bytes,
         max_age=settings.room_history_seconds,
         replay_on_join=settings.room_history_on_join,
     )
+
+
+def build_broker(settings: Settings, registry: ChannelRegistry) -> Broker:
     if settings.redis_url is None:
         return InMemoryBroker(
-            limits, max_rooms=settings.max_rooms, total_bytes=settings.history_total_bytes
+            registry.limits_for,
+            max_channels=settings.max_rooms,
+            total_bytes=settings.history_total_bytes,
         )
     return RedisBroker(
         settings.redis_url,
-        limits=limits,
-        max_rooms=settings.max_rooms,
+        limits=registry.limits_for,
+        max_channels=settings.max_rooms,
         presence_ttl=settings.chat_presence_ttl,
     )
 
@@ -73,7 +93,7 @@ def build_tickets(settings: Settings) -> TicketStore:
 
 @asynccontextmanager
 async def lifespan(app: FastAPI) -> AsyncIterator[dict[str, Any]]:
-    hub: ChatHub = app.state.chat_hub
+    hub: ChannelHub = app.state.hub
     settings: Settings = app.state.settings
     metrics: Metrics = app.state.metrics
     restore_sigterm = drain_on_sigterm(app.state.readiness, settings.shutdown_drain_seconds)
@@ -91,7 +111,7 @@ async def lifespan(app: FastAPI) -> AsyncIterator[dict[str, Any]]:
         metrics.close()
 
 
-async def flush_metrics_forever(metrics: Metrics, hub: ChatHub) -> None:
+async def flush_metrics_forever(metrics: Metrics, hub: ChannelHub) -> None:
     while True:
         await asyncio.sleep(METRICS_FLUSH_SECONDS)
         metrics.flush(lambda: hub.broker.health().connected)
@@ -109,8 +129,15 @@ def include_router_flat(app: FastAPI, router: APIRouter) -> None:
         app.include_router(http, prefix="")
 
 
-def create_app(settings: Settings | None = None) -> FastAPI:
+# The project's own routes; features bring theirs (app.features).
+ROUTES = (echo, items, live, realtime, publish, health, config, me, session, tokens, tickets)
+
+
+def create_app(settings: Settings | None = None, features: list[Feature] | None = None) -> FastAPI:
+    """The app, built from ``settings`` (the environment's by default) with ``features``
+    (every package of ``app.features`` by default)."""
     settings = settings or Settings()
+    features = discover() if features is None else features
     configure_app_logging(settings.log_level, settings.log_format)
 
     app = FastAPI(title="FastAPI + React real-time", version="0.1.0", lifespan=lifespan)
@@ -124,20 +151,26 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         max_bytes=settings.ws_max_message_size,
         per_second=settings.ws_messages_per_second,
         burst=settings.ws_message_burst,
+        max_text_length=settings.ws_max_text_length,
     )
     app.state.tickets = build_tickets(settings)
     app.state.ticket_limits = IssuanceLimits(
         settings.tickets_per_second, settings.max_tickets, settings.ticket_ttl
     )
     origin_policy = app.state.origin_policy = OriginPolicy(settings.allowed_origins)
-    outlet_limits = app.state.outlet_limits = build_outlet_limits(settings)
-    app.state.chat_hub = ChatHub(
-        build_broker(settings),
-        outlet_limits=outlet_limits,
+    app.state.outlet_limits = build_outlet_limits(settings)
+    registry = app.state.channels = ChannelRegistry(default_history(settings))
+    for feature in features:
+        for channel in feature.channels:
+            registry.add(channel)
+    hub = app.state.hub = ChannelHub(
+        build_broker(settings, registry),
+        registry,
         held_bytes=settings.chat_held_bytes,
         presence_interval=settings.chat_presence_ttl / 3,
         metrics=metrics,
     )
+    app.state.publisher = Publisher(hub)
     install_refusal_handlers(app, on_refused=metrics.refused)
     app.add_middleware(ResponseHeaders)
     app.add_middleware(OriginCheck, policy=origin_policy, on_refused=metrics.refused)
@@ -146,8 +179,14 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     app.add_middleware(ConnectionIds)  # outermost: every log line of a connection has its id
 
-    for module in (echo, items, chat, live, health, config, session, tokens, tickets):
-        include_router_flat(app, module.router)
+    for router in (
+        *(module.router for module in ROUTES),
+        *(r for f in features for r in f.routers),
+    ):
+        include_router_flat(app, router)
+    for route in app.routes:  # every WebSocket route counted, and listed, from the start
+        if isinstance(route, APIWebSocketRoute):
+            metrics.stats_for(route.path)
 
     # Last, and lowest in priority: the SPA, with index.html for client-side routes. Under
     # /assets/ only real files: a missing one is a 404 even for a browser navigation, never

@@ -61,9 +61,11 @@ class Settings(BaseSettings):
     room_history_bytes: int = Field(default=2 * 1024 * 1024, ge=64 * 1024)
     room_history_seconds: float = Field(default=600.0, gt=0)
     history_total_bytes: int = Field(default=64 * 1024 * 1024, ge=1024 * 1024)
-    # Rooms one process keeps (with members, or with a history not yet expired); a join that
-    # would open one more is closed with 1013 until one is forgotten.
+    # Channels (a chat's rooms among them) one process keeps (followed here, or with a history
+    # not yet expired); a join that would open one more is refused until one is forgotten.
     max_rooms: int = Field(default=1000, ge=1)
+    # Channels one connection of the multiplexed endpoint (WS /ws/realtime) may follow at once.
+    channels_per_connection: int = Field(default=32, ge=1)
     # How many of the newest events a member gets on joining (without a position to resume).
     room_history_on_join: int = Field(default=50, ge=0)
 
@@ -90,6 +92,8 @@ class Settings(BaseSettings):
     max_credential_length: int = Field(default=256, ge=1)
     # Largest WebSocket message, in bytes; a bigger one is refused with 1009 before it is read.
     ws_max_message_size: int = Field(default=64 * 1024, ge=125)
+    # The longest text of a realtime.json.v1 `text` message, in characters.
+    ws_max_text_length: int = Field(default=16 * 1024, ge=1)
     # Per-connection token bucket: messages per second, and how many may come at once.
     ws_messages_per_second: float = Field(default=100.0, gt=0)
     ws_message_burst: int = Field(default=200, ge=1)

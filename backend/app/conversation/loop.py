@@ -8,14 +8,24 @@ the rate, and speaks the connection's dialect around the handler: the guide's pl
 import re
 import secrets
 from dataclasses import dataclass
-from typing import ClassVar
+from typing import Any, ClassVar
 
 from fastapi import WebSocket, WebSocketDisconnect, status
+from pydantic import BaseModel, TypeAdapter
 from starlette.websockets import WebSocketState
 
 from app.conversation.dialects import Dialect, dialect_of
 from app.conversation.frames import FrameReader
-from app.conversation.messages import Error, Ping, Pong, Reply, Welcome, parse_client_message
+from app.conversation.messages import (
+    Error,
+    Ping,
+    Pong,
+    Reply,
+    SendText,
+    Welcome,
+    client_message_adapter,
+    parse_client_message,
+)
 from app.conversation.outlet import DEFAULT_LIMITS, Outlet, OutletLimits
 from app.conversation.refusals import refuse
 from app.observability.logs import connection_id
@@ -30,6 +40,8 @@ class MessageLimits:
     max_bytes: int
     per_second: float
     burst: int
+    # The longest text of a realtime.json.v1 `text` message, in characters.
+    max_text_length: int = 16 * 1024
 
 
 # A client's own key for its sends, which dedup is keyed by: told in `welcome`, given back by
@@ -92,11 +104,17 @@ class Conversation:
 class Handler:
     """What an endpoint does with each message; by default it takes text only."""
 
-    # The route it serves, as metrics label it (a template: no ids in labels).
-    endpoint: ClassVar[str]
+    # The realtime.json.v1 messages it takes (a discriminated union with ``ping``); by default
+    # the core's `text` and `ping`.
+    client_messages: ClassVar[TypeAdapter[Any]] = client_message_adapter
 
     async def on_text(self, conversation: Conversation, text: str, message_id: str | None) -> None:
         raise NotImplementedError
+
+    async def on_message(self, conversation: Conversation, message: BaseModel) -> None:
+        """A realtime.json.v1 message other than ``ping``: a `text`, by default."""
+        assert isinstance(message, SendText)
+        await self.on_text(conversation, message.text, message.id)
 
     async def on_bytes(self, conversation: Conversation, data: bytes) -> None:
         await conversation.close(status.WS_1003_UNSUPPORTED_DATA, "this endpoint takes text only")
@@ -114,7 +132,8 @@ async def serve_conversation(
     # Few locals: this frame stays alive for as long as the connection does.
     websocket = conversation.websocket
     await conversation.accept()
-    metrics.opened(handler.endpoint, conversation.dialect.subprotocol)
+    endpoint = conversation.stats.endpoint
+    metrics.opened(endpoint, conversation.dialect.subprotocol)
     speaks_json = conversation.dialect is Dialect.JSON_V1
     reader = FrameReader(websocket, limits)
     try:
@@ -128,7 +147,7 @@ async def serve_conversation(
             if isinstance(frame, bytes):
                 await handler.on_bytes(conversation, frame)
             elif speaks_json:
-                await _take_json(conversation, handler, frame, limits.max_bytes)
+                await _take_json(conversation, handler, frame, limits)
             else:
                 await handler.on_text(conversation, frame, None)
             if conversation.ended:
@@ -137,35 +156,43 @@ async def serve_conversation(
         reader.close_code = gone.code  # the client left while we were answering
     finally:
         conversation.outlet.close()
-        _count_close(conversation, handler, reader.close_code, metrics)
+        _count_close(conversation, endpoint, reader.close_code, metrics)
 
 
 def _count_close(
-    conversation: Conversation, handler: Handler, client_code: int, metrics: Metrics
+    conversation: Conversation, endpoint: str, client_code: int, metrics: Metrics
 ) -> None:
     subprotocol = conversation.dialect.subprotocol
     if conversation.close_code is not None:
-        metrics.closed(handler.endpoint, subprotocol, conversation.close_code, "server")
+        metrics.closed(endpoint, subprotocol, conversation.close_code, "server")
     else:
         by: ClosedBy = "server" if client_code in SERVER_CODES else "client"
-        metrics.closed(handler.endpoint, subprotocol, client_code, by)
+        metrics.closed(endpoint, subprotocol, client_code, by)
 
 
 async def _take_json(
-    conversation: Conversation, handler: Handler, frame: str, max_bytes: int
+    conversation: Conversation, handler: Handler, frame: str, limits: MessageLimits
 ) -> None:
     """One ``realtime.json.v1`` message."""
     # Checked here too for servers run without our protocol classes (a bare `uvicorn`), whose
     # own limit is 16 MiB. 4 bytes per character at most: most messages skip the encoding.
+    max_bytes = limits.max_bytes
     if len(frame) * 4 > max_bytes and len(frame.encode()) > max_bytes:
         await conversation.close(
             status.WS_1009_MESSAGE_TOO_BIG, f"message too big: the limit is {max_bytes} bytes"
         )
         return
-    message = parse_client_message(frame)
+    message = parse_client_message(frame, handler.client_messages)
     if isinstance(message, Error):
         await conversation.send(message.model_dump_json())
     elif isinstance(message, Ping):
         await conversation.send(Pong(id=message.id, sent_at=message.sent_at).model_dump_json())
+    elif isinstance(message, SendText) and len(message.text) > limits.max_text_length:
+        error = Error(
+            code="invalid_message",
+            detail=f"text: at most {limits.max_text_length} characters",
+            reply_to=message.id,
+        )
+        await conversation.send(error.model_dump_json())
     else:
-        await handler.on_text(conversation, message.text, message.id)
+        await handler.on_message(conversation, message)

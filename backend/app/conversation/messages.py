@@ -1,21 +1,16 @@
-"""The messages of the ``realtime.json.v1`` subprotocol, defined once, here.
+"""The core messages of the ``realtime.json.v1`` subprotocol, which every endpoint speaks.
 
-``docs/protocol.schema.json`` is generated from these models
-(``python -m app.conversation.messages``); the
-frontend's types in ``frontend/src/realtime/messages.ts`` are tested against that file, and a
-backend test fails when the file no longer matches these models.
+Each feature defines its own messages beside it (the chat's in ``app.features.chat``, the
+channels' in ``app.channels.messages``); ``app.protocol`` assembles them all into
+``docs/protocol.schema.json`` and the AsyncAPI document. The frontend's types
+(``frontend/src/realtime/messages.ts``) are tested against that file, and a backend test fails
+when the file no longer matches the models.
 """
 
 import json
-import sys
 from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
-
-from app.rooms.events import NotRecovered
-
-# The longest text a client may send in one message; the frontend learns it from GET /api/config.
-MAX_TEXT_LENGTH = 16 * 1024
 
 MessageId = Annotated[str, Field(min_length=1, max_length=64)]
 
@@ -32,7 +27,8 @@ class SendText(_Message):
 
     type: Literal["text"]
     id: MessageId
-    text: Annotated[str, Field(max_length=MAX_TEXT_LENGTH)]
+    # At most APP_WS_MAX_TEXT_LENGTH characters (checked by the loop; GET /api/config says).
+    text: str
 
 
 class Ping(_Message):
@@ -76,8 +72,24 @@ class Pong(_Message):
 
 
 # room_unavailable: the chat's room cannot take messages now (its broker is away); the client
-# sends the message again, with the same id, a little later.
-ErrorCode = Literal["invalid_json", "unknown_type", "invalid_message", "room_unavailable"]
+# sends the message again, with the same id, a little later. The channels' codes (the
+# multiplexed endpoint): unknown_channel, forbidden (may not follow or publish to it),
+# too_many_channels (APP_CHANNELS_PER_CONNECTION), channels_full (the server keeps as many as it
+# may: try again later), invalid_payload (does not fit the channel's model), not_subscribed
+# (publishing as a member needs a subscription), channel_unavailable (send it again later).
+ErrorCode = Literal[
+    "invalid_json",
+    "unknown_type",
+    "invalid_message",
+    "room_unavailable",
+    "unknown_channel",
+    "forbidden",
+    "too_many_channels",
+    "channels_full",
+    "invalid_payload",
+    "not_subscribed",
+    "channel_unavailable",
+]
 
 
 class Error(_Message):
@@ -89,119 +101,14 @@ class Error(_Message):
     reply_to: str | None
 
 
-# Chat (WS /ws/{client_id}). Each event of a room carries its position: an offset, gapless and
-# increasing, within an epoch that changes when the room's history is lost.
-
-
-class _RoomEvent(_Message):
-    room: str
-    client_id: int
-    # When the room took it, in milliseconds since the epoch.
-    at: float
-    epoch: str
-    offset: int
-
-
-class ChatText(_RoomEvent):
-    """A client said something in the room (the guide's ``Client #A says: X``)."""
-
-    type: Literal["chat"] = "chat"
-    text: str
-    # The id the sender gave the message, so that it recognises its own.
-    message_id: str | None
-
-
-class Joined(_RoomEvent):
-    type: Literal["joined"] = "joined"
-
-
-class Left(_RoomEvent):
-    """A client left the room (the guide's ``Client #A left the chat``)."""
-
-    type: Literal["left"] = "left"
-
-
-class Ack(_Message):
-    """The room holds the sender's message, at this position (a second send of it gets the
-    same answer, and is not placed twice)."""
-
-    type: Literal["ack"] = "ack"
-    reply_to: str
-    room: str
-    epoch: str
-    offset: int
-
-
-class Sync(_Message):
-    """Ends the history a member got on joining (or after the broker returned): from here on,
-    live events. ``recovered``: it got every event since the position it gave; otherwise
-    ``reason`` says why not, and it got the recent history instead."""
-
-    type: Literal["sync"] = "sync"
-    room: str
-    epoch: str
-    offset: int
-    recovered: bool
-    reason: NotRecovered | None
-    # How many events came before this, from the history.
-    replayed: int
-
-
-class Presence(_Message):
-    """Who is in the room, in every process; sent on joining and whenever it changes."""
-
-    type: Literal["presence"] = "presence"
-    room: str
-    online: list[int]
-    # False while the broker is away: then only who this process knows of is listed.
-    complete: bool
-
-
-# The live server page (WS /api/live): what this process sees, once a second.
-
-
-class EndpointNow(_Message):
-    endpoint: str
-    open: int
-    received_per_second: float
-    sent_per_second: float
-
-
-class RecentHappening(_Message):
-    # Seconds since the epoch.
-    at: float
-    endpoint: str
-    what: str
-
-
-class BrokerNow(_Message):
-    kind: Literal["memory", "redis"]
-    connected: bool
-
-
-class ServerStats(_Message):
-    type: Literal["server_stats"] = "server_stats"
-    # Which process this is (host/pid): with several, each page shows the one it reached.
-    process: str
-    endpoints: list[EndpointNow]
-    broker: BrokerNow
-    disconnects: list[RecentHappening]
-    refusals: list[RecentHappening]
-
-
-ServerMessages = (
-    Welcome | Reply | Pong | Error | ChatText | Joined | Left | Ack | Sync | Presence | ServerStats
-)
-ServerMessage = Annotated[ServerMessages, Field(discriminator="type")]
-
 client_message_adapter: TypeAdapter[SendText | Ping] = TypeAdapter(ClientMessage)
-server_message_adapter: TypeAdapter[ServerMessages] = TypeAdapter(ServerMessage)
+CORE_SERVER_MESSAGES = (Welcome, Reply, Pong, Error)
 
 
-def parse_client_message(raw: str) -> SendText | Ping | Error:
+def parse_client_message(raw: str, adapter: TypeAdapter[Any] = client_message_adapter) -> Any:
     """The message, or the typed error to send back when it is not one."""
     try:
-        return client_message_adapter.validate_json(raw)
+        return adapter.validate_json(raw)
     except ValidationError as exc:
         return _error_for(raw, exc)
 
@@ -233,21 +140,3 @@ def _id_of(raw: str) -> str | None:
         return None
     candidate = message.get("id") if isinstance(message, dict) else None
     return candidate if isinstance(candidate, str) and 0 < len(candidate) <= 64 else None
-
-
-def protocol_schema() -> dict[str, Any]:
-    return {
-        "$schema": "https://json-schema.org/draft/2020-12/schema",
-        "title": "realtime.json.v1",
-        "description": (
-            "Generated from backend/app/conversation/messages.py"
-            " by `python -m app.conversation.messages`."
-        ),
-        "client_to_server": client_message_adapter.json_schema(mode="validation"),
-        "server_to_client": server_message_adapter.json_schema(mode="serialization"),
-    }
-
-
-if __name__ == "__main__":
-    json.dump(protocol_schema(), sys.stdout, indent=2, sort_keys=True)
-    sys.stdout.write("\n")

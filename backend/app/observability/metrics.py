@@ -31,7 +31,6 @@ from prometheus_client import (
 from app.vocabulary.close_codes import close_code_label
 from app.vocabulary.refusals import RefusalReason
 
-ENDPOINTS = ("/ws", "/items/{item_id}/ws", "/ws/{client_id}", "/api/live")
 ClosedBy = Literal["client", "server"]
 
 
@@ -96,7 +95,8 @@ class Metrics:
         self.shared_dir = shared_dir
         self.registry = CollectorRegistry(auto_describe=True)
         registry = self.registry
-        self.stats = {endpoint: EndpointStats(endpoint) for endpoint in ENDPOINTS}
+        # By route template: the app's WebSocket routes, a closed set (``stats_for``).
+        self.stats: dict[str, EndpointStats] = {}
         self.recent = Recent()
         self.open_now: dict[tuple[str, str], int] = {}
         self.rates: dict[str, tuple[float, float]] = {}  # endpoint: (received/s, sent/s)
@@ -172,12 +172,26 @@ class Metrics:
             "Times the room broker connected again after losing Redis.",
             registry=registry,
         )
+        self.channel_refusals = Counter(
+            "realtime_channel_refusals",
+            "Requests on the multiplexed endpoint refused, by reason (the error code).",
+            ["reason"],
+            registry=registry,
+        )
         self.recoveries = Counter(
             "realtime_room_recoveries",
             "Members catching up on a room: recovered, or why not.",
             ["outcome"],
             registry=registry,
         )
+
+    def stats_for(self, endpoint: str) -> EndpointStats:
+        """The counts of a WebSocket route, by its template (``/items/{item_id}/ws``): made
+        when the app registers the route, or when it is first used."""
+        stats = self.stats.get(endpoint)
+        if stats is None:
+            stats = self.stats[endpoint] = EndpointStats(endpoint)
+        return stats
 
     # --- events, counted at once (none is per message) --------------------------------------
 
@@ -201,6 +215,11 @@ class Metrics:
         if self.enabled:
             self.refusals.labels(reason).inc()
             self.recent.refusals.append(Happening(time.time(), endpoint, reason))
+
+    def channel_refused(self, reason: str) -> None:
+        """A subscribe or publish refused (its error code: a closed set, ErrorCode)."""
+        if self.enabled:
+            self.channel_refusals.labels(reason).inc()
 
     def dropped_slow_client(self) -> None:
         if self.enabled:

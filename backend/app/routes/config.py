@@ -3,11 +3,10 @@
 
 from typing import Any
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Request
 from pydantic import BaseModel
 
 from app.asyncapi import asyncapi_document
-from app.conversation.messages import MAX_TEXT_LENGTH
 from app.deps import SettingsDep
 
 router = APIRouter(prefix="/api", tags=["config"])
@@ -28,15 +27,16 @@ class ClientConfig(BaseModel):
 async def client_config(settings: SettingsDep) -> ClientConfig:
     return ClientConfig(
         max_message_bytes=settings.ws_max_message_size,
-        max_text_length=MAX_TEXT_LENGTH,
+        max_text_length=settings.ws_max_text_length,
         max_credential_length=settings.max_credential_length,
         signed_tokens=settings.token_secret is not None,
     )
 
 
-ASYNCAPI = asyncapi_document()
-
-
 @router.get("/asyncapi.json")
-async def asyncapi() -> dict[str, Any]:
-    return ASYNCAPI
+async def asyncapi(request: Request) -> dict[str, Any]:
+    """The WebSocket API of this app, as AsyncAPI 3.0: made once, from its routes and channels."""
+    document: dict[str, Any] | None = getattr(request.app.state, "asyncapi", None)
+    if document is None:
+        document = request.app.state.asyncapi = asyncapi_document(request.app)
+    return document

@@ -3,14 +3,12 @@
 from fastapi import APIRouter, WebSocket
 
 from app.conversation.loop import Conversation, Handler, serve_conversation
-from app.deps import conversation_services
+from app.deps import start_conversation
 
 router = APIRouter(tags=["echo"])
 
 
 class Echo(Handler):
-    endpoint = "/ws"
-
     async def on_text(self, conversation: Conversation, text: str, message_id: str | None) -> None:
         await conversation.reply(f"Message text was: {text}", message_id)
 
@@ -24,6 +22,6 @@ ECHO = Echo()  # holds no state: one for every connection
 
 @router.websocket("/ws")
 async def echo(websocket: WebSocket) -> None:
-    limits, metrics, outlet_limits = conversation_services(websocket)
-    conversation = Conversation(websocket, metrics.stats[Echo.endpoint], outlet_limits)
+    """The guide's echo: each text message back as `Message text was: X`, bytes as they are."""
+    conversation, limits, metrics = start_conversation(websocket)
     await serve_conversation(conversation, ECHO, limits, metrics)

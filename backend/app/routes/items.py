@@ -3,15 +3,13 @@
 from fastapi import APIRouter, WebSocket
 
 from app.conversation.loop import Conversation, Handler, serve_conversation
-from app.deps import conversation_services
+from app.deps import start_conversation
 from app.security.credentials import UserDep
 
 router = APIRouter(tags=["items"])
 
 
 class ItemMessages(Handler):
-    endpoint = "/items/{item_id}/ws"
-
     def __init__(self, subject: str, item_id: str, q: int | None) -> None:
         # The guide echoes its credential; with signed tokens on, that is the verified subject.
         self.credential_line = f"Session cookie or query token value is: {subject}"
@@ -34,8 +32,8 @@ async def item_messages(
     principal: UserDep,
     q: int | None = None,
 ) -> None:
-    limits, metrics, outlet_limits = conversation_services(websocket)
-    conversation = Conversation(websocket, metrics.stats[ItemMessages.endpoint], outlet_limits)
+    """The guide's endpoint with a credential (the user role) and an optional integer `q`."""
+    conversation, limits, metrics = start_conversation(websocket)
     await serve_conversation(
         conversation, ItemMessages(principal.subject, item_id, q), limits, metrics
     )

@@ -14,15 +14,11 @@ from collections import deque
 
 from fastapi import APIRouter, Response, WebSocket
 
+from app.conversation.description import speaks
 from app.conversation.loop import Conversation, Handler, serve_conversation
-from app.conversation.messages import (
-    BrokerNow,
-    EndpointNow,
-    RecentHappening,
-    ServerStats,
-)
-from app.deps import HubDep, MetricsDep, conversation_services
+from app.deps import HubDep, MetricsDep, start_conversation
 from app.observability.metrics import Happening, Metrics
+from app.observability.server_stats import BrokerNow, EndpointNow, RecentHappening, ServerStats
 from app.security.credentials import OperatorDep
 
 router = APIRouter(tags=["observability"])
@@ -69,20 +65,19 @@ def snapshot(metrics: Metrics, hub_health: BrokerNow) -> ServerStats:
 class LivePage(Handler):
     """Pushes the server's numbers once a second; what the page sends is only pings."""
 
-    endpoint = LIVE_ENDPOINT
-
     async def on_text(self, conversation: Conversation, text: str, message_id: str | None) -> None:
         pass
 
 
 @router.websocket(LIVE_ENDPOINT)
+@speaks(sends=[ServerStats], text=False)
 async def live(
     websocket: WebSocket,
     _: OperatorDep,
     hub: HubDep,
 ) -> None:
-    limits, metrics, outlet_limits = conversation_services(websocket)
-    conversation = Conversation(websocket, metrics.stats[LIVE_ENDPOINT], outlet_limits)
+    """The live server page: this process's numbers, once a second (the operator role)."""
+    conversation, limits, metrics = start_conversation(websocket)
 
     async def push_forever() -> None:
         while True:

@@ -232,8 +232,10 @@ async def get_any_principal(
 
 USER = RequireRole("user")
 OPERATOR_ONLY = RequireRole("operator")
+PUBLISHER = RequireRole("publisher")
 UserDep = Annotated[Principal, Depends(USER)]
 OperatorDep = Annotated[Principal, Depends(OPERATOR_ONLY)]
+PublisherRoleDep = Annotated[Principal, Depends(PUBLISHER)]
 PrincipalDep = Annotated[Principal, Depends(get_any_principal)]
 
 

@@ -3,7 +3,8 @@ from pathlib import Path
 
 import pytest
 
-from app.conversation.messages import Error, Ping, SendText, parse_client_message, protocol_schema
+from app.conversation.messages import Error, Ping, SendText, parse_client_message
+from app.protocol import protocol_schema
 from app.settings import REPOSITORY_ROOT
 
 SCHEMA_FILE = REPOSITORY_ROOT / "docs" / "protocol.schema.json"
@@ -13,7 +14,7 @@ def test_committed_schema_matches_the_models() -> None:
     committed = json.loads(Path(SCHEMA_FILE).read_text())
     assert committed == protocol_schema(), (
         "docs/protocol.schema.json is stale: run "
-        "`python -m app.conversation.messages > docs/protocol.schema.json` and update "
+        "`python -m app.protocol > docs/protocol.schema.json` (from backend/) and update "
         "frontend/src/realtime/messages.ts to match"
     )
 

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 from websockets.sync.client import connect
 
-from app.chat.hub import SLOW_CLIENT_GRACE
+from app.channels.hub import SLOW_CLIENT_GRACE
 from app.settings import Settings
 from tests.raw_client import handshake
 from tests.servers import InProcessServer, serve_in_thread
@@ -78,7 +78,7 @@ def test_a_chat_client_that_stops_reading_is_reset_a_grace_after_its_1013_and_fr
             websocket.send("still here")
             assert websocket.recv(timeout=5) == "You wrote: still here"
     log = server.log()
-    assert "client #666 in 'reset' did not keep up" in log
+    assert "/ws/666: a subscriber of 'chat:reset' did not keep up" in log
     assert "Traceback" not in log
 
 

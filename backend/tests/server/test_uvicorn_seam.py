@@ -56,7 +56,7 @@ To re-review:
 2. Check that what UVICORN_SEAM (backend/app/server/protocols.py) says of each still holds, and
    that the override in GuardedHttpProtocol or GuardedWebSocketProtocol keeps its behaviour
    and does not shadow an upstream fix; then run
-   `pytest backend/tests/server backend/tests/routes/test_contract_live.py backend/tests/chat`.
+   `pytest backend/tests/server backend/tests/routes/test_contract_live.py backend/tests/channels`.
 3. Only then record the review: the uvicorn pin in pyproject.toml (and requirements.lock) if
    the minor moved, and in this file REVIEWED_VERSION = "{installed}" and
 REVIEWED_SOURCES = {{

@@ -360,7 +360,7 @@ async def test_a_moved_slot_unsubscribes_its_subscribers_until_the_client_refres
             if message is not None:
                 received = message["data"]
             await asyncio.sleep(0.05)
-        assert moved == 1
+        assert moved <= 1  # the old node may answer the reconciliation with MOVED, once
     finally:
         await pubsub.aclose()
         await redis.aclose()

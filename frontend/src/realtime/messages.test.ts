@@ -1,9 +1,10 @@
 import Ajv2020 from 'ajv/dist/2020';
 import { describe, expect, it } from 'vitest';
-// Generated from backend/app/conversation/messages.py; backend/tests/conversation/test_messages.py
-// keeps it current.
+// Generated from the backend's models by `python -m app.protocol`;
+// backend/tests/conversation/test_messages.py keeps it current.
 import schema from '../../../docs/protocol.schema.json';
 import {
+  type ChannelServerMessage,
   type ClientMessage,
   decodeServerMessage,
   ERROR_CODES,
@@ -15,6 +16,9 @@ import {
 const clientSamples: { [Type in ClientMessage['type']]: Extract<ClientMessage, { type: Type }> } = {
   text: { type: 'text', id: 'm1', text: 'Hello' },
   ping: { type: 'ping', id: 'p1', sent_at: 1732440000000.5 },
+  subscribe: { type: 'subscribe', id: 's1', channel: 'chat:general', since: null, member: '7' },
+  unsubscribe: { type: 'unsubscribe', id: 'u1', channel: 'chat:general' },
+  publish: { type: 'publish', id: 'm2', channel: 'chat:general', data: { text: 'Hi' } },
 };
 
 const event = { room: 'general', client_id: 7, at: 1732440000000.5, epoch: '3f9a1c2b', offset: 42 };
@@ -48,6 +52,34 @@ const serverSamples: { [Type in ServerMessage['type']]: Extract<ServerMessage, {
   },
 };
 
+const position = { epoch: '3f9a1c2b', offset: 42 };
+const channelSamples: {
+  [Type in ChannelServerMessage['type']]: Extract<ChannelServerMessage, { type: Type }>;
+} = {
+  subscribed: { type: 'subscribed', reply_to: 's1', channel: 'chat:general' },
+  unsubscribed: { type: 'unsubscribed', reply_to: 'u1', channel: 'chat:general' },
+  event: {
+    ...position,
+    type: 'event',
+    channel: 'user:alice',
+    at: 1732440000000.5,
+    kind: 'published',
+    sender: 'bob',
+    message_id: null,
+    data: { sender: 'bob', text: 'Lunch?' },
+  },
+  sync: {
+    ...position,
+    type: 'sync',
+    channel: 'chat:general',
+    recovered: true,
+    reason: null,
+    replayed: 3,
+  },
+  presence: { type: 'presence', channel: 'chat:general', online: ['7', '8'], complete: true },
+  ack: { ...position, type: 'ack', reply_to: 'm2', channel: 'chat:general' },
+};
+
 const ajv = new Ajv2020();
 // Pydantic adds OpenAPI's `discriminator` beside `oneOf`; the `oneOf` is what validates.
 ajv.addKeyword('discriminator');
@@ -55,18 +87,20 @@ const validClientMessage = ajv.compile(schema.client_to_server);
 const validServerMessage = ajv.compile(schema.server_to_client);
 
 /** The message types among the schema's definitions (others are parts of messages). */
-function typesIn(definitions: Record<string, { properties: object }>) {
-  return Object.values(definitions)
-    .flatMap(({ properties }) =>
-      'type' in properties ? [(properties.type as { const: string }).const] : [],
-    )
-    .sort();
+function typesIn(definitions: Record<string, { properties?: object }>) {
+  const types = Object.values(definitions).flatMap(({ properties }) =>
+    properties !== undefined && 'type' in properties
+      ? [(properties.type as { const: string }).const]
+      : [],
+  );
+  return [...new Set(types)].sort();
 }
 
 describe('realtime.json.v1 in TypeScript and in the schema', () => {
   it('has the same message types on both sides', () => {
     expect(Object.keys(clientSamples).sort()).toEqual(typesIn(schema.client_to_server.$defs));
-    expect(Object.keys(serverSamples).sort()).toEqual(typesIn(schema.server_to_client.$defs));
+    const server = new Set([...Object.keys(serverSamples), ...Object.keys(channelSamples)]);
+    expect([...server].sort()).toEqual(typesIn(schema.server_to_client.$defs));
   });
 
   it('has the same error codes on both sides', () => {
@@ -81,6 +115,7 @@ describe('realtime.json.v1 in TypeScript and in the schema', () => {
 
   it.each([
     ...Object.values(serverSamples),
+    ...Object.values(channelSamples),
     ...ERROR_CODES.map((code) => ({ ...serverSamples.error, code })),
   ])('accepts the server message %j', (message) => {
     expect(validServerMessage(message)).toBe(true);

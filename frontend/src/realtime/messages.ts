@@ -1,18 +1,46 @@
 /**
- * The messages of the `realtime.json.v1` subprotocol, as TypeScript types. The source is
- * backend/app/conversation/messages.py; messages.test.ts checks these against docs/protocol.schema.json,
- * which the backend's tests keep equal to the models. See docs/protocol.md.
+ * The messages of the `realtime.json.v1` subprotocol, as TypeScript types. Their source is the
+ * backend's models, assembled by backend/app/protocol.py into docs/protocol.schema.json, which
+ * the backend's tests keep equal to the models; messages.test.ts checks these types against
+ * that file. See docs/protocol.md.
  */
 
 export type ClientMessage =
   | { readonly type: 'text'; readonly id: string; readonly text: string }
-  | { readonly type: 'ping'; readonly id: string; readonly sent_at: number };
+  | { readonly type: 'ping'; readonly id: string; readonly sent_at: number }
+  | ChannelClientMessage;
+
+/** The multiplexed endpoint (WS /ws/realtime): follow, leave, and publish to channels. */
+export type ChannelClientMessage =
+  | {
+      readonly type: 'subscribe';
+      readonly id: string;
+      readonly channel: string;
+      /** epoch:offset of the last event the page has, to resume from. */
+      readonly since?: string | null;
+      /** On a channel with presence: how the page shows to the others (a chat's number). */
+      readonly member?: string | null;
+    }
+  | { readonly type: 'unsubscribe'; readonly id: string; readonly channel: string }
+  | {
+      readonly type: 'publish';
+      readonly id: string;
+      readonly channel: string;
+      readonly data: Readonly<Record<string, unknown>>;
+    };
 
 export const ERROR_CODES = [
   'invalid_json',
   'unknown_type',
   'invalid_message',
   'room_unavailable',
+  'unknown_channel',
+  'forbidden',
+  'too_many_channels',
+  'channels_full',
+  'invalid_payload',
+  'not_subscribed',
+  'channel_unavailable',
 ] as const;
 export type ErrorCode = (typeof ERROR_CODES)[number];
 
@@ -108,6 +136,48 @@ export type ServerMessage =
   | ChatMessage
   | ServerStats;
 
+/** The multiplexed endpoint's messages: each names its channel. */
+export type ChannelServerMessage =
+  | { readonly type: 'subscribed'; readonly reply_to: string; readonly channel: string }
+  | { readonly type: 'unsubscribed'; readonly reply_to: string; readonly channel: string }
+  | (StreamPosition & {
+      readonly type: 'event';
+      readonly channel: string;
+      /** When the channel took it: the server's time in ms. */
+      readonly at: number;
+      readonly kind: 'published' | 'joined' | 'left';
+      readonly sender: string | null;
+      readonly message_id: string | null;
+      readonly data: Readonly<Record<string, unknown>>;
+    })
+  | (StreamPosition & {
+      readonly type: 'sync';
+      readonly channel: string;
+      readonly recovered: boolean;
+      readonly reason: NotRecoveredReason | null;
+      readonly replayed: number;
+    })
+  | {
+      readonly type: 'presence';
+      readonly channel: string;
+      readonly online: readonly string[];
+      readonly complete: boolean;
+    }
+  | (StreamPosition & {
+      readonly type: 'ack';
+      readonly reply_to: string;
+      readonly channel: string;
+    });
+
+export const CHANNEL_MESSAGE_TYPES = [
+  'subscribed',
+  'unsubscribed',
+  'event',
+  'sync',
+  'presence',
+  'ack',
+] as const satisfies readonly ChannelServerMessage['type'][];
+
 export const SERVER_MESSAGE_TYPES = [
   'welcome',
   'text',
@@ -124,6 +194,9 @@ export const SERVER_MESSAGE_TYPES = [
 export const CLIENT_MESSAGE_TYPES = [
   'text',
   'ping',
+  'subscribe',
+  'unsubscribe',
+  'publish',
 ] as const satisfies readonly ClientMessage['type'][];
 
 export function encodeClientMessage(message: ClientMessage): string {

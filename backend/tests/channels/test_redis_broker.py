@@ -1,14 +1,15 @@
 """RedisBroker against a real redis-server: placing events, history, presence, outages."""
 
 import asyncio
+import json
 from collections.abc import Awaitable, Callable
 from typing import Any
 
 import pytest
 
-from app.rooms.events import EventDraft, Position, RoomEvent, RoomUnavailable
-from app.rooms.history import HistoryLimits
-from app.rooms.redis_broker import RedisBroker
+from app.channels.events import ChannelEvent, ChannelUnavailable, EventDraft, Position
+from app.channels.history import HistoryLimits
+from app.channels.redis_broker import RedisBroker
 from testkit.processes import RedisServer
 
 
@@ -35,8 +36,18 @@ async def started(server: RedisServer, **options: Any) -> RedisBroker:
     return broker
 
 
-def said(text: str, client_id: int = 1, message_id: str | None = None) -> EventDraft:
-    return EventDraft.now("said", "general", client_id, "test", text, message_id)
+CHANNEL = "chat:general"
+
+
+def said(text: str, member: str = "1", message_id: str | None = None) -> EventDraft:
+    return EventDraft.now(
+        "published", CHANNEL, json.dumps({"text": text}), "test", member, message_id
+    )
+
+
+def text_of(event: ChannelEvent) -> str:
+    text: str = json.loads(event.data)["text"]
+    return text
 
 
 @pytest.mark.anyio
@@ -44,14 +55,14 @@ async def test_events_are_placed_in_order_and_reach_every_process(
     redis_server: RedisServer,
 ) -> None:
     sender, receiver = await started(redis_server), await started(redis_server)
-    received: list[RoomEvent] = []
+    received: list[ChannelEvent] = []
     receiver.on_event(received.append)
-    await receiver.subscribe("general")
+    await receiver.subscribe(CHANNEL)
     await asyncio.sleep(0.2)  # SUBSCRIBE reaches Redis
     placed = [(await sender.append(said(f"m{n}")))[0] for n in range(3)]
     assert [event.offset for event in placed] == [1, 2, 3]
     assert len({event.epoch for event in placed}) == 1
-    await eventually(lambda: [event.text for event in received] == ["m0", "m1", "m2"])
+    await eventually(lambda: [text_of(event) for event in received] == ["m0", "m1", "m2"])
     assert [event.offset for event in received] == [1, 2, 3]
     await sender.stop()
     await receiver.stop()
@@ -75,14 +86,14 @@ async def test_replay_gives_what_was_missed_or_says_why_not(redis_server: RedisS
     broker = await started(redis_server)
     events = [(await broker.append(said(f"m{n}")))[0] for n in range(8)]  # history holds 5
     epoch = events[0].epoch
-    caught_up = await broker.replay("general", Position(epoch, 6))
+    caught_up = await broker.replay(CHANNEL, Position(epoch, 6))
     assert [event.offset for event in caught_up.events] == [7, 8]
     assert (caught_up.recovered, caught_up.position) == (True, Position(epoch, 8))
-    behind = await broker.replay("general", Position(epoch, 1))
+    behind = await broker.replay(CHANNEL, Position(epoch, 1))
     assert (behind.recovered, behind.reason) == (False, "too_far_behind")
-    lost = await broker.replay("general", Position("another", 3))
+    lost = await broker.replay(CHANNEL, Position("another", 3))
     assert (lost.recovered, lost.reason) == (False, "epoch_changed")
-    gap = await broker.read_range("general", epoch, 5, 7)
+    gap = await broker.read_range(CHANNEL, epoch, 5, 7)
     assert [event.offset for event in gap] == [6, 7]
     await broker.stop()
 
@@ -95,11 +106,11 @@ async def test_a_redis_that_comes_back_empty_starts_a_new_epoch(
     before, _ = await broker.append(said("before"))
     redis_server.stop()
     await eventually(lambda: not broker.health().connected)
-    with pytest.raises(RoomUnavailable):  # fails fast, without waiting on a timeout
+    with pytest.raises(ChannelUnavailable):  # fails fast, without waiting on a timeout
         await broker.append(said("into the void"))
     redis_server.start()
     await eventually(lambda: broker.health().connected)
-    replay = await broker.replay("general", Position(before.epoch, before.offset))
+    replay = await broker.replay(CHANNEL, Position(before.epoch, before.offset))
     assert (replay.recovered, replay.reason) == (False, "epoch_changed")
     after, _ = await broker.append(said("after"))
     assert (after.epoch, after.offset) == (replay.position.epoch, 1)
@@ -113,15 +124,15 @@ async def test_presence_is_shared_and_a_dead_process_is_reaped_once(
     living = await started(redis_server, presence_ttl=0.5)
     other = await started(redis_server, presence_ttl=0.5)
     dying = await started(redis_server, presence_ttl=0.5)
-    await living.presence_add("general", "node-a/1/7")
-    await dying.presence_add("general", "node-b/1/8")
-    assert await living.online("general") == {7, 8}
-    await living.presence_remove("general", "node-a/1/7")
-    assert await living.online("general") == {8}
+    await living.presence_add(CHANNEL, "node-a/1/7")
+    await dying.presence_add(CHANNEL, "node-b/1/8")
+    assert await living.online(CHANNEL) == {"7", "8"}
+    await living.presence_remove(CHANNEL, "node-a/1/7")
+    assert await living.online(CHANNEL) == {"8"}
     await dying.stop()  # dies without removing its entries, as a killed process would
     await asyncio.sleep(0.7)
-    assert await living.online("general") == set()  # no ghost
-    reaped = await asyncio.gather(living.reap("general"), other.reap("general"))
-    assert sorted(reaped) == [[], [8]]  # announced by one process only
+    assert await living.online(CHANNEL) == set()  # no ghost
+    reaped = await asyncio.gather(living.reap(CHANNEL), other.reap(CHANNEL))
+    assert sorted(reaped) == [[], ["8"]]  # announced by one process only
     await living.stop()
     await other.stop()

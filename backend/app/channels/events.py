@@ -1,8 +1,13 @@
-"""What is published to a room, and where it stands in the room's stream.
+"""What is published to a channel, and where it stands in the channel's stream.
 
 Every event gets an offset, gapless and increasing, within an epoch. The epoch names one
 unbroken history: it changes whenever the history is lost (a process restarted without Redis,
-a Redis that came back empty), so that a position from before says so instead of lying.
+a Redis that came back empty, a channel forgotten to make room for another), so that a
+position from before says so instead of lying.
+
+An event's ``data`` is its payload as JSON text, validated against the channel's model when it
+was published and never parsed again on its way: every process and every subscriber gets the
+same bytes, and a frame embeds them as they are.
 """
 
 import time
@@ -11,19 +16,23 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict
 
-EventKind = Literal["said", "joined", "left"]
+# Published: a payload someone published. Joined and left: a member's first connection to a
+# channel with presence, and its last (data: {"member": ...}).
+EventKind = Literal["published", "joined", "left"]
 
 
 class EventDraft(BaseModel):
-    """An event before the room has placed it: no epoch or offset yet."""
+    """An event before the channel has placed it: no epoch or offset yet."""
 
     model_config = ConfigDict(frozen=True, extra="forbid")
 
     kind: EventKind
-    room: str
-    client_id: int
-    text: str = ""
-    # The sender's id for the message: a second send of the same id is the same message.
+    channel: str
+    # The payload, as JSON text.
+    data: str
+    # Who it is from, as the channel shows it (a chat member's number, a user's subject).
+    sender: str | None = None
+    # The publisher's id for it: a second send of the same id, by the same sender, is the same.
     message_id: str | None = None
     # Milliseconds since the epoch, on the clock of the process where it happened.
     at: float
@@ -34,25 +43,25 @@ class EventDraft(BaseModel):
     def now(
         cls,
         kind: EventKind,
-        room: str,
-        client_id: int,
+        channel: str,
+        data: str,
         origin: str,
-        text: str = "",
+        sender: str | None = None,
         message_id: str | None = None,
     ) -> "EventDraft":
         return cls(
             kind=kind,
-            room=room,
-            client_id=client_id,
-            text=text,
+            channel=channel,
+            data=data,
+            sender=sender,
             message_id=message_id,
             at=time.time() * 1000,
             origin=origin,
         )
 
 
-class RoomEvent(EventDraft):
-    """An event the room holds, at ``offset`` in ``epoch``."""
+class ChannelEvent(EventDraft):
+    """An event the channel holds, at ``offset`` in ``epoch``."""
 
     epoch: str
     offset: int
@@ -68,7 +77,7 @@ class Position:
     def __str__(self) -> str:
         return f"{self.epoch}:{self.offset}"
 
-    def has(self, event: "RoomEvent") -> bool:
+    def has(self, event: ChannelEvent) -> bool:
         """Whether a subscriber at this position has the event already."""
         return event.epoch == self.epoch and event.offset <= self.offset
 
@@ -82,7 +91,7 @@ class Position:
 
 
 # Why a position could not be resumed from: none given, the history was lost, the position is
-# older than the history goes (by count or by age), or the history cannot be read right now.
+# older than the history goes (by count or bytes, or by age), or it cannot be read right now.
 NotRecovered = Literal["first_join", "epoch_changed", "too_far_behind", "expired", "unavailable"]
 
 
@@ -91,12 +100,12 @@ class Replay:
     """What a subscriber gets on joining: the events it missed (or the recent ones), in order,
     and whether that is everything since the position it gave."""
 
-    events: list[RoomEvent]
-    # Where the room stood when it was read: the subscriber has everything up to here.
+    events: list[ChannelEvent]
+    # Where the channel stood when it was read: the subscriber has everything up to here.
     position: Position
     recovered: bool
     reason: NotRecovered | None
 
 
-class RoomUnavailable(RuntimeError):
-    """The room cannot take or read events now (the broker is unreachable)."""
+class ChannelUnavailable(RuntimeError):
+    """The channel cannot take or read events now (the broker is unreachable)."""

@@ -16,7 +16,7 @@ from websockets.sync.client import connect
 
 from app.settings import Settings
 from testkit.processes import RedisServer
-from tests.chat.chat_client import ChatClient
+from tests.features.chat.chat_client import ChatClient
 from tests.servers import (
     LiveServer,
     serve_in_thread,
@@ -230,7 +230,7 @@ def test_a_client_that_stops_reading_is_cut_off_and_recovers_later(tmp_path: Pat
                 await client.stop()
 
         asyncio.run(scenario())
-        assert "client #666 in 'slow' did not keep up" in server.log()
+        assert "/ws/666: a subscriber of 'chat:slow' did not keep up" in server.log()
 
 
 def test_guide_clients_across_two_processes_hear_everything_through_a_redis_restart(

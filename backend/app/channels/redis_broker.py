@@ -1,14 +1,14 @@
-"""The broker for many processes: a Redis stream per room for its history, an atomic script that
-places, keeps and publishes each event, pub/sub for delivery, a sorted set for presence.
+"""The broker for many processes: a Redis stream per channel for its history, an atomic script
+that places, keeps and publishes each event, pub/sub for delivery, a sorted set for presence.
 
-Keys of one room share a hash tag (``room:{general}:...``), so they live on one node of a Redis
-Cluster, as a script touching several keys needs.
+Keys of one channel share a hash tag (``ch:{chat:general}:...``), so they live on one node of a
+Redis Cluster, as a script touching several keys needs.
 
-It survives Redis going away: appending fails fast (the room says it is unavailable), a single
-reader task reconnects with backoff, resubscribes, and then tells the rooms (``on_connected``)
-so that they re-register presence and fill any gap from the history. A Redis that comes back
-empty has no epoch for a room: the next read or append starts a new one, which is how clients
-learn that the history is gone.
+It survives Redis going away: appending fails fast (the channel says it is unavailable), a
+single reader task reconnects with backoff, resubscribes, and then tells the hubs
+(``on_connected``) so that they re-register presence and fill any gap from the history. A Redis
+that comes back empty has no epoch for a channel: the next read or append starts a new one,
+which is how clients learn that the history is gone.
 """
 
 import asyncio
@@ -22,16 +22,18 @@ from redis.asyncio import Redis
 from redis.asyncio.client import PubSub
 from redis.exceptions import RedisError
 
-from app.rooms.broker import Broker, BrokerHealth, client_id_of, new_epoch
-from app.rooms.events import EventDraft, Position, Replay, RoomEvent, RoomUnavailable
-from app.rooms.history import HistoryLimits, replay_from
+from app.channels.broker import Broker, BrokerHealth, LimitsFor, member_of, new_epoch
+from app.channels.events import ChannelEvent, ChannelUnavailable, EventDraft, Position, Replay
+from app.channels.history import HistoryLimits, replay_from
 
 logger = logging.getLogger(__name__)
 
-CHANNEL_SUFFIX = ":events"
-CONTROL_CHANNEL = "rooms:control"  # always subscribed, so the reader holds a connection
+UNREACHABLE = "the channel's broker (Redis) is unreachable"
 
-# Places an event, keeps it in the room's log within its bounds (count, bytes) and publishes it,
+TOPIC_SUFFIX = ":events"
+CONTROL_CHANNEL = "channels:control"  # always subscribed, so the reader holds a connection
+
+# Places an event, keeps it in the channel's log within its bounds (count, bytes) and publishes it,
 # as one atomic step; a message sent again (its dedup key still held) is answered with the event
 # it already is. The ids of events no longer held are forgotten with them.
 # KEYS: meta, log, ids
@@ -74,11 +76,11 @@ redis.call('PUBLISH', ARGV[7], event)
 return {'new', event}
 """
 
-# Presence: a sorted set of connections (their deadlines) and a count of connections per client
-# id, changed together, so that a client id's first connection and its last are each told to
+# Presence: a sorted set of connections (their deadlines) and a count of connections per
+# member, changed together, so that a member's first connection and its last are each told to
 # exactly one caller in the whole cluster (joined and left are announced once).
-# KEYS: presence, counts. ARGV: deadline, lifetime (ms), then key and client id, pairs.
-# Returns the client ids that got their first connection.
+# KEYS: presence, counts. ARGV: deadline, lifetime (ms), then key and member, pairs.
+# Returns the members that got their first connection.
 PRESENCE_ADD = """
 local first = {}
 for i = 3, #ARGV, 2 do
@@ -92,7 +94,7 @@ redis.call('PEXPIRE', KEYS[1], ARGV[2])
 redis.call('PEXPIRE', KEYS[2], ARGV[2])
 return first
 """
-# KEYS: presence, counts. ARGV: key and client id, pairs. Returns the client ids left with no
+# KEYS: presence, counts. ARGV: key and member, pairs. Returns the members left with no
 # connection.
 PRESENCE_REMOVE = """
 local last = {}
@@ -108,20 +110,21 @@ return last
 """
 
 
-def _keys(room: str) -> tuple[str, str, str, str, str]:
+def _keys(channel: str) -> tuple[str, str, str, str, str]:
     """meta, log, ids, presence, counts: one hash tag, so one slot of a Redis Cluster."""
-    tag = f"room:{{{room}}}"
+    tag = f"ch:{{{channel}}}"
     return f"{tag}:meta", f"{tag}:log", f"{tag}:ids", f"{tag}:presence", f"{tag}:counts"
 
 
-def _channel(room: str) -> str:
-    return f"room:{{{room}}}{CHANNEL_SUFFIX}"
+def _topic(channel: str) -> str:
+    """The pub/sub channel that carries a channel's events."""
+    return f"ch:{{{channel}}}{TOPIC_SUFFIX}"
 
 
-def _room_of(channel: str) -> str | None:
-    if not channel.endswith(CHANNEL_SUFFIX) or not channel.startswith("room:{"):
+def _channel_of(topic: str) -> str | None:
+    if not topic.endswith(TOPIC_SUFFIX) or not topic.startswith("ch:{"):
         return None
-    return channel[len("room:{") : -len(CHANNEL_SUFFIX) - 1]
+    return topic[len("ch:{") : -len(TOPIC_SUFFIX) - 1]
 
 
 class RedisBroker(Broker):
@@ -129,17 +132,18 @@ class RedisBroker(Broker):
         self,
         url: str,
         *,
-        limits: HistoryLimits | None = None,
-        max_rooms: int = 1000,
+        limits: HistoryLimits | LimitsFor | None = None,
+        max_channels: int = 1000,
         presence_ttl: float = 10.0,
         reconnect_base: float = 0.25,
         reconnect_cap: float = 5.0,
     ) -> None:
-        super().__init__(limits or HistoryLimits(), max_rooms)
+        fixed = limits or HistoryLimits()
+        super().__init__(fixed if callable(fixed) else lambda _channel: fixed, max_channels)
         self._presence_ttl = presence_ttl
         self._reconnect_base = reconnect_base
         self._reconnect_cap = reconnect_cap
-        self._rooms: set[str] = set()
+        self._channels_here: set[str] = set()
         # Short timeouts: a broker that does not answer must not hold up a chat message.
         self._redis = Redis.from_url(url, socket_timeout=2, socket_connect_timeout=2)
         self._append = self._redis.register_script(APPEND)
@@ -167,105 +171,111 @@ class RedisBroker(Broker):
     def health(self) -> BrokerHealth:
         return BrokerHealth(kind="redis", connected=self._connected)
 
-    async def subscribe(self, room: str) -> None:
-        self._rooms.add(room)
+    async def subscribe(self, channel: str) -> None:
+        self._channels_here.add(channel)
         if self._pubsub is not None and self._connected:
             try:
-                await self._pubsub.subscribe(_channel(room))
+                await self._pubsub.subscribe(_topic(channel))
             except (RedisError, OSError) as exc:
-                self._lost(exc)  # the reader resubscribes to every room on reconnect
+                self._lost(exc)  # the reader resubscribes to every channel on reconnect
 
-    async def unsubscribe(self, room: str) -> None:
-        self._rooms.discard(room)
+    async def unsubscribe(self, channel: str) -> None:
+        self._channels_here.discard(channel)
         if self._pubsub is not None and self._connected:
             try:
-                await self._pubsub.unsubscribe(_channel(room))
+                await self._pubsub.unsubscribe(_topic(channel))
             except (RedisError, OSError) as exc:
                 self._lost(exc)
 
-    def _room_in_use(self, room: str) -> bool:
-        return room in self._rooms
+    def _channel_in_use(self, channel: str) -> bool:
+        return channel in self._channels_here
 
-    def _forget_room(self, room: str) -> None:
+    def _forget_channel(self, channel: str) -> None:
         pass  # nothing kept here: its keys expire in Redis by themselves
 
-    def _room_forgettable(self, room: str, idle_for: float) -> bool:
-        # Once its log has expired, a room costs Redis only its small meta key, which
+    def _channel_forgettable(self, channel: str, idle_for: float) -> bool:
+        # Once its log has expired, a channel costs Redis only its small meta key, which
         # expires one history age later.
-        return idle_for > self.limits.max_age + 1
+        return idle_for > self.limits_for(channel).max_age + 1
 
     # --- history ----------------------------------------------------------------------------
 
-    async def append(self, draft: EventDraft, dedup: str | None = None) -> tuple[RoomEvent, bool]:
+    async def append(
+        self, draft: EventDraft, dedup: str | None = None
+    ) -> tuple[ChannelEvent, bool]:
         if not self._connected:
-            raise RoomUnavailable("the room's broker (Redis) is unreachable")
-        self.admit(draft.room)
-        meta, log, ids, _, _ = _keys(draft.room)
+            raise ChannelUnavailable(UNREACHABLE)
+        self.admit(draft.channel)
+        meta, log, ids, _, _ = _keys(draft.channel)
+        limits = self.limits_for(draft.channel)
         body = draft.model_dump_json()
-        log_lifetime = int(self.limits.max_age * 1000) + 1000
+        log_lifetime = int(limits.max_age * 1000) + 1000
         try:
             kind, event = await self._append(
                 keys=[meta, log, ids],
                 args=[
                     new_epoch(),
                     body[:-1],  # the script appends the epoch and offset
-                    self.limits.max_events,
-                    self.limits.max_bytes,
+                    limits.max_events,
+                    limits.max_bytes,
                     log_lifetime,
                     2 * log_lifetime,  # the epoch outlives its log: "expired", not "lost"
-                    _channel(draft.room),
+                    _topic(draft.channel),
                     dedup or "",
                 ],
             )
         except (RedisError, OSError) as exc:
             self._lost(exc)
-            raise RoomUnavailable("the room's broker (Redis) is unreachable") from exc
-        return RoomEvent.model_validate_json(event), kind == b"held"
+            raise ChannelUnavailable(UNREACHABLE) from exc
+        return ChannelEvent.model_validate_json(event), kind == b"held"
 
-    async def replay(self, room: str, since: Position | None) -> Replay:
-        self.admit(room)
-        meta, log, _, _, _ = _keys(room)
-        wanted = self.limits.max_events if since is not None else self.limits.replay_on_join
+    async def replay(self, channel: str, since: Position | None) -> Replay:
+        self.admit(channel)
+        meta, log, _, _, _ = _keys(channel)
+        limits = self.limits_for(channel)
+        wanted = limits.max_events if since is not None else limits.replay_on_join
         try:
             async with self._redis.pipeline(transaction=True) as pipe:
-                pipe.hsetnx(meta, "epoch", new_epoch())  # a room without history gets its epoch
+                pipe.hsetnx(meta, "epoch", new_epoch())  # a new channel gets its epoch
                 pipe.hmget(meta, "epoch", "offset", "aged_out")
                 pipe.xrevrange(log, "+", "-", count=max(1, wanted))
                 _, (epoch, offset, aged_out), newest_first = await pipe.execute()
         except (RedisError, OSError) as exc:
             self._lost(exc)
-            raise RoomUnavailable("the room's broker (Redis) is unreachable") from exc
+            raise ChannelUnavailable(UNREACHABLE) from exc
         held = [_event_of(fields) for _, fields in reversed(newest_first)]
         now = Position(epoch.decode(), int(offset or 0))
-        return replay_from(since, now, held, self.limits, aged_out=int(aged_out or 0))
+        return replay_from(since, now, held, limits, aged_out=int(aged_out or 0))
 
-    async def read_range(self, room: str, epoch: str, after: int, upto: int) -> list[RoomEvent]:
+    async def read_range(
+        self, channel: str, epoch: str, after: int, upto: int
+    ) -> list[ChannelEvent]:
         if upto <= after:
             return []
-        log = _keys(room)[1]
+        log = _keys(channel)[1]
         try:
             entries = await self._redis.xrange(log, f"{after + 1}-1", f"{upto}-1")
         except (RedisError, OSError) as exc:
             self._lost(exc)
-            raise RoomUnavailable("the room's broker (Redis) is unreachable") from exc
+            raise ChannelUnavailable(UNREACHABLE) from exc
         return [event for _, fields in entries or [] if (event := _event_of(fields)).epoch == epoch]
 
     # --- presence -----------------------------------------------------------------------------
 
-    async def presence_add(self, room: str, key: str) -> bool | None:
-        first = await self._add_presence(room, [key])
+    async def presence_add(self, channel: str, key: str) -> bool | None:
+        first = await self._add_presence(channel, [key])
         return None if first is None else bool(first)
 
-    async def presence_refresh(self, room: str, keys: list[str]) -> None:
-        await self._add_presence(room, keys)
+    async def presence_refresh(self, channel: str, keys: list[str]) -> None:
+        await self._add_presence(channel, keys)
 
-    async def _add_presence(self, room: str, keys: list[str]) -> list[int] | None:
+    async def _add_presence(self, channel: str, keys: list[str]) -> list[str] | None:
         if not self._connected or not keys:
             return None
-        _, _, _, presence, counts = _keys(room)
+        _, _, _, presence, counts = _keys(channel)
         deadline = time.time() + self._presence_ttl
         lifetime = int(self._presence_ttl * 1000) + 60_000
-        pairs = [part for key in keys for part in (key, str(client_id_of(key)))]
+        pairs = [part for key in keys for part in (key, member_of(key))]
         try:
             first = await self._presence_add(
                 keys=[presence, counts], args=[deadline, lifetime, *pairs]
@@ -273,56 +283,56 @@ class RedisBroker(Broker):
         except (RedisError, OSError) as exc:
             self._lost(exc)
             return None
-        return [int(client_id) for client_id in first]
+        return [_text(member) for member in first]
 
-    async def presence_remove(self, room: str, key: str) -> bool | None:
-        last = await self._remove_presence(room, [key])
+    async def presence_remove(self, channel: str, key: str) -> bool | None:
+        last = await self._remove_presence(channel, [key])
         return None if last is None else bool(last)
 
-    async def _remove_presence(self, room: str, keys: list[str]) -> list[int] | None:
+    async def _remove_presence(self, channel: str, keys: list[str]) -> list[str] | None:
         if not self._connected:
             return None  # the entries expire, and are reaped, by themselves
         if not keys:
             return []
-        _, _, _, presence, counts = _keys(room)
-        pairs = [part for key in keys for part in (key, str(client_id_of(key)))]
+        _, _, _, presence, counts = _keys(channel)
+        pairs = [part for key in keys for part in (key, member_of(key))]
         try:
             last = await self._presence_remove(keys=[presence, counts], args=pairs)
         except (RedisError, OSError) as exc:
             self._lost(exc)
             return None
-        return [int(client_id) for client_id in last]
+        return [_text(member) for member in last]
 
-    async def online(self, room: str) -> set[int] | None:
+    async def online(self, channel: str) -> set[str] | None:
         if not self._connected:
             return None
         try:
-            keys = await self._redis.zrangebyscore(_keys(room)[3], time.time(), "+inf")
+            keys = await self._redis.zrangebyscore(_keys(channel)[3], time.time(), "+inf")
         except (RedisError, OSError) as exc:
             self._lost(exc)
             return None
-        return {client_id_of(_text(key)) for key in keys}
+        return {member_of(_text(key)) for key in keys}
 
-    async def notify_presence(self, room: str) -> None:
+    async def notify_presence(self, channel: str) -> None:
         if not self._connected:
             return
         try:
-            await self._redis.publish(CONTROL_CHANNEL, room)
+            await self._redis.publish(CONTROL_CHANNEL, channel)
         except (RedisError, OSError) as exc:
             self._lost(exc)
 
-    async def reap(self, room: str) -> list[int]:
+    async def reap(self, channel: str) -> list[str]:
         if not self._connected:
             return []
-        presence = _keys(room)[3]
+        presence = _keys(channel)[3]
         try:
             expired = await self._redis.zrangebyscore(presence, "-inf", time.time())
         except (RedisError, OSError) as exc:
             self._lost(exc)
             return []
         # The script's ZREM is atomic: of all the processes reaping at once, one removes each
-        # entry, and one learns that a client id has no connection left.
-        return await self._remove_presence(room, [_text(key) for key in expired]) or []
+        # entry, and one learns that a member has no connection left.
+        return await self._remove_presence(channel, [_text(key) for key in expired]) or []
 
     # --- the reader ---------------------------------------------------------------------------
 
@@ -353,14 +363,24 @@ class RedisBroker(Broker):
         if channel == CONTROL_CHANNEL:
             self._dispatch_notice(data.decode())
             return
-        if _room_of(channel) is None:
+        if _channel_of(channel) is None:
             return
         try:
-            event = RoomEvent.model_validate_json(data)
+            event = ChannelEvent.model_validate_json(data)
         except ValueError:
-            logger.warning("room broker: ignored a malformed event on %s", channel)
+            logger.warning("channel broker: ignored a malformed event on %s", channel)
             return
         self._dispatch(event)
+
+    async def connect_once(self) -> bool:
+        """For a one-off publisher (a script): connected, without a reader, since it follows
+        nothing. False when Redis cannot be reached."""
+        try:
+            await self._redis.ping()
+        except (RedisError, OSError):
+            return False
+        self._connected = True
+        return True
 
     def presence_settles_in(self) -> float:
         return max(0.0, self._presence_settled_at - time.monotonic())
@@ -374,11 +394,11 @@ class RedisBroker(Broker):
             self._presence_settled_at = time.monotonic() + self._presence_ttl
         self._run_id = run_id
         pubsub = self._redis.pubsub()
-        await pubsub.subscribe(CONTROL_CHANNEL, *(_channel(room) for room in self._rooms))
+        await pubsub.subscribe(CONTROL_CHANNEL, *(_topic(ch) for ch in self._channels_here))
         self._pubsub = pubsub
         if not self._connected:
             self._connected = True
-            logger.info("room broker: connected to Redis, %d rooms", len(self._rooms))
+            logger.info("channel broker: connected to Redis, %d channels", len(self._channels_here))
 
     def _pubsub_or_fail(self) -> PubSub:
         if self._pubsub is None:
@@ -388,7 +408,7 @@ class RedisBroker(Broker):
     def _lost(self, exc: BaseException) -> None:
         if self._connected:
             self._connected = False
-            logger.warning("room broker: lost Redis (%s); rooms wait until it returns", exc)
+            logger.warning("channel broker: lost Redis (%s); channels wait until it returns", exc)
 
     async def _close_pubsub(self) -> None:
         pubsub, self._pubsub = self._pubsub, None
@@ -397,8 +417,8 @@ class RedisBroker(Broker):
                 await pubsub.aclose()  # type: ignore[no-untyped-call]
 
 
-def _event_of(fields: Any) -> RoomEvent:
-    return RoomEvent.model_validate_json(fields[b"e"])
+def _event_of(fields: Any) -> ChannelEvent:
+    return ChannelEvent.model_validate_json(fields[b"e"])
 
 
 def _text(value: Any) -> str:

@@ -1,14 +1,15 @@
-"""A room's history in memory: its bounds (count, bytes, age), dedup keys that live exactly as
+"""A channel's history in memory: its bounds (count, bytes, age), dedup keys that live exactly as
 long as their events, and what a subscriber resuming from a position is told."""
 
 import time
 
-from app.rooms.events import EventDraft, Position
-from app.rooms.history import EVENT_OVERHEAD_BYTES, History, HistoryLimits, replay_from
+from app.channels.events import EventDraft, Position
+from app.channels.history import EVENT_OVERHEAD_BYTES, History, HistoryLimits, replay_from
 
 
 def said(text: str, at: float | None = None) -> EventDraft:
-    draft = EventDraft.now("said", "general", 1, "test", text)
+    """An event whose data is ``text`` itself (the history counts the data's bytes)."""
+    draft = EventDraft.now("published", "chat:general", text, "test", "1")
     return draft if at is None else draft.model_copy(update={"at": at})
 
 
@@ -23,7 +24,7 @@ def filled(limits: HistoryLimits, *texts: str) -> History:
 
 def test_the_count_bound_keeps_the_newest() -> None:
     history = filled(HistoryLimits(max_events=3), *"abcde")
-    assert [event.text for event in history.events] == ["c", "d", "e"]
+    assert [event.data for event in history.events] == ["c", "d", "e"]
     assert [event.offset for event in history.events] == [3, 4, 5]
 
 
@@ -63,7 +64,7 @@ def test_expired_events_are_dropped_and_remembered_as_aged_out() -> None:
     history.append(said("older too", at=old), None)
     history.append(said("fresh"), None)
     history.drop_expired(time.time() * 1000)
-    assert [event.text for event in history.events] == ["fresh"]
+    assert [event.data for event in history.events] == ["fresh"]
     assert history.aged_out == 2
     replay = history.replay(Position("e1", 1))
     assert (replay.recovered, replay.reason) == (False, "expired")
@@ -74,13 +75,13 @@ def test_replay_says_why_it_could_not_recover() -> None:
     history = filled(limits, *"abcde")
     now = Position("e1", 5)
     assert history.replay(None).reason == "first_join"
-    assert [e.text for e in history.replay(None).events] == ["d", "e"]
+    assert [e.data for e in history.replay(None).events] == ["d", "e"]
     behind = history.replay(Position("e1", 1))
     assert (behind.recovered, behind.reason) == (False, "too_far_behind")
     caught_up = history.replay(Position("e1", 3))
-    assert (caught_up.recovered, [e.text for e in caught_up.events]) == (True, ["d", "e"])
+    assert (caught_up.recovered, [e.data for e in caught_up.events]) == (True, ["d", "e"])
     assert history.replay(now).events == []
-    # A room whose whole history expired in a quiet spell: the subscriber was away too long.
+    # A channel whose whole history expired in a quiet spell: the subscriber was away too long.
     assert replay_from(Position("e1", 2), now, [], limits).reason == "expired"
 
 
@@ -91,7 +92,7 @@ def test_after_an_epoch_change_the_whole_new_epoch_is_replayed_when_held() -> No
         history.append(said(text), None)
     replay = history.replay(Position("e1", 40))
     assert (replay.recovered, replay.reason) == (False, "epoch_changed")
-    assert [event.text for event in replay.events] == ["a", "b", "c", "d"]  # not just 2
+    assert [event.data for event in replay.events] == ["a", "b", "c", "d"]  # not just 2
     trimmed = filled(HistoryLimits(max_events=2, replay_on_join=1), *"abc")
     trimmed.epoch = "e2"
     assert len(trimmed.replay(Position("e1", 9)).events) <= 2

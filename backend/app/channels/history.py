@@ -1,4 +1,4 @@
-"""A room's history: what it keeps for recovery, bounded by count, bytes and age, and what a
+"""A channel's history: what it keeps for recovery, bounded by count, bytes and age, and what a
 subscriber resuming from a position gets from it (``replay_from``, shared by every broker).
 
 A sent message's dedup key (its sender's secret key and its id) is kept exactly as long as its
@@ -10,7 +10,7 @@ import time
 from collections import deque
 from dataclasses import dataclass, field
 
-from app.rooms.events import EventDraft, Position, Replay, RoomEvent
+from app.channels.events import ChannelEvent, EventDraft, Position, Replay
 
 # What an event costs beyond its text (its fields, the objects holding them, its dedup entry),
 # for the history's byte bound: 1,324 bytes measured with tracemalloc on CPython 3.11, rounded up.
@@ -19,7 +19,7 @@ EVENT_OVERHEAD_BYTES = 1400
 
 @dataclass(frozen=True)
 class HistoryLimits:
-    """How much a room remembers, by count, bytes and age, and how much a newcomer is shown."""
+    """How much a channel remembers, by count, bytes and age, and how much a newcomer is shown."""
 
     max_events: int = 1000
     max_bytes: int = 2 * 1024 * 1024
@@ -28,17 +28,17 @@ class HistoryLimits:
 
 
 def event_size(draft: EventDraft) -> int:
-    return EVENT_OVERHEAD_BYTES + (len(draft.text) if draft.text.isascii() else 4 * len(draft.text))
+    return EVENT_OVERHEAD_BYTES + (len(draft.data) if draft.data.isascii() else 4 * len(draft.data))
 
 
 @dataclass(eq=False)
 class History:
-    """One room's history in this process's memory (the in-memory broker's)."""
+    """One channel's history in this process's memory (the in-memory broker's)."""
 
     epoch: str
     limits: HistoryLimits
     offset: int = 0
-    events: deque[RoomEvent] = field(default_factory=deque)
+    events: deque[ChannelEvent] = field(default_factory=deque)
     sizes: deque[int] = field(default_factory=deque)
     bytes: int = 0
     # The newest offset forgotten for its age: a subscriber from before it was away too long.
@@ -47,12 +47,12 @@ class History:
     dedup: dict[str, int] = field(default_factory=dict)
     dedup_order: deque[tuple[int, str]] = field(default_factory=deque)
 
-    def append(self, draft: EventDraft, dedup: str | None) -> tuple[RoomEvent, bool]:
+    def append(self, draft: EventDraft, dedup: str | None) -> tuple[ChannelEvent, bool]:
         if dedup is not None and (held := self.dedup.get(dedup)) is not None:
             first = self.events[0].offset
             return self.events[held - first], True
         self.offset += 1
-        event = RoomEvent(**draft.model_dump(), epoch=self.epoch, offset=self.offset)
+        event = ChannelEvent(**draft.model_dump(), epoch=self.epoch, offset=self.offset)
         self.events.append(event)
         size = event_size(draft)
         self.sizes.append(size)
@@ -100,12 +100,12 @@ class History:
 def replay_from(
     since: Position | None,
     now: Position,
-    held: list[RoomEvent],
+    held: list[ChannelEvent],
     limits: HistoryLimits,
     aged_out: int = 0,
 ) -> Replay:
-    """The replay for a subscriber at ``since``, from the events a room holds (oldest first).
-    ``aged_out``: the newest offset the room forgot for its age."""
+    """The replay for a subscriber at ``since``, from the events a channel holds (oldest first).
+    ``aged_out``: the newest offset the channel forgot for its age."""
     cutoff = time.time() * 1000 - limits.max_age * 1000
     fresh = [event for event in held if event.at >= cutoff]
     recent = fresh[-limits.replay_on_join :] if limits.replay_on_join else []
@@ -121,7 +121,7 @@ def replay_from(
     if since.offset == now.offset:
         return Replay([], now, recovered=True, reason=None)
     if not held:
-        # A room forgets its whole history only for its age (the bounds keep one event).
+        # A channel forgets its whole history only for its age (the bounds keep one event).
         return Replay(recent, now, recovered=False, reason="expired")
     if held[0].offset > since.offset + 1:
         expired = since.offset + 1 <= aged_out

@@ -1,5 +1,6 @@
-"""What the chat keeps while its broker (Redis) is away, to place once it returns: the guide
-clients' messages (their dialect has no way to be told "send it again") and the departures.
+"""What the hub keeps while its broker (Redis) is away, to place once it returns: the guide
+clients' messages (their dialect has no way to be told "send it again"). Joins and departures
+are not kept here: the hub tells them once the broker is back (``ChannelHub._announce``).
 
 Bounded in bytes and in count (``APP_CHAT_HELD_BYTES``): a guide client that would go beyond
 is closed with 1013 before its message is echoed, so that nothing it was told was taken is
@@ -8,14 +9,14 @@ lost; nothing already kept is ever dropped.
 
 from collections import deque
 
-from app.rooms.events import EventDraft
+from app.channels.events import EventDraft
 
 # What a kept event costs beyond its text: 1,167 bytes measured with tracemalloc, rounded up.
 DRAFT_OVERHEAD_BYTES = 1200
 
 
 def held_size(draft: EventDraft) -> int:
-    return DRAFT_OVERHEAD_BYTES + (len(draft.text) if draft.text.isascii() else 4 * len(draft.text))
+    return DRAFT_OVERHEAD_BYTES + (len(draft.data) if draft.data.isascii() else 4 * len(draft.data))
 
 
 class HeldEvents:
@@ -35,8 +36,8 @@ class HeldEvents:
         return self.bytes + size <= self.max_bytes
 
     def keep(self, draft: EventDraft) -> None:
-        """Kept in order behind what waits already. Departures and joins are kept even past
-        the bound (one per connection, which the connection cap bounds)."""
+        """Kept in order behind what waits already (the caller checked ``has_room_for``; one
+        message per connection may go past the bound, which the connection cap bounds)."""
         self._drafts.append(draft)
         self.bytes += held_size(draft)
 

@@ -1,8 +1,8 @@
-"""The rooms one process keeps: the least recently used that may be forgotten makes room."""
+"""The channels one process keeps: the least recently used that may be forgotten makes room."""
 
 import pytest
 
-from app.rooms.ledger import RoomLedger, RoomsFull
+from app.channels.ledger import ChannelLedger, ChannelsFull
 
 
 class Clock:
@@ -17,7 +17,7 @@ def test_a_full_ledger_forgets_the_least_recently_used_room_nobody_is_in() -> No
     in_use = {"b"}
     forgotten: list[str] = []
     clock = Clock()
-    ledger = RoomLedger(
+    ledger = ChannelLedger(
         3,
         in_use=lambda room: room in in_use,
         forgettable=lambda _room, _idle: True,
@@ -37,12 +37,12 @@ def test_a_full_ledger_forgets_the_least_recently_used_room_nobody_is_in() -> No
 
 def test_a_ledger_with_no_room_to_forget_refuses_a_new_one() -> None:
     clock = Clock()
-    ledger = RoomLedger(
+    ledger = ChannelLedger(
         2, in_use=lambda _room: False, forgettable=lambda _room, idle: idle > 10, clock=clock
     )
     ledger.use("a")
     ledger.use("b")
-    with pytest.raises(RoomsFull):
+    with pytest.raises(ChannelsFull):
         ledger.use("c")
     ledger.use("a")  # a known room is always fine
     clock.now = 11

@@ -1,1 +1,0 @@
-"""Multi-client chat, the guide's "Handling disconnections and multiple clients", at scale."""
