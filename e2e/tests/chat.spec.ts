@@ -34,6 +34,9 @@ test('two people chat in one room', async ({ browser, baseURL }) => {
 });
 
 test('two people chat from two server processes sharing Redis', async ({ browser }) => {
+  // Its own Redis and two servers start within the test: on a busy machine that alone can
+  // take most of the default 30 s.
+  test.setTimeout(60_000);
   const redis = await OwnRedis.start();
   const env = { APP_REDIS_URL: redis.url };
   const servers = [new OwnServer(await freePort(), env), new OwnServer(await freePort(), env)];
