@@ -11,6 +11,7 @@ say "Lint and types: ruff, mypy --strict, Biome, tsc"
 ruff check .
 ruff format --check .
 mypy
+lint-imports pyproject.toml  # the layers of backend/app (pyproject.toml, docs/architecture.md)
 biome ci .
 npm run typecheck --workspaces --silent
 node scripts/validate-asyncapi.mjs docs/asyncapi.json  # the AsyncAPI initiative's own parser

@@ -9,7 +9,9 @@ set); ``--role operator`` makes one that opens /metrics and the live server page
 """
 
 import argparse
+import asyncio
 import atexit
+import json
 import logging
 import os
 import shutil
@@ -81,6 +83,76 @@ def serve(settings: Settings, reload: bool = False) -> None:
     uvicorn.run("app.main:create_app", factory=True, **options)  # type: ignore[arg-type]
 
 
+def publish_from_a_shell(
+    settings: Settings, channel: str, data: str, idempotency_key: str | None
+) -> int:
+    """``python -m app publish``: for scripts and cron, through the app's Redis. The exit
+    status says whether it reached the channel; the position is printed."""
+    from app.channels.events import ChannelUnavailable
+    from app.channels.publisher import InvalidPayload, UnknownChannel, publish_elsewhere
+    from app.main import build_registry
+
+    if settings.redis_url is None:
+        print(
+            "error: APP_REDIS_URL is not set: a shell reaches the app's processes through "
+            "their Redis",
+            file=sys.stderr,
+        )
+        return 2
+    try:
+        payload = json.loads(data)
+    except ValueError:
+        print("error: the payload is not JSON", file=sys.stderr)
+        return 2
+    if not isinstance(payload, dict):
+        print("error: the payload must be a JSON object", file=sys.stderr)
+        return 2
+    try:
+        position = asyncio.run(
+            publish_elsewhere(
+                build_registry(settings),
+                settings.redis_url,
+                channel,
+                payload,
+                origin=f"shell/{os.getpid()}",
+                idempotency_key=idempotency_key,
+            )
+        )
+    except (UnknownChannel, InvalidPayload) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    except ChannelUnavailable as exc:
+        print(f"error: nothing was published: {exc}", file=sys.stderr)
+        return 1
+    print(json.dumps({"channel": channel, "epoch": position.epoch, "offset": position.offset}))
+    return 0
+
+
+def routes_of_the_app(settings: Settings) -> dict[str, list[str]]:
+    """What the dev proxy forwards to uvicorn: every WebSocket route, as the app has them."""
+    from fastapi.routing import APIWebSocketRoute
+
+    from app.main import create_app
+
+    app = create_app(settings.model_copy(update={"frontend_dir": Path("/nonexistent")}))
+    websockets = [route.path for route in app.routes if isinstance(route, APIWebSocketRoute)]
+    return {"websocket": websockets, "http": ["/api", "/metrics"]}
+
+
+def print_asyncapi(settings: Settings, *, markdown: bool) -> None:
+    """The document of the app as `python -m app` builds it (docs/asyncapi.json, .md)."""
+    from app.asyncapi import asyncapi_document, asyncapi_markdown
+    from app.main import create_app
+
+    app = create_app(settings.model_copy(update={"frontend_dir": Path("/nonexistent")}))
+    document = asyncapi_document(app)
+    if markdown:
+        sys.stdout.write(asyncapi_markdown(document))
+    else:
+        json.dump(document, sys.stdout, indent=2)
+        sys.stdout.write("\n")
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="python -m app", description=__doc__.split("\n")[0])
     parser.add_argument(
@@ -99,9 +171,28 @@ def main(argv: list[str] | None = None) -> None:
         help="what it may do (repeatable; default: user). operator opens /metrics",
     )
     token.add_argument("--ttl", type=float, help="lifetime in seconds (default APP_TOKEN_TTL)")
+    publish = commands.add_parser(
+        "publish", help="publish to a channel, through the Redis of APP_REDIS_URL"
+    )
+    publish.add_argument("channel", help="the channel's name, e.g. announcements")
+    publish.add_argument("data", help='the payload, as JSON: \'{"text": "Back at noon"}\'')
+    publish.add_argument("--idempotency-key", help="the same key again publishes nothing more")
+    commands.add_parser(
+        "routes", help="print the app's WebSocket routes and HTTP prefixes, as JSON (the dev proxy)"
+    )
+    asyncapi = commands.add_parser("asyncapi", help="print the AsyncAPI document of the app")
+    asyncapi.add_argument("--markdown", action="store_true", help="as a page to read")
     args = parser.parse_args(argv)
 
     settings = Settings()
+    if args.command == "publish":
+        sys.exit(publish_from_a_shell(settings, args.channel, args.data, args.idempotency_key))
+    if args.command == "routes":
+        print(json.dumps(routes_of_the_app(settings)))
+        return
+    if args.command == "asyncapi":
+        print_asyncapi(settings, markdown=args.markdown)
+        return
     if args.command == "token":
         if settings.token_secret is None:
             token.error("APP_TOKEN_SECRET is not set: token verification is off")

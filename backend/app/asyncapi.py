@@ -8,7 +8,7 @@ declared (``app.channels.declarations``) are listed on the multiplexed endpoint,
 payload's schema and who may follow and publish. So registering a route or declaring a channel
 is all it takes to be described.
 
-Served at ``GET /api/asyncapi.json``; ``python -m app.asyncapi`` writes ``docs/asyncapi.json``
+Served at ``GET /api/asyncapi.json``; ``python -m app asyncapi`` writes ``docs/asyncapi.json``
 and, with ``--markdown``, the readable ``docs/asyncapi.md``. A test keeps both in step with the
 app, and the AsyncAPI initiative's own parser validates the document in the test command.
 """
@@ -16,8 +16,6 @@ app, and the AsyncAPI initiative's own parser validates the document in the test
 import inspect
 import json
 import re
-import sys
-from pathlib import Path
 from typing import Any
 
 from fastapi import FastAPI
@@ -227,17 +225,18 @@ def asyncapi_document(app: FastAPI) -> dict[str, Any]:
                 param.name: {"description": param.field_info.description or param.name}
                 for param in path_params
             }
-        channels[route.name] = entry
+        name = route.name if route.name not in channels else f"{route.name}_{len(channels)}"
+        channels[name] = entry
         for action, names in (("receive", receives), ("send", sends)):
-            operations[f"{action}_{route.name}"] = {
+            operations[f"{action}_{name}"] = {
                 "action": action,
-                "channel": {"$ref": f"#/channels/{route.name}"},
+                "channel": {"$ref": f"#/channels/{name}"},
                 "summary": (
                     f"What the server {'takes from' if action == 'receive' else 'sends to'} "
                     f"a client of {route.path}."
                 ),
                 "messages": [
-                    {"$ref": f"#/channels/{route.name}/messages/{message}"} for message in names
+                    {"$ref": f"#/channels/{name}/messages/{message}"} for message in names
                 ],
             }
     return {
@@ -249,7 +248,7 @@ def asyncapi_document(app: FastAPI) -> dict[str, Any]:
                 "FastAPI's WebSockets guide made real. Without a subprotocol every endpoint "
                 "behaves exactly as the guide's (docs/contract.md); with realtime.json.v1 it "
                 "speaks typed JSON (docs/protocol.md). Generated from the app's routes and "
-                "channels by `python -m app.asyncapi`."
+                "channels by `python -m app asyncapi`."
             ),
         },
         "defaultContentType": "application/json",
@@ -271,7 +270,7 @@ def asyncapi_markdown(document: dict[str, Any]) -> str:
     lines = [
         "# The WebSocket API (AsyncAPI 3.0)",
         "",
-        "Generated from `docs/asyncapi.json` by `python -m app.asyncapi --markdown`; do not edit.",
+        "Generated from `docs/asyncapi.json` by `python -m app asyncapi --markdown`; do not edit.",
         "",
         document["info"]["description"],
         "",
@@ -325,16 +324,3 @@ def _type_of(spec: dict[str, Any]) -> str:
     if spec.get("type") == "array":
         return f"list of {_type_of(spec.get('items', {}))}"
     return str(spec.get("type", "any"))
-
-
-if __name__ == "__main__":
-    from app.main import create_app
-    from app.settings import Settings
-
-    # The app as `python -m app` builds it, with its default features; no build, no network.
-    document = asyncapi_document(create_app(Settings(frontend_dir=Path("/nonexistent"))))
-    if "--markdown" in sys.argv[1:]:
-        sys.stdout.write(asyncapi_markdown(document))
-    else:
-        json.dump(document, sys.stdout, indent=2)
-        sys.stdout.write("\n")

@@ -14,10 +14,11 @@ from typing import Any
 from fastapi import APIRouter, FastAPI
 from fastapi.routing import APIWebSocketRoute
 
-from app.channels.broker import Broker, InMemoryBroker
+from app.channels.broker import Broker
 from app.channels.declarations import ChannelRegistry
 from app.channels.history import HistoryLimits
 from app.channels.hub import ChannelHub
+from app.channels.memory_broker import InMemoryBroker
 from app.channels.publisher import Publisher
 from app.channels.redis_broker import RedisBroker
 from app.conversation.loop import MessageLimits
@@ -60,6 +61,15 @@ def default_history(settings: Settings) -> HistoryLimits:
         max_age=settings.room_history_seconds,
         replay_on_join=settings.room_history_on_join,
     )
+
+
+def build_registry(settings: Settings, features: list[Feature] | None = None) -> ChannelRegistry:
+    """Every channel the features declare (every feature in app.features by default)."""
+    registry = ChannelRegistry(default_history(settings))
+    for feature in discover() if features is None else features:
+        for channel in feature.channels:
+            registry.add(channel)
+    return registry
 
 
 def build_broker(settings: Settings, registry: ChannelRegistry) -> Broker:
@@ -159,10 +169,7 @@ def create_app(settings: Settings | None = None, features: list[Feature] | None 
     )
     origin_policy = app.state.origin_policy = OriginPolicy(settings.allowed_origins)
     app.state.outlet_limits = build_outlet_limits(settings)
-    registry = app.state.channels = ChannelRegistry(default_history(settings))
-    for feature in features:
-        for channel in feature.channels:
-            registry.add(channel)
+    registry = app.state.channels = build_registry(settings, features)
     hub = app.state.hub = ChannelHub(
         build_broker(settings, registry),
         registry,

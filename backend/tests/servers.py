@@ -58,11 +58,24 @@ class LiveServer(Addresses):
         return self.log_path.read_text()
 
 
-def start_live_server(log_path: Path, frontend_dir: Path, **env: str) -> LiveServer:
+# How `python -m app` is started, and how bare uvicorn is (its own protocol classes, so every
+# frame goes through ASGI: the path the app takes under any other server).
+PYTHON_M_APP = ("-m", "app")
+BARE_UVICORN = ("-m", "uvicorn", "app.main:create_app", "--factory", "--host", "127.0.0.1")
+
+
+def start_live_server(
+    log_path: Path, frontend_dir: Path, command: tuple[str, ...] = PYTHON_M_APP, /, **env: str
+) -> LiveServer:
+    """The app in a process of its own (``python -m app`` by default), answering on a free
+    port once ``/api/health`` does; ``env`` sets its settings."""
     port = free_port()
+    arguments = [sys.executable, *command]
+    if command != PYTHON_M_APP:
+        arguments += ["--port", str(port), "--log-level", "debug"]
     with log_path.open("wb") as log_file:  # the child keeps its own descriptor
         process = subprocess.Popen(
-            [sys.executable, "-m", "app"],
+            arguments,
             cwd=REPOSITORY_ROOT,
             env={
                 **os.environ,

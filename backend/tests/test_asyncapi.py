@@ -16,8 +16,8 @@ from app.protocol import SERVER_MESSAGES
 from app.settings import REPOSITORY_ROOT, Settings
 
 REGENERATE = (
-    "docs/asyncapi.* are stale: from backend/, run `python -m app.asyncapi > ../docs/asyncapi.json`"
-    " and `python -m app.asyncapi --markdown > ../docs/asyncapi.md`"
+    "docs/asyncapi.* are stale: from backend/, run `python -m app asyncapi > ../docs/asyncapi.json`"
+    " and `python -m app asyncapi --markdown > ../docs/asyncapi.md`"
 )
 NO_BUILD = Path("/nonexistent")
 

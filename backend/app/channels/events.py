@@ -108,4 +108,11 @@ class Replay:
 
 
 class ChannelUnavailable(RuntimeError):
-    """The channel cannot take or read events now (the broker is unreachable)."""
+    """The channel cannot take or read events now (the broker is unreachable): what was being
+    placed was not."""
+
+
+class OutcomeUnknown(ChannelUnavailable):
+    """The broker did not answer in time after the event was sent to it: it may have been
+    placed, or not. Sending it again with the same idempotency key (or message id) places it
+    at most once."""

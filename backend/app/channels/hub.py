@@ -25,6 +25,7 @@ from collections.abc import AsyncIterator, Coroutine
 from typing import Any
 
 from app.channels.broker import Broker
+from app.channels.connections import HubConnection
 from app.channels.declarations import ChannelRegistry
 from app.channels.events import (
     ChannelEvent,
@@ -35,7 +36,10 @@ from app.channels.events import (
 )
 from app.channels.feed import ChannelFeed
 from app.channels.held import HeldEvents
+from app.channels.history import EVENT_OVERHEAD_BYTES
+from app.channels.outage import OutageRecovery
 from app.channels.presence import PresenceBoard
+from app.channels.slow import SlowConnections
 from app.channels.subscribers import (
     ChannelSubscribers,
     ConnectionEntry,
@@ -44,15 +48,9 @@ from app.channels.subscribers import (
 )
 from app.conversation.loop import Conversation
 from app.observability.metrics import Metrics
-from app.server.wire import transport_of
-from app.vocabulary.close_codes import TRY_AGAIN_LATER
 
 logger = logging.getLogger(__name__)
 
-# How long a client closed for being slow has to take the close frame before it is cut off.
-SLOW_CLIENT_GRACE = 1.0
-# Departures noted while the broker was away, to tell it once it returns.
-DEPARTED_LIMIT = 10_000
 NO_DATA = "{}"
 
 
@@ -73,17 +71,16 @@ class ChannelHub:
         self.presence_interval = presence_interval
         self.feeds: dict[str, ChannelFeed[ChannelSubscribers]] = {}
         self.subscribers: dict[str, ChannelSubscribers] = {}
-        self.presence = PresenceBoard(self, self._in_background)
+        self.presence = PresenceBoard(self, self.in_background)
         self.held = HeldEvents(held_bytes)
         self._connections: dict[Conversation, ConnectionEntry] = {}
-        self._departed: deque[tuple[str, str, str]] = deque(maxlen=DEPARTED_LIMIT)
         self._serial = itertools.count(1)
         self._tasks: set[asyncio.Task[None]] = set()
         self._refresher: asyncio.Task[None] | None = None
-        self._reap_after = 0.0
-        self._connected_before = False
+        self.outage = OutageRecovery(self)
+        self.slow = SlowConnections(self)
         broker.on_event(self._on_event)
-        broker.on_connected(self._on_broker_connected)
+        broker.on_connected(self.outage.on_broker_connected)
         broker.on_presence_notice(self.presence.changed)
 
     async def start(self) -> None:
@@ -100,7 +97,7 @@ class ChannelHub:
     # --- connections and their subscriptions -----------------------------------------------
 
     @contextlib.asynccontextmanager
-    async def connection(self, conversation: Conversation) -> AsyncIterator["HubConnection"]:
+    async def connection(self, conversation: Conversation) -> AsyncIterator[HubConnection]:
         """A connection's subscriptions, all of them ended when the block is left."""
         entry = self._connections[conversation] = ConnectionEntry()
         try:
@@ -145,7 +142,7 @@ class ChannelHub:
             # None: the broker cannot tell now; announced once it is back, if still here.
             subscription.announced = first is not None
             if first:
-                await self._announce("joined", subscription)
+                await self.announce("joined", subscription)
         if renderer.positional:
             await self._catch_up(subscription, feed, since)
         self.presence.changed(channel)
@@ -157,22 +154,25 @@ class ChannelHub:
         feed: ChannelFeed[ChannelSubscribers],
         since: Position | None,
     ) -> None:
-        """The history the subscriber missed, a ``sync`` saying whether that is all, then live."""
+        """The history the subscriber missed, a ``sync`` saying whether that is all, then live.
+        When the history cannot be read now, the subscriber is told so, and its live events wait
+        in its backlog until it is caught up from the same position once the broker is back."""
         channel, renderer = subscription.channel, subscription.renderer
         try:
             replay = await feed.catch_up(since)
         except ChannelUnavailable:
-            # Told now; the history follows when the broker is back (see _resync).
-            sync = renderer.sync(channel, since or Position("", 0), False, "unavailable", 0)
-            events: list[ChannelEvent] = []
             self.metrics.recovery("unavailable")
-        else:
-            self.metrics.recovery("recovered" if replay.recovered else str(replay.reason))
-            sync = renderer.sync(
-                channel, replay.position, replay.recovered, replay.reason, len(replay.events)
-            )
-            events = replay.events
-        for event in events:
+            subscription.awaiting_history, subscription.pending_since = True, since
+            sync = renderer.sync(channel, since or Position("", 0), False, "unavailable", 0)
+            if sync is not None:
+                await subscription.send_paced(sync)
+            return
+        subscription.awaiting_history = False
+        self.metrics.recovery("recovered" if replay.recovered else str(replay.reason))
+        sync = renderer.sync(
+            channel, replay.position, replay.recovered, replay.reason, len(replay.events)
+        )
+        for event in replay.events:
             if subscription.too_slow:
                 return
             if (frame := subscription.frame_for(event)) is not None:
@@ -182,10 +182,25 @@ class ChannelHub:
         backlog = subscription.backlog
         while backlog and not subscription.too_slow:  # what came meanwhile, then live
             event = backlog.popleft()
-            subscription.backlog_bytes -= len(event.data)
+            subscription.backlog_bytes -= EVENT_OVERHEAD_BYTES + len(event.data)
             if (frame := subscription.frame_for(event)) is not None:
                 await subscription.send_paced(frame)
         subscription.backlog = None
+
+    async def catch_up_again(self, subscription: Subscription) -> None:
+        """A subscriber whose history could not be read when it came: now, from where it
+        asked (the broker is back)."""
+        feed = self.feeds.get(subscription.channel)
+        if feed is not None and not subscription.ended:
+            await self._catch_up(subscription, feed, subscription.pending_since)
+
+    async def refollow(self, subscription: Subscription, since: Position | None) -> None:
+        """A subscriber asks again for a channel it follows: caught up afresh from ``since``,
+        as the same member (it neither leaves nor joins)."""
+        feed = self.feeds[subscription.channel]
+        subscription.epoch, subscription.offset = "", -1
+        subscription.backlog, subscription.backlog_bytes = deque(), 0
+        await self._catch_up(subscription, feed, since)
 
     async def unsubscribe(self, subscription: Subscription) -> None:
         """Once per subscription, whichever comes first: its client leaving, or being dropped."""
@@ -206,10 +221,10 @@ class ChannelHub:
         if subscription.key is not None:
             last = await self.broker.presence_remove(channel, subscription.key)
             if last:
-                await self._announce("left", subscription)
+                await self.announce("left", subscription)
             elif last is None and subscription.announced and subscription.member is not None:
                 # Told once the broker is back; one never announced leaves without a word.
-                self._departed.append((channel, subscription.key, subscription.member))
+                self.outage.departed.append((channel, subscription.key, subscription.member))
             self.presence.changed(channel)
 
     # --- publishing ----------------------------------------------------------------------
@@ -254,7 +269,7 @@ class ChannelHub:
         Raises ``ChannelUnavailable``."""
         return await self.broker.append(draft, dedup)
 
-    async def _announce(
+    async def announce(
         self,
         kind: EventKind,
         subscription: Subscription | None,
@@ -275,7 +290,7 @@ class ChannelHub:
             if kind == "joined":
                 subscription.announced = False
             elif subscription.key is not None:
-                self._departed.append((channel, subscription.key, member))
+                self.outage.departed.append((channel, subscription.key, member))
 
     # --- the channels' events ------------------------------------------------------------
 
@@ -288,80 +303,10 @@ class ChannelHub:
         if event.kind != "published":
             self.presence.changed(event.channel)
 
-    async def _on_broker_connected(self) -> None:
-        """Back after an outage (or a first connect): place what waited, tell the departures,
-        register every subscriber at once, and bring each channel up to date from the history."""
-        self._reap_after = asyncio.get_running_loop().time() + 2 * self.presence_interval
-        if self._connected_before:
-            self.metrics.broker_reconnected()
-        self._connected_before = True
-        while self.held:
-            try:
-                await self.broker.append(self.held.oldest())
-            except ChannelUnavailable:
-                return  # gone again: the reader will call once more
-            self.held.placed_oldest()
-        while self._departed:
-            channel, key, member = self._departed[0]
-            last = await self.broker.presence_remove(channel, key)
-            if last is None:
-                return  # gone again
-            self._departed.popleft()
-            if not last:
-                # Not found (a Redis that came back empty lost it), or not the last: gone,
-                # unless the same member is connected somewhere.
-                online = await self.broker.online(channel)
-                last = online is not None and member not in online
-            if last:
-                await self._announce("left", None, channel, member)
-        for channel, feed in [*self.feeds.items()]:
-            subscriptions = self.subscribers[channel].all()
-            keys = [sub.key for sub in subscriptions if sub.key is not None]
-            await self.broker.presence_refresh(channel, keys)
-            await self._announce_joins_of_the_outage(subscriptions)
-            await self.broker.notify_presence(channel)
-            await self._resync(feed, subscriptions)
-        if settles_in := self.broker.presence_settles_in():
-            self._in_background(self._push_presence_everywhere(after=settles_in))
-
-    async def _announce_joins_of_the_outage(self, subscriptions: list[Subscription]) -> None:
-        """Members who came while the broker was away and are still here: joined, once each."""
-        announced: set[str] = set()
-        for subscription in subscriptions:
-            if subscription.announced or subscription.key is None:
-                continue
-            subscription.announced = True
-            if subscription.member not in announced:
-                announced.add(subscription.member or "")
-                await self._announce("joined", subscription)
-
-    async def _push_presence_everywhere(self, after: float) -> None:
-        """Once every process had its time to re-register: the lists are whole again."""
-        await asyncio.sleep(after)
-        for channel in [*self.subscribers]:
-            await self.presence.push(channel)
-
-    async def _resync(
-        self, feed: ChannelFeed[ChannelSubscribers], subscriptions: list[Subscription]
-    ) -> None:
-        """Events the channel placed while this process could not hear it, and a ``sync`` to
-        each positional subscriber: recovered, or why not (a Redis that came back empty)."""
-        try:
-            replay = await feed.catch_up(feed.position)
-        except ChannelUnavailable:
-            return
-        for event in replay.events:
-            feed.on_event(event)
-        reason = None if replay.recovered else replay.reason
-        for subscription in subscriptions:
-            if subscription.renderer.positional and subscription.backlog is None:
-                sync = subscription.renderer.sync(
-                    feed.channel, replay.position, replay.recovered, reason, len(replay.events)
-                )
-                if sync is not None:
-                    subscription.deliver(sync)
-
     # --- dropping a connection that does not keep up --------------------------------------
+
+    def connection_entry(self, conversation: Conversation) -> ConnectionEntry | None:
+        return self._connections.get(conversation)
 
     def is_dropping(self, conversation: Conversation) -> bool:
         entry = self._connections.get(conversation)
@@ -369,50 +314,7 @@ class ChannelHub:
 
     def drop_slow(self, subscription: Subscription) -> None:
         """Its connection has no room left: closed with 1013, all its subscriptions ended."""
-        conversation = subscription.conversation
-        entry = self._connections.get(conversation)
-        if entry is None or entry.dropping:
-            return
-        entry.dropping = True
-        conversation.ended = True  # read nothing more from it
-        conversation.close_code = TRY_AGAIN_LATER
-        self.metrics.dropped_slow_client()
-        outlet = conversation.outlet
-        logger.warning(
-            "%s: a subscriber of %r did not keep up (%d messages, %d bytes waiting): "
-            "closing with %d",
-            conversation.websocket.url.path,
-            subscription.channel,
-            len(outlet.queue or ()),
-            outlet.queued_bytes,
-            TRY_AGAIN_LATER,
-            extra={"close_code": TRY_AGAIN_LATER},
-        )
-        outlet.close()
-        self._in_background(self._close_slow(conversation, entry))
-
-    async def _close_slow(self, conversation: Conversation, entry: ConnectionEntry) -> None:
-        # A stuck client may never take the close frame: its buffers (ours and the kernel's)
-        # stay held until the connection is cut, so it is, SLOW_CLIENT_GRACE after the 1013
-        # was decided (one deadline for leaving, the close frame and the client's going).
-        deadline = asyncio.get_running_loop().time() + SLOW_CLIENT_GRACE
-        for subscription in [*entry.subscriptions.values()]:
-            await self.unsubscribe(subscription)
-        with contextlib.suppress(TimeoutError):
-            async with asyncio.timeout_at(deadline):
-                with contextlib.suppress(Exception):
-                    await conversation.websocket.close(
-                        TRY_AGAIN_LATER, "too slow: messages piled up"
-                    )
-                await entry.gone.wait()
-            return
-        transport = transport_of(conversation.websocket.scope)
-        if transport is not None:
-            logger.info(
-                "%s: a client took no close frame: connection aborted",
-                conversation.websocket.url.path,
-            )
-            transport.abort()
+        self.slow.drop(subscription)
 
     # --- presence ------------------------------------------------------------------------
 
@@ -426,56 +328,13 @@ class ChannelHub:
                     continue
                 await self.broker.presence_refresh(channel, keys)
                 # Not right after a reconnect: the other processes are re-registering too.
-                if loop.time() >= self._reap_after:
+                if loop.time() >= self.outage.reap_after:
                     for member in await self.broker.reap(channel):
                         # A process that died said nothing: its members leave, once for all.
-                        await self._announce("left", None, channel, member)
+                        await self.announce("left", None, channel, member)
                 await self.presence.push(channel)
 
-    def _in_background(self, work: Coroutine[Any, Any, None]) -> None:
+    def in_background(self, work: Coroutine[Any, Any, None]) -> None:
         task = asyncio.create_task(work)
         self._tasks.add(task)  # a task nobody holds may be garbage-collected mid-flight
         task.add_done_callback(self._tasks.discard)
-
-
-class HubConnection:
-    """One connection's subscriptions, at most one per channel."""
-
-    def __init__(self, hub: ChannelHub, conversation: Conversation, entry: ConnectionEntry) -> None:
-        self.hub = hub
-        self.conversation = conversation
-        self._entry = entry
-
-    @property
-    def subscriptions(self) -> dict[str, Subscription]:
-        return self._entry.subscriptions
-
-    async def subscribe(
-        self,
-        channel: str,
-        renderer: Renderer,
-        *,
-        since: Position | None = None,
-        member: str | None = None,
-    ) -> Subscription:
-        return await self.hub.subscribe(
-            self.conversation, channel, renderer, since=since, member=member
-        )
-
-    async def unsubscribe(self, channel: str) -> bool:
-        subscription = self._entry.subscriptions.get(channel)
-        if subscription is None:
-            return False
-        await self.hub.unsubscribe(subscription)
-        return True
-
-    async def wait_for_room(self) -> None:
-        """Before taking another message from this client: a client that sends faster than it
-        reads the answers is slowed down (TCP pushes back on its sending), rather than dropped
-        for its own replies. Only what its channels send can make it too slow."""
-        try:
-            await self.conversation.outlet.wait_for_room(give_up_after=5.0)
-        except TimeoutError:
-            for subscription in [*self._entry.subscriptions.values()]:
-                self.hub.drop_slow(subscription)
-                return

@@ -79,7 +79,9 @@ class Publisher:
         """Places ``data`` in the channel; its position once every process can hear it. The
         same ``idempotency_key`` again, while the channel holds the event, is the same event.
         Raises ``UnknownChannel``, ``InvalidPayload``, ``ChannelUnavailable`` (the broker is
-        away: nothing was placed), ``ChannelsFull``."""
+        away: nothing was placed), its ``OutcomeUnknown`` (the broker did not answer in time:
+        it may have been placed; the same ``idempotency_key`` again places it at most once),
+        ``ChannelsFull``."""
         position, _duplicate = await self.publish_reporting(
             channel, data, sender=sender, idempotency_key=idempotency_key
         )
@@ -96,7 +98,8 @@ class Publisher:
         """As ``publish``, and whether the key named an event the channel held already."""
         resolved = self.resolve(channel)
         payload = checked_payload(resolved, data)
-        dedup = None if idempotency_key is None else f"server:{idempotency_key}"
+        # One publisher's key: another's same key is another event.
+        dedup = None if idempotency_key is None else f"server:{sender or ''}:{idempotency_key}"
         draft = EventDraft.now(
             "published", resolved.name, payload, self.hub.node_id, sender, idempotency_key
         )

@@ -21,10 +21,19 @@ from typing import Any
 from redis.asyncio import Redis
 from redis.asyncio.client import PubSub
 from redis.exceptions import RedisError
+from redis.exceptions import TimeoutError as RedisTimeout
 
 from app.channels.broker import Broker, BrokerHealth, LimitsFor, member_of, new_epoch
-from app.channels.events import ChannelEvent, ChannelUnavailable, EventDraft, Position, Replay
+from app.channels.events import (
+    ChannelEvent,
+    ChannelUnavailable,
+    EventDraft,
+    OutcomeUnknown,
+    Position,
+    Replay,
+)
 from app.channels.history import HistoryLimits, replay_from
+from app.channels.redis_scripts import APPEND, PRESENCE_ADD, PRESENCE_REMOVE
 
 logger = logging.getLogger(__name__)
 
@@ -32,82 +41,6 @@ UNREACHABLE = "the channel's broker (Redis) is unreachable"
 
 TOPIC_SUFFIX = ":events"
 CONTROL_CHANNEL = "channels:control"  # always subscribed, so the reader holds a connection
-
-# Places an event, keeps it in the channel's log within its bounds (count, bytes) and publishes it,
-# as one atomic step; a message sent again (its dedup key still held) is answered with the event
-# it already is. The ids of events no longer held are forgotten with them.
-# KEYS: meta, log, ids
-# ARGV: candidate epoch, the event as JSON without its last "}", max events, max bytes,
-#       log lifetime (ms), meta lifetime (ms), channel, dedup key ("" for none)
-APPEND = """
-local dedup = ARGV[8]
-if dedup ~= '' then
-  local held = redis.call('ZSCORE', KEYS[3], dedup)
-  if held then
-    local entry = redis.call('XRANGE', KEYS[2], held .. '-1', held .. '-1')[1]
-    if entry then return {'held', entry[2][2]} end
-  end
-end
-redis.call('HSETNX', KEYS[1], 'epoch', ARGV[1])
-local epoch = redis.call('HGET', KEYS[1], 'epoch')
-local offset = redis.call('HINCRBY', KEYS[1], 'offset', 1)
-if redis.call('EXISTS', KEYS[2]) == 0 then
-  -- the log expired in a quiet spell: all it held is forgotten for its age
-  redis.call('HSET', KEYS[1], 'bytes', 0, 'aged_out', offset - 1)
-end
-local event = ARGV[2] .. ',"epoch":"' .. epoch .. '","offset":' .. offset .. '}'
-redis.call('XADD', KEYS[2], offset .. '-1', 'e', event)
-local bytes = redis.call('HINCRBY', KEYS[1], 'bytes', #event)
-local count = redis.call('XLEN', KEYS[2])
-local max_events, max_bytes = tonumber(ARGV[3]), tonumber(ARGV[4])
-while count > max_events or (bytes > max_bytes and count > 1) do
-  local oldest = redis.call('XRANGE', KEYS[2], '-', '+', 'COUNT', 1)[1]
-  redis.call('XDEL', KEYS[2], oldest[1])
-  bytes = redis.call('HINCRBY', KEYS[1], 'bytes', -#oldest[2][2])
-  count = count - 1
-end
-if dedup ~= '' then redis.call('ZADD', KEYS[3], offset, dedup) end
-local first = redis.call('XRANGE', KEYS[2], '-', '+', 'COUNT', 1)[1]
-redis.call('ZREMRANGEBYSCORE', KEYS[3], '-inf', '(' .. string.match(first[1], '^%d+'))
-redis.call('PEXPIRE', KEYS[2], ARGV[5])
-redis.call('PEXPIRE', KEYS[3], ARGV[5])
-redis.call('PEXPIRE', KEYS[1], ARGV[6])
-redis.call('PUBLISH', ARGV[7], event)
-return {'new', event}
-"""
-
-# Presence: a sorted set of connections (their deadlines) and a count of connections per
-# member, changed together, so that a member's first connection and its last are each told to
-# exactly one caller in the whole cluster (joined and left are announced once).
-# KEYS: presence, counts. ARGV: deadline, lifetime (ms), then key and member, pairs.
-# Returns the members that got their first connection.
-PRESENCE_ADD = """
-local first = {}
-for i = 3, #ARGV, 2 do
-  if redis.call('ZADD', KEYS[1], ARGV[1], ARGV[i]) == 1 then
-    if redis.call('HINCRBY', KEYS[2], ARGV[i + 1], 1) == 1 then
-      table.insert(first, ARGV[i + 1])
-    end
-  end
-end
-redis.call('PEXPIRE', KEYS[1], ARGV[2])
-redis.call('PEXPIRE', KEYS[2], ARGV[2])
-return first
-"""
-# KEYS: presence, counts. ARGV: key and member, pairs. Returns the members left with no
-# connection.
-PRESENCE_REMOVE = """
-local last = {}
-for i = 1, #ARGV, 2 do
-  if redis.call('ZREM', KEYS[1], ARGV[i]) == 1 then
-    if redis.call('HINCRBY', KEYS[2], ARGV[i + 1], -1) <= 0 then
-      redis.call('HDEL', KEYS[2], ARGV[i + 1])
-      table.insert(last, ARGV[i + 1])
-    end
-  end
-end
-return last
-"""
 
 
 def _keys(channel: str) -> tuple[str, str, str, str, str]:
@@ -224,6 +157,9 @@ class RedisBroker(Broker):
                     dedup or "",
                 ],
             )
+        except RedisTimeout as exc:
+            self._lost(exc)
+            raise OutcomeUnknown("the channel's broker (Redis) did not answer in time") from exc
         except (RedisError, OSError) as exc:
             self._lost(exc)
             raise ChannelUnavailable(UNREACHABLE) from exc

@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Protocol
 
 from app.channels.events import ChannelEvent, NotRecovered, Position
+from app.channels.history import EVENT_OVERHEAD_BYTES
 from app.conversation.loop import Conversation
 from app.server.wire import WireFrame
 
@@ -50,6 +51,39 @@ class Renderer(Protocol):
     ) -> WireFrame | None: ...
 
 
+class CachingRenderer:
+    """A renderer that makes each event's frame once, however many subscribers it reaches (the
+    last event's frame is kept: a fan-out renders one event for all of them in a row), and by
+    default says nothing of syncs or presence (the guide's dialect)."""
+
+    positional = False
+
+    def __init__(self) -> None:
+        self._event: ChannelEvent | None = None
+        self._frame: WireFrame | None = None
+
+    def event(self, event: ChannelEvent) -> WireFrame | None:
+        if event is not self._event:
+            self._event, self._frame = event, self.render(event)
+        return self._frame
+
+    def render(self, event: ChannelEvent) -> WireFrame | None:
+        raise NotImplementedError
+
+    def sync(
+        self,
+        channel: str,
+        position: Position,
+        recovered: bool,
+        reason: NotRecovered | None,
+        replayed: int,
+    ) -> WireFrame | None:
+        return None
+
+    def presence(self, channel: str, online: tuple[str, ...], complete: bool) -> WireFrame | None:
+        return None
+
+
 @dataclass(eq=False)
 class Subscription:
     """One connection following one channel."""
@@ -70,6 +104,9 @@ class Subscription:
     sent_presence: tuple[tuple[str, ...], bool] | None = None
     # Whether its member's joining was told (it is not while the broker is away).
     announced: bool = True
+    # Its history could not be read when it came: caught up from here once the broker is back.
+    awaiting_history: bool = False
+    pending_since: Position | None = None
     ended: bool = False
 
     @property
@@ -80,7 +117,8 @@ class Subscription:
         """A live event; held back while the subscriber catches up from the history."""
         if self.backlog is not None:
             self.backlog.append(event)
-            self.backlog_bytes += len(event.data)
+            # An event costs its payload and its own objects, however small the payload.
+            self.backlog_bytes += EVENT_OVERHEAD_BYTES + len(event.data)
             if self.backlog_bytes > self.conversation.outlet.max_bytes:
                 self.hub.drop_slow(self)
             return

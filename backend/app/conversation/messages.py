@@ -136,7 +136,7 @@ def _id_of(raw: str) -> str | None:
     """The message's id, when it has a usable one, so that the client can match the error."""
     try:
         message = json.loads(raw)
-    except ValueError:
+    except (ValueError, RecursionError):  # nested deeper than json goes (pydantic refused it)
         return None
     candidate = message.get("id") if isinstance(message, dict) else None
     return candidate if isinstance(candidate, str) and 0 < len(candidate) <= 64 else None

@@ -7,9 +7,15 @@ from fastapi import APIRouter, Request
 from pydantic import BaseModel
 
 from app.asyncapi import asyncapi_document
-from app.deps import SettingsDep
+from app.deps import RegistryDep, SettingsDep
 
 router = APIRouter(prefix="/api", tags=["config"])
+
+
+class ChannelInfo(BaseModel):
+    pattern: str
+    presence: bool
+    description: str
 
 
 class ClientConfig(BaseModel):
@@ -21,15 +27,25 @@ class ClientConfig(BaseModel):
     max_credential_length: int
     # Whether tokens must be signed by this server (POST /api/tokens).
     signed_tokens: bool
+    # The channels a page may follow on WS /ws/realtime, and how many at once.
+    channels: list[ChannelInfo]
+    channels_per_connection: int
 
 
 @router.get("/config")
-async def client_config(settings: SettingsDep) -> ClientConfig:
+async def client_config(settings: SettingsDep, registry: RegistryDep) -> ClientConfig:
     return ClientConfig(
         max_message_bytes=settings.ws_max_message_size,
         max_text_length=settings.ws_max_text_length,
         max_credential_length=settings.max_credential_length,
         signed_tokens=settings.token_secret is not None,
+        channels=[
+            ChannelInfo(
+                pattern=channel.pattern, presence=channel.presence, description=channel.description
+            )
+            for channel in registry
+        ],
+        channels_per_connection=settings.channels_per_connection,
     )
 
 

@@ -12,7 +12,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Header, HTTPException, Response, status
 from pydantic import BaseModel, ConfigDict, Field
 
-from app.channels.events import ChannelUnavailable
+from app.channels.events import ChannelUnavailable, OutcomeUnknown
 from app.channels.ledger import ChannelsFull
 from app.channels.publisher import InvalidPayload, PublisherDep, UnknownChannel
 from app.security.credentials import PublisherRoleDep
@@ -51,10 +51,17 @@ async def publish_event(
         raise HTTPException(status.HTTP_404_NOT_FOUND, str(exc)) from exc
     except InvalidPayload as exc:
         raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, f"data: {exc}") from exc
+    except OutcomeUnknown as exc:
+        raise HTTPException(
+            status.HTTP_503_SERVICE_UNAVAILABLE,
+            "the channel's broker did not answer in time: the event may or may not have been "
+            "placed; send it again with the same Idempotency-Key, which places it at most once",
+            headers={"Retry-After": "2"},
+        ) from exc
     except (ChannelUnavailable, ChannelsFull) as exc:
         raise HTTPException(
             status.HTTP_503_SERVICE_UNAVAILABLE,
-            "the channel cannot take events right now: send it again, with the same key",
+            "the channel cannot take events right now (nothing was placed): send it again",
             headers={"Retry-After": "2"},
         ) from exc
     if duplicate:

@@ -13,9 +13,10 @@ import json
 from fastapi import APIRouter, WebSocket, status
 from pydantic import BaseModel, TypeAdapter, ValidationError
 
+from app.channels.connections import HubConnection
 from app.channels.declarations import PublishContext, Resolved
 from app.channels.events import ChannelEvent, ChannelUnavailable, NotRecovered, Position
-from app.channels.hub import ChannelHub, HubConnection
+from app.channels.hub import ChannelHub
 from app.channels.ledger import ChannelsFull
 from app.channels.messages import (
     CHANNEL_SERVER_MESSAGES,
@@ -30,6 +31,7 @@ from app.channels.messages import (
     Unsubscribed,
 )
 from app.channels.publisher import dedup_key
+from app.channels.subscribers import CachingRenderer
 from app.conversation.description import speaks
 from app.conversation.dialects import Dialect
 from app.conversation.loop import Conversation, Handler, serve_conversation
@@ -46,31 +48,26 @@ REALTIME_ENDPOINT = "/ws/realtime"
 JSON_ONLY = "this endpoint speaks realtime.json.v1: offer it as the subprotocol"
 
 
-class ChannelEvents:
+class ChannelEvents(CachingRenderer):
     """The multiplexed endpoint's messages: every event as a generic ``event``, its payload
     embedded as the JSON it was placed with (parsed by nobody on its way)."""
 
     positional = True
 
-    def __init__(self) -> None:
-        self._event: ChannelEvent | None = None
-        self._frame: WireFrame | None = None
-
-    def event(self, event: ChannelEvent) -> WireFrame | None:
-        if event is not self._event:
-            head = {
-                "type": "event",
-                "channel": event.channel,
-                "epoch": event.epoch,
-                "offset": event.offset,
-                "at": event.at,
-                "kind": event.kind,
-                "sender": event.sender,
-                "message_id": event.message_id,
-            }
-            text = json.dumps(head, separators=(",", ":"))[:-1] + ',"data":' + event.data + "}"
-            self._event, self._frame = event, WireFrame(text)
-        return self._frame
+    def render(self, event: ChannelEvent) -> WireFrame | None:
+        head = {
+            "type": "event",
+            "channel": event.channel,
+            "epoch": event.epoch,
+            "offset": event.offset,
+            "at": event.at,
+            "kind": event.kind,
+            "sender": event.sender,
+            "message_id": event.message_id,
+        }
+        return WireFrame(
+            json.dumps(head, separators=(",", ":"))[:-1] + ',"data":' + event.data + "}"
+        )
 
     def sync(
         self,
@@ -91,11 +88,8 @@ class ChannelEvents:
         return WireFrame(message.model_dump_json())
 
     def presence(self, channel: str, online: tuple[str, ...], complete: bool) -> WireFrame | None:
-        return WireFrame(
-            ChannelPresence(
-                channel=channel, online=list(online), complete=complete
-            ).model_dump_json()
-        )
+        message = ChannelPresence(channel=channel, online=list(online), complete=complete)
+        return WireFrame(message.model_dump_json())
 
 
 CHANNEL_EVENTS = ChannelEvents()
@@ -136,15 +130,18 @@ class RealtimeMessages(Handler):
             Error(code=code, detail=detail, reply_to=reply_to).model_dump_json()
         )
 
-    def resolve(self, name: str) -> Resolved | None:
-        return self.hub.registry.resolve(name)
+    async def resolve(
+        self, conversation: Conversation, name: str, reply_to: str
+    ) -> Resolved | None:
+        """The channel's declaration; None, with the client told, when no channel has the name."""
+        resolved = self.hub.registry.resolve(name)
+        if resolved is None:
+            await self.refuse(conversation, "unknown_channel", f"no channel {name[:80]}", reply_to)
+        return resolved
 
     async def subscribe(self, conversation: Conversation, message: Subscribe) -> None:
-        resolved = self.resolve(message.channel)
+        resolved = await self.resolve(conversation, message.channel, message.id)
         if resolved is None:
-            await self.refuse(
-                conversation, "unknown_channel", f"no channel {message.channel[:80]}", message.id
-            )
             return
         channel = resolved.channel
         if not channel.subscribe(self.principal, resolved.params):
@@ -175,7 +172,13 @@ class RealtimeMessages(Handler):
                 await self.refuse(conversation, "invalid_message", f"since: {exc}", message.id)
                 return
         if already:  # asked again: followed afresh, from the position it gives now
-            await self.connection.unsubscribe(resolved.name)
+            current = self.connection.subscriptions[resolved.name]
+            if current.member == member:
+                subscribed = Subscribed(reply_to=message.id, channel=resolved.name)
+                await conversation.send(subscribed.model_dump_json())
+                await self.hub.refollow(current, since)
+                return
+            await self.connection.unsubscribe(resolved.name)  # as another member: leaves
         try:
             self.hub.broker.admit(resolved.name)
         except ChannelsFull:
@@ -206,11 +209,8 @@ class RealtimeMessages(Handler):
         return asked
 
     async def publish(self, conversation: Conversation, message: Publish) -> None:
-        resolved = self.resolve(message.channel)
+        resolved = await self.resolve(conversation, message.channel, message.id)
         if resolved is None:
-            await self.refuse(
-                conversation, "unknown_channel", f"no channel {message.channel[:80]}", message.id
-            )
             return
         channel = resolved.channel
         if not channel.publish(self.principal, resolved.params):

@@ -6,7 +6,6 @@ only to a principal that the endpoint would admit (the role its route requires),
 an allowed origin, and at a bounded rate per client address and per subject.
 """
 
-import math
 import time
 from typing import Annotated
 from urllib.parse import unquote
@@ -18,6 +17,7 @@ from starlette.routing import BaseRoute, Match
 from app.deps import SettingsDep, TicketsDep
 from app.security.credentials import PrincipalDep, role_required_by
 from app.security.origins import OriginPolicy
+from app.security.rate_limits import too_many
 from app.security.tickets import (
     IssuanceLimits,
     TicketGrant,
@@ -95,11 +95,7 @@ async def create_ticket(
     limits: IssuanceLimits = request.app.state.ticket_limits
     address = request.client.host if request.client else ""
     if wait := limits.wait(address, principal.subject):
-        raise HTTPException(
-            status.HTTP_429_TOO_MANY_REQUESTS,
-            "too many tickets asked for: try again in a moment",
-            headers={"Retry-After": str(math.ceil(wait))},
-        )
+        raise too_many(wait, "too many tickets asked for: try again in a moment")
     expires_at = time.time() + settings.ticket_ttl
     grant = TicketGrant(principal, body.endpoint, origin, expires_at)
     try:

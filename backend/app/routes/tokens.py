@@ -29,7 +29,8 @@ MINTING_OFF = (
 class TokenRequest(BaseModel):
     model_config = ConfigDict(strict=True, extra="forbid")
 
-    subject: Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[\w.@-]+$")]
+    # ASCII only: a subject also names its user's channel (user:{subject}).
+    subject: Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_.@+-]+$")]
 
 
 class Token(BaseModel):

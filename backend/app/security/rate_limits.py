@@ -5,10 +5,20 @@ recently used first, so that a flood of new keys costs a bounded amount of memor
 that is forgotten is the most refilled one anyway.
 """
 
+import math
 import time
 from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass
+
+from fastapi import HTTPException, status
+
+
+def too_many(wait: float, detail: str) -> HTTPException:
+    """429 with the seconds to wait, rounded up, in ``Retry-After``."""
+    return HTTPException(
+        status.HTTP_429_TOO_MANY_REQUESTS, detail, headers={"Retry-After": str(math.ceil(wait))}
+    )
 
 
 @dataclass(slots=True)

@@ -12,11 +12,12 @@ import pytest
 from fastapi import WebSocket
 from starlette.websockets import WebSocketState
 
-from app.channels.broker import InMemoryBroker
+from app.channels.connections import HubConnection
 from app.channels.declarations import ChannelRegistry
 from app.channels.events import ChannelEvent, EventDraft
 from app.channels.history import HistoryLimits
-from app.channels.hub import ChannelHub, HubConnection
+from app.channels.hub import ChannelHub
+from app.channels.memory_broker import InMemoryBroker
 from app.conversation.loop import Conversation
 from app.conversation.outlet import OutletLimits
 from app.features.chat.channel import CHAT, ChatLine

@@ -45,18 +45,27 @@ def test_foreign_origin(origin: str, host: str) -> None:
     assert not is_same_origin(origin, host, "ws")
 
 
-@pytest.mark.parametrize("path", ["/ws", "/items/1/ws?token=t", "/ws/1"])
-def test_app_refuses_a_foreign_origin_on_every_websocket(path: str) -> None:
+@pytest.mark.parametrize(
+    ("path", "first_answer"),
+    [
+        ("/ws", "Message text was: own page"),
+        ("/items/1/ws?token=t", "Session cookie or query token value is: t"),
+        ("/ws/1", "You wrote: own page"),
+    ],
+)
+def test_app_refuses_a_foreign_origin_on_every_websocket(path: str, first_answer: str) -> None:
     with TestClient(
         create_app(Settings(frontend_dir=NO_BUILD, allowed_hosts=["testserver"]))
     ) as client:
         with (
-            pytest.raises(WebSocketDisconnect),
+            pytest.raises(WebSocketDisconnect) as refused,
             client.websocket_connect(path, headers={"origin": "http://evil.example"}),
         ):
             pass
-        with client.websocket_connect(path, headers={"origin": "http://testserver"}):
-            pass
+        assert refused.value.code == 1008  # before accept: HTTP 403 over a real socket
+        with client.websocket_connect(path, headers={"origin": "http://testserver"}) as ws:
+            ws.send_text("own page")
+            assert ws.receive_text() == first_answer
 
 
 def test_allowlisted_origin_is_accepted() -> None:

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 from websockets.sync.client import connect
 
-from app.channels.hub import SLOW_CLIENT_GRACE
+from app.channels.slow import SLOW_CLIENT_GRACE
 from app.settings import Settings
 from tests.raw_client import handshake
 from tests.servers import InProcessServer, serve_in_thread

@@ -20,7 +20,10 @@ class ChatLine(BaseModel):
 
 
 def is_client_number(member: str) -> bool:
-    return member.isdigit() and len(member) <= 16 and int(member) <= MAX_CLIENT_ID
+    # ASCII digits only: str.isdigit() also takes "²" (which int() refuses) and other scripts'.
+    return (
+        member.isascii() and member.isdigit() and len(member) <= 16 and int(member) <= MAX_CLIENT_ID
+    )
 
 
 CHAT = Channel(

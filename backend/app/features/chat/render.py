@@ -5,6 +5,7 @@ members a broadcast reaches: fan-out hands each of them the same frame, encoded 
 import json
 
 from app.channels.events import ChannelEvent, NotRecovered, Position
+from app.channels.subscribers import CachingRenderer
 from app.features.chat.channel import room_of
 from app.features.chat.messages import ChatText, Joined, Left, Presence, Sync
 from app.server.wire import WireFrame
@@ -27,7 +28,9 @@ def as_guide_text(event: ChannelEvent) -> str | None:
 def as_json(event: ChannelEvent) -> str:
     """The ``realtime.json.v1`` message for it, with its position in the room."""
     room, at, epoch, offset = room_of(event.channel), event.at, event.epoch, event.offset
-    client_id = int(event.sender or 0)
+    # A client number; 0 for a sender that is none (a service's subject, the server).
+    sender = event.sender or ""
+    client_id = int(sender) if sender.isascii() and sender.isdigit() else 0
     message: ChatText | Joined | Left
     if event.kind == "published":
         message = ChatText(
@@ -46,48 +49,21 @@ def as_json(event: ChannelEvent) -> str:
     return message.model_dump_json()
 
 
-class GuideChat:
+class GuideChat(CachingRenderer):
     """The guide's lines: no positions, no history, no sync, no presence."""
 
-    positional = False
-
-    def __init__(self) -> None:
-        self._event: ChannelEvent | None = None
-        self._frame: WireFrame | None = None
-
-    def event(self, event: ChannelEvent) -> WireFrame | None:
-        if event is not self._event:
-            text = as_guide_text(event)
-            self._event, self._frame = event, None if text is None else WireFrame(text)
-        return self._frame
-
-    def sync(
-        self,
-        channel: str,
-        position: Position,
-        recovered: bool,
-        reason: NotRecovered | None,
-        replayed: int,
-    ) -> WireFrame | None:
-        return None
-
-    def presence(self, channel: str, online: tuple[str, ...], complete: bool) -> WireFrame | None:
-        return None
+    def render(self, event: ChannelEvent) -> WireFrame | None:
+        text = as_guide_text(event)
+        return None if text is None else WireFrame(text)
 
 
-class ChatJson:
+class ChatJson(CachingRenderer):
     """The chat's realtime.json.v1 messages, with positions, history, sync and presence."""
 
     positional = True
 
-    def __init__(self) -> None:
-        self._event: ChannelEvent | None = None
-        self._frame: WireFrame | None = None
-
-    def event(self, event: ChannelEvent) -> WireFrame | None:
-        if event is not self._event:
-            self._event, self._frame = event, WireFrame(as_json(event))
-        return self._frame
+    def render(self, event: ChannelEvent) -> WireFrame | None:
+        return WireFrame(as_json(event))
 
     def sync(
         self,

@@ -8,8 +8,9 @@ from typing import Annotated
 
 from fastapi import APIRouter, Path, Query, WebSocket, WebSocketException, status
 
+from app.channels.connections import HubConnection
 from app.channels.events import ChannelUnavailable, Position
-from app.channels.hub import ChannelHub, HubConnection
+from app.channels.hub import ChannelHub
 from app.channels.ledger import ChannelsFull
 from app.channels.publisher import dedup_key
 from app.conversation.description import speaks

@@ -12,6 +12,7 @@ from app.channels.declarations import Channel, anyone, nobody, owner
 from app.channels.history import HistoryLimits
 
 WEEK = 7 * 24 * 3600.0
+SUBJECT = r"[A-Za-z0-9_.@+-]{1,64}"
 
 
 class Notification(BaseModel):
@@ -33,6 +34,8 @@ NOTIFICATIONS = Channel(
     payload=Notification,
     subscribe=owner("subject"),
     publish=nobody,
+    # A subject as logins make them, an e-mail address among them.
+    parameters={"subject": SUBJECT},
     history=HistoryLimits(max_events=100, max_bytes=512 * 1024, max_age=WEEK, replay_on_join=20),
     description="A user's notifications: what others sent them. Only that user may follow it.",
 )

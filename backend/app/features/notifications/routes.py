@@ -1,7 +1,6 @@
 """``POST /api/notifications``: a signed-in user sends another a notification, published from
 this route to the recipient's channel (``user:{subject}``), on every process."""
 
-import math
 from typing import Annotated
 
 from fastapi import APIRouter, HTTPException, status
@@ -9,9 +8,9 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from app.channels.events import ChannelUnavailable
 from app.channels.publisher import PublisherDep
-from app.features.notifications.channels import NOTIFICATIONS, Notification
+from app.features.notifications.channels import NOTIFICATIONS, SUBJECT, Notification
 from app.security.credentials import UserDep
-from app.security.rate_limits import KeyedRateLimit
+from app.security.rate_limits import KeyedRateLimit, too_many
 
 router = APIRouter(prefix="/api/notifications", tags=["notifications"])
 
@@ -22,7 +21,9 @@ SENDS = KeyedRateLimit(per_second=2, burst=10)
 class NotificationRequest(BaseModel):
     model_config = ConfigDict(strict=True, extra="forbid")
 
-    to: Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[\w.@-]+$")]
+    # As the channel's parameter takes it (ASCII: \w would let any letter through).
+    # Exactly the subjects a user's channel takes (user:{subject}).
+    to: Annotated[str, Field(min_length=1, max_length=64, pattern=f"^{SUBJECT}$")]
     text: Annotated[str, Field(min_length=1, max_length=500)]
 
 
@@ -37,11 +38,7 @@ async def send_notification(
     body: NotificationRequest, sender: UserDep, publisher: PublisherDep
 ) -> Sent:
     if wait := SENDS.take(sender.subject):
-        raise HTTPException(
-            status.HTTP_429_TOO_MANY_REQUESTS,
-            "too many notifications sent: try again in a moment",
-            headers={"Retry-After": str(math.ceil(wait))},
-        )
+        raise too_many(wait, "too many notifications sent: try again in a moment")
     channel = NOTIFICATIONS.name(subject=body.to)
     try:
         position = await publisher.publish(

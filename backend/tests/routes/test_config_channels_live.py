@@ -1,0 +1,32 @@
+"""``GET /api/config`` tells a page which channels it may follow on ``WS /ws/realtime`` and how
+many at once, from the app's own declarations and settings, so that the SPA holds no copy."""
+
+from pathlib import Path
+
+import httpx2
+
+from app.settings import Settings
+from tests.servers import serve_in_thread
+
+
+def test_config_lists_the_declared_channels_and_the_limit(tmp_path: Path) -> None:
+    # Breaks if a declared channel were missing (or an undeclared one listed), if its presence
+    # flag were wrong, or if channels_per_connection were not the server's setting.
+    with serve_in_thread(Settings(frontend_dir=tmp_path, channels_per_connection=7)) as server:
+        config = httpx2.get(f"{server.http_url}/api/config").json()
+    assert config["channels_per_connection"] == 7
+    listed = {channel["pattern"]: channel for channel in config["channels"]}
+    assert list(listed) == ["chat:{room}", "user:{subject}", "announcements"]
+    assert {pattern: channel["presence"] for pattern, channel in listed.items()} == {
+        "chat:{room}": True,
+        "user:{subject}": False,
+        "announcements": False,
+    }
+    assert all(channel["description"] for channel in listed.values())
+
+
+def test_the_default_limit_is_what_the_protocol_says(tmp_path: Path) -> None:
+    # Breaks if the default drifted from docs/protocol.md's 32.
+    with serve_in_thread(Settings(frontend_dir=tmp_path)) as server:
+        config = httpx2.get(f"{server.http_url}/api/config").json()
+    assert config["channels_per_connection"] == 32
