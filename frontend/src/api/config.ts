@@ -1,5 +1,4 @@
 /** The server's limits (`GET /api/config`): the frontend keeps no copy of them. */
-import { useEffect, useState } from 'react';
 import { callApi } from './session';
 
 export interface ServerConfig {
@@ -37,20 +36,4 @@ export function fetchServerConfig(): Promise<ServerConfig> {
       throw error;
     });
   return loading;
-}
-
-/** The server's limits, or null until they are known (or when the server cannot be asked). */
-export function useServerConfig(): ServerConfig | null {
-  const [config, setConfig] = useState<ServerConfig | null>(null);
-  useEffect(() => {
-    let current = true;
-    fetchServerConfig().then(
-      (fetched) => current && setConfig(fetched),
-      () => undefined, // the server's own checks still answer, with their reasons
-    );
-    return () => {
-      current = false;
-    };
-  }, []);
-  return config;
 }

@@ -8,7 +8,8 @@ import { JSON_V1 } from './protocol';
 /** A message from the server, as a page receives it. */
 export type Incoming =
   | { readonly kind: 'text'; readonly text: string; readonly replyTo: string | null }
-  | { readonly kind: 'binary'; readonly data: ArrayBuffer }
+  /** `replyTo`: the binary message it answers, where the server answers them in order. */
+  | { readonly kind: 'binary'; readonly data: ArrayBuffer; readonly replyTo: string | null }
   | {
       readonly kind: 'error';
       readonly code: string;
@@ -22,7 +23,7 @@ export type EventMessage = Exclude<ServerMessage, { type: 'text' | 'error' | 'po
 
 export type Decoded =
   | { readonly kind: 'pong'; readonly id: string; readonly sentAt: number }
-  | { readonly kind: 'welcome'; readonly connectionId: string }
+  | { readonly kind: 'welcome'; readonly connectionId: string; readonly senderKey: string }
   | { readonly kind: 'incoming'; readonly incoming: Incoming }
   | { readonly kind: 'unknown' };
 
@@ -54,7 +55,11 @@ export const JSON_V1_CODEC: Codec = {
       case 'pong':
         return { kind: 'pong', id: message.id, sentAt: message.sent_at };
       case 'welcome':
-        return { kind: 'welcome', connectionId: message.connection_id };
+        return {
+          kind: 'welcome',
+          connectionId: message.connection_id,
+          senderKey: message.sender_key,
+        };
       case 'text':
         return {
           kind: 'incoming',
@@ -88,12 +93,11 @@ export function answerTo(incoming: Incoming): string | null {
   switch (incoming.kind) {
     case 'text':
     case 'error':
+    case 'binary':
       return incoming.replyTo;
     case 'event': {
       const replyTo = (incoming.message as { readonly reply_to?: unknown }).reply_to;
       return typeof replyTo === 'string' ? replyTo : null;
     }
-    case 'binary':
-      return null;
   }
 }
