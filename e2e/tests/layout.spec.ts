@@ -93,10 +93,10 @@ test('the Server page fits every screen, its table scrolling inside its card', a
 test('"Get a signed token" sits with the Token field it fills, at every width', async ({
   page,
 }) => {
-  // As a server that signs tokens tells it (only then is the button offered).
+  // As a server that hands signed tokens out tells it (only then is the button offered).
   await page.route('/api/config', async (route) => {
     const config = await (await route.fetch()).json();
-    await route.fulfill({ json: { ...config, signed_tokens: true } });
+    await route.fulfill({ json: { ...config, signed_tokens: true, token_minting: true } });
   });
   await page.goto('/items');
   const input = page.getByLabel('Token', { exact: true });

@@ -10,6 +10,8 @@ export interface ServerConfig {
   readonly maxCredentialLength: number;
   /** Whether tokens must be signed by the server. */
   readonly signedTokens: boolean;
+  /** Whether `POST /api/tokens` hands signed tokens out without a login (development). */
+  readonly tokenMinting: boolean;
 }
 
 let loading: Promise<ServerConfig> | null = null;
@@ -24,11 +26,13 @@ export function fetchServerConfig(): Promise<ServerConfig> {
         max_text_length: number;
         max_credential_length: number;
         signed_tokens: boolean;
+        token_minting: boolean;
       }) => ({
         maxMessageBytes: body.max_message_bytes,
         maxTextLength: body.max_text_length,
         maxCredentialLength: body.max_credential_length,
         signedTokens: body.signed_tokens,
+        tokenMinting: body.token_minting,
       }),
     )
     .catch((error: unknown) => {

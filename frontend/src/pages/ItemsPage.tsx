@@ -218,7 +218,9 @@ export function ItemsPage() {
                   ? 'Set as an HttpOnly cookie by POST /api/session; scripts cannot read it.'
                   : config?.signedTokens === false
                     ? 'Sent as a bearer header, for a ticket. This server takes any token that is not empty, as the guide does; leave it empty to see the refusal.'
-                    : 'Sent as a bearer header, for a ticket. Leave it empty to see the refusal.'}{' '}
+                    : config?.tokenMinting === false
+                      ? 'Sent as a bearer header, for a ticket. This server takes only tokens it signed, and hands them out after a login (APP_DEV_TOKEN_MINTING is off).'
+                      : 'Sent as a bearer header, for a ticket. Leave it empty to see the refusal.'}{' '}
                 {signedNote}
               </>
             }
@@ -232,8 +234,8 @@ export function ItemsPage() {
               aria-invalid={invalid('credential')}
               aria-describedby="credential-hint items-form-error"
             />
-            {/* Beside the field it fills; only where the server signs tokens at all. */}
-            {form.credentialKind === 'token' && config?.signedTokens !== false && (
+            {/* Beside the field it fills; only where the server hands signed tokens out. */}
+            {form.credentialKind === 'token' && config?.tokenMinting === true && (
               <button type="button" className="link-button field-action" onClick={getSignedToken}>
                 Get a signed token
               </button>
