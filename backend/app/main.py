@@ -84,6 +84,7 @@ def build_broker(settings: Settings, registry: ChannelRegistry) -> Broker:
         topology,
         limits=registry.limits_for,
         max_channels=settings.max_rooms,
+        total_bytes=settings.history_total_bytes,
         presence_ttl=settings.chat_presence_ttl,
     )
 
