@@ -44,6 +44,7 @@ from app.channels.redis_scripts import (
     SHRINK,
 )
 from app.redis_clients import RedisTopology
+from app.security.rate_limits import KeyedRateLimit
 
 logger = logging.getLogger(__name__)
 
@@ -78,13 +79,16 @@ class RedisBroker(Broker):
         *,
         limits: HistoryLimits | LimitsFor | None = None,
         max_channels: int = 1000,
+        opening: KeyedRateLimit | None = None,
         total_bytes: int = 64 * 1024 * 1024,
         presence_ttl: float = 10.0,
         reconnect_base: float = 0.25,
         reconnect_cap: float = 5.0,
     ) -> None:
         fixed = limits or HistoryLimits()
-        super().__init__(fixed if callable(fixed) else lambda _channel: fixed, max_channels)
+        super().__init__(
+            fixed if callable(fixed) else lambda _channel: fixed, max_channels, opening
+        )
         self._presence_ttl = presence_ttl
         # This process's budget for the histories of the channels it writes to: a client that
         # fills many channels' histories makes the biggest give up their oldest events, so
