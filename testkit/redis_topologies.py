@@ -687,8 +687,8 @@ class RedisClusterSetup(_Topology):
 
     def wait_until_ok(self, timeout: float = 20) -> None:
         """Until every live node says ``cluster_state:ok``, sees every other live node as
-        connected and not failing, agrees on who serves every slot, and every live replica is
-        in sync with its master."""
+        connected and not failing, agrees on who serves every slot and on which nodes are
+        replicas, and every live replica is in sync with its master."""
         _wait_until("the cluster settled", timeout, self._settled)
 
     def _settled(self) -> bool:
@@ -705,6 +705,10 @@ class RedisClusterSetup(_Topology):
                     return False
             owners = {(r, v.address) for v in views.values() if v.is_master for r in v.slots}
             if agreed is not None and owners != agreed:
+                return False
+            # Each live replica known as one (gossip tells it node by node).
+            replicas = {v.address for v in views.values() if v.master_id is not None}
+            if replicas != {n.address for n in live if n.role() == "slave"}:
                 return False
             agreed = owners
             if node.role() == "slave" and info(node.address).get("master_link_status") != "up":

@@ -10,6 +10,7 @@ from typing import Any, cast
 
 import pytest
 from fastapi import WebSocket
+from starlette.datastructures import Address
 from starlette.websockets import WebSocketState
 
 from app.channels.connections import HubConnection
@@ -40,6 +41,7 @@ class FakeSocket:
         }
         self.query_params: dict[str, str] = {}
         self.url = SimpleNamespace(path="/ws/1")
+        self.client = Address("127.0.0.1", 50000)
         self.frames: list[str] = []
         self.closed_with: tuple[int, str] | None = None
         self.stuck = stuck
