@@ -1,6 +1,7 @@
 import { lazy, type ReactNode, Suspense } from 'react';
 import { HomePage } from './pages/HomePage';
 import { NotFoundPage } from './pages/NotFoundPage';
+import { RealtimeProvider } from './realtime/RealtimeContext';
 import { Link, Routes, usePath } from './router';
 
 // The pages that talk over WebSockets load when first visited: the first paint needs only
@@ -31,7 +32,7 @@ function NavLink({ href, children }: { href: string; children: ReactNode }) {
 
 export function App() {
   return (
-    <>
+    <RealtimeProvider>
       <a className="skip-link" href="#main">
         Skip to content
       </a>
@@ -52,6 +53,6 @@ export function App() {
           <Routes pages={PAGES} fallback={NotFoundPage} />
         </Suspense>
       </main>
-    </>
+    </RealtimeProvider>
   );
 }

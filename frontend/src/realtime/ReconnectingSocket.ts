@@ -35,6 +35,14 @@ export class ConnectionRefused extends Error {
   }
 }
 
+/** What the server's first message on a connection says (realtime.json.v1). */
+export interface Welcome {
+  readonly connectionId: string;
+  /** Who sends on this connection: given back on the page's later attempts, the server
+   * recognises a message sent again by it and the message's id (the chat does). */
+  readonly senderKey: string;
+}
+
 export interface ConnectionOptions {
   /**
    * Called before each attempt, so that a credential can be fresh for every one (a single-use
@@ -44,6 +52,13 @@ export interface ConnectionOptions {
   /** Offered in this order of preference. */
   readonly protocols?: readonly string[];
   readonly onMessage?: (message: Incoming) => void;
+  readonly onWelcome?: (welcome: Welcome) => void;
+  /**
+   * Each time a connection opens, before what waits goes out: `send` writes a frame at once,
+   * untracked. A client whose state lives on the connection (the channels it follows) sets
+   * it up again here, so that the messages sent again find it in place.
+   */
+  readonly onOpen?: (send: (frame: string) => void) => void;
   readonly backoff?: Partial<BackoffOptions>;
   /** An attempt that has not opened by then is abandoned and counts as a failure. */
   readonly connectTimeoutMs?: number;
@@ -158,7 +173,10 @@ export class ReconnectingSocket {
 
   /** Sends now if open; queues while the connection is on its way back; refuses otherwise. */
   send(data: string | ArrayBuffer): { result: SendResult; id: string } {
-    const message = { id: `${this.idPrefix}-${this.nextId++}`, data };
+    return this.sendMessage({ id: `${this.idPrefix}-${this.nextId++}`, data });
+  }
+
+  private sendMessage(message: OutgoingMessage): { result: SendResult; id: string } {
     const { status } = this.snapshot.state;
     if (status === 'closed' || status === 'idle') return { result: 'closed', id: message.id };
     if (!this.outbox.enqueue(message)) return { result: 'full', id: message.id };
@@ -168,6 +186,22 @@ export class ReconnectingSocket {
     }
     this.publishOutbox();
     return { result: 'queued', id: message.id };
+  }
+
+  /**
+   * A message that is a whole frame of its own (`frame(id)`, realtime.json.v1), tracked like
+   * text until a reply names its id: queued, sent in order, sent again after a reconnect.
+   */
+  sendFrame(frame: (id: string) => string): { result: SendResult; id: string } {
+    const id = `${this.idPrefix}-${this.nextId++}`;
+    return this.sendMessage({ id, data: frame(id), frame: true });
+  }
+
+  /** Writes a frame now, untracked, if a connection is open; false (nothing sent) if not. */
+  sendNow(frame: string): boolean {
+    if (this.snapshot.state.status !== 'open' || this.socket === null) return false;
+    this.socket.send(frame);
+    return true;
   }
 
   /** Watch the network, the tab's visibility and the clock (while a page uses the connection). */
@@ -266,6 +300,7 @@ export class ReconnectingSocket {
       this.failures = 0;
     });
     this.setState({ status: 'open', protocol: socket.protocol });
+    this.options.onOpen?.((frame) => socket.send(frame));
     this.flush();
     if (this.codec.encodePing !== null) this.startHeartbeat(socket, this.codec.encodePing);
   }
@@ -280,6 +315,10 @@ export class ReconnectingSocket {
       console.warn('ignored a message outside the protocol:', data);
     } else if (decoded.kind === 'welcome') {
       this.publish({ connectionId: decoded.connectionId });
+      this.options.onWelcome?.({
+        connectionId: decoded.connectionId,
+        senderKey: decoded.senderKey,
+      });
     } else if (decoded.kind === 'pong') {
       if (this.pendingPing?.id === decoded.id) {
         this.pendingPing = null;
@@ -321,6 +360,11 @@ export class ReconnectingSocket {
     const codec = this.codec;
     if (socket === null || codec === null) return;
     for (const message of this.outbox.takeQueued()) {
+      if (message.frame === true) {
+        socket.send(message.data);
+        this.outbox.sent(message, true);
+        continue;
+      }
       const isText = typeof message.data === 'string';
       socket.send(isText ? codec.encodeText(message.id, message.data as string) : message.data);
       this.outbox.sent(message, isText && codec.tracksReplies);
