@@ -13,6 +13,18 @@ const ChatPage = lazy(() => import('./pages/ChatPage').then((m) => ({ default: m
 const ServerPage = lazy(() =>
   import('./pages/ServerPage').then((m) => ({ default: m.ServerPage })),
 );
+const NotificationsPage = lazy(() =>
+  import('./features/notifications/NotificationsPage').then((m) => ({
+    default: m.NotificationsPage,
+  })),
+);
+// The bell, in the header of every page, with the realtime client it brings: after the
+// first paint, so that a first visit's JavaScript stays within its budget.
+const NotificationBell = lazy(() =>
+  import('./features/notifications/NotificationBell').then((m) => ({
+    default: m.NotificationBell,
+  })),
+);
 
 const PAGES = {
   '/': HomePage,
@@ -20,6 +32,7 @@ const PAGES = {
   '/items': ItemsPage,
   '/chat': ChatPage,
   '/server': ServerPage,
+  '/notifications': NotificationsPage,
 };
 
 function NavLink({ href, children }: { href: string; children: ReactNode }) {
@@ -46,7 +59,11 @@ export function App() {
           <NavLink href="/items">Items</NavLink>
           <NavLink href="/chat">Chat</NavLink>
           <NavLink href="/server">Server</NavLink>
+          <NavLink href="/notifications">Notifications</NavLink>
         </nav>
+        <Suspense fallback={null}>
+          <NotificationBell />
+        </Suspense>
       </header>
       <main id="main">
         <Suspense fallback={<p className="loading">Loading…</p>}>
