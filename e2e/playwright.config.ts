@@ -1,6 +1,7 @@
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { defineConfig } from '@playwright/test';
+import { METRICS_TOKEN } from './tests/support/operator';
 
 const root = path.resolve(import.meta.dirname, '..');
 // scripts/test.sh picks free ports; these are only the defaults of a bare `npx playwright test`.
@@ -53,8 +54,9 @@ export default defineConfig({
       // What `scripts/start.sh` serves: uvicorn alone, with the build of `npm run build`.
       command: `${path.join(root, '.venv/bin/python')} -m app`,
       cwd: root,
-      // The live server page's tests read it from this machine, as an operator in development.
-      env: { APP_PORT: String(port), APP_OPERATOR_ON_LOOPBACK: 'true' },
+      // As in production, no operator without the operator token: the tests that read the
+      // Server page or /metrics send it.
+      env: { APP_PORT: String(port), APP_METRICS_TOKEN: METRICS_TOKEN },
       url: `http://127.0.0.1:${port}/api/health`,
       reuseExistingServer: false,
       stdout: 'pipe',

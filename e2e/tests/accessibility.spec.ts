@@ -1,10 +1,15 @@
 import AxeBuilder from '@axe-core/playwright';
 import { expect, test } from '@playwright/test';
 import { connectionStatus } from './support/conversation';
+import { openServerPage } from './support/operator';
 
 const PAGES = ['/', '/echo', '/items', '/chat', '/server', '/no-such-page'];
 const SCHEMES = ['light', 'dark'] as const;
-const WIDTHS = { desktop: { width: 1280, height: 800 }, phone: { width: 390, height: 844 } };
+const WIDTHS = {
+  desktop: { width: 1280, height: 800 },
+  phone: { width: 390, height: 844 },
+  'small phone': { width: 375, height: 740 },
+};
 
 for (const path of PAGES) {
   for (const colorScheme of SCHEMES) {
@@ -14,7 +19,9 @@ for (const path of PAGES) {
       }) => {
         await page.emulateMedia({ colorScheme });
         await page.setViewportSize(viewport);
-        await page.goto(path);
+        // The Server page connected, with its table and panels.
+        if (path === '/server') await openServerPage(page);
+        else await page.goto(path);
         await expect(page.getByRole('heading', { level: 1 })).toBeVisible();
         if (path === '/echo') {
           // With messages in the log, which is where problems were found.

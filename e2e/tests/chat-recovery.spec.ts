@@ -35,6 +35,9 @@ test('a page that was offline shows what it missed, once, in order, and says so'
 });
 
 test.describe('a chat server that restarts without Redis', () => {
+  // A server restarted while the pages wait: its start, and the backoff the pages are in by
+  // then (up to 30 s), can pass the default 30 s on a busy machine.
+  test.describe.configure({ timeout: 60_000 });
   test('says that messages may be missing, and what was typed meanwhile arrives once', async ({
     ownServer: server,
     browser,

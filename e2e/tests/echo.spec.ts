@@ -61,3 +61,28 @@ test('works from the keyboard alone', async ({ page }) => {
   await page.keyboard.press('Enter');
   await expect(page.getByRole('log')).toContainText('Message text was: typed');
 });
+
+test('bytes are answered like text, and a bytes error goes once a message is sent', async ({
+  page,
+}) => {
+  await page.goto('/echo');
+  await expect(page.getByTestId('connection-status')).toHaveText('Connected');
+  await page.getByText('Binary messages').click();
+  await page.getByLabel('Bytes in hex').fill('01 02 03');
+  await page.getByRole('button', { name: 'Send bytes' }).click();
+  const sentBytes = page.getByRole('log').locator('[data-kind="sent"]', { hasText: '3 bytes' });
+  await expect(sentBytes).toHaveAttribute('data-delivery', 'answered');
+
+  const bytesError = page.locator('.bytes-form [role="alert"]');
+  await page.getByLabel(/^Or a file/).setInputFiles({
+    name: 'big.bin',
+    mimeType: 'application/octet-stream',
+    buffer: Buffer.alloc(70_000),
+  });
+  await expect(bytesError).toContainText('70,000 bytes');
+  const box = page.getByLabel('Message', { exact: true });
+  await box.fill('after the error');
+  await box.press('Enter');
+  await expect(page.getByRole('log')).toContainText('Message text was: after the error');
+  await expect(bytesError).toHaveText('');
+});

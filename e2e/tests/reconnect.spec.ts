@@ -7,6 +7,9 @@ import {
 import { test } from './support/ownServer';
 
 test.describe('a server that restarts', () => {
+  // A server restarted while the pages wait: its start, and the backoff the pages are in by
+  // then (up to 30 s), can pass the default 30 s on a busy machine.
+  test.describe.configure({ timeout: 60_000 });
   test('every page reconnects by itself and delivers what was typed meanwhile', async ({
     ownServer: server,
     context,

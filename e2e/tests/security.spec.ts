@@ -7,6 +7,7 @@ import {
   sendMessage,
   connectionStatus as status,
 } from './support/conversation';
+import { METRICS_TOKEN } from './support/operator';
 import { freePort, OwnServer } from './support/ownServer';
 
 test('the app runs under its Content-Security-Policy, which blocks injected script', async ({
@@ -34,9 +35,10 @@ test('the app runs under its Content-Security-Policy, which blocks injected scri
   expect(await page.evaluate(() => '__inline' in window)).toBe(false);
 });
 
-/** The server's count of handshakes refused for their origin, from its /metrics (loopback). */
+/** The server's count of handshakes refused for their origin, from its /metrics. */
 async function originRefusals(baseURL: string): Promise<number> {
-  const metrics = await (await fetch(`${baseURL}/metrics`)).text();
+  const authorization = `Bearer ${METRICS_TOKEN}`;
+  const metrics = await (await fetch(`${baseURL}/metrics`, { headers: { authorization } })).text();
   const line = metrics
     .split('\n')
     .find((l) => l.startsWith('realtime_handshake_refusals_total{reason="origin"}'));
@@ -104,6 +106,7 @@ test.describe('with signed tokens on', () => {
   test.beforeAll(async () => {
     server = new OwnServer(await freePort(), {
       APP_TOKEN_SECRET: 'e2e-secret-that-is-long-enough-for-hs256',
+      APP_DEV_TOKEN_MINTING: 'true', // POST /api/tokens, the stand-in for a login
     });
     await server.start();
   });
@@ -129,21 +132,44 @@ test.describe('with signed tokens on', () => {
     const forged = `${token.slice(0, -2)}${token.endsWith('AA') ? 'BB' : 'AA'}`;
     await page.getByLabel('Token', { exact: true }).fill(forged);
     await page.getByRole('button', { name: 'Connect' }).click();
+    // Refused by the ticket request: no socket was opened, and the line says so.
     await expect(status(page)).toHaveText(
-      'Closed: 1008 policy violation: token signature is not valid',
+      'Refused before connecting: no ticket: token signature is not valid',
     );
     await page.getByLabel('Token', { exact: true }).fill('some-token');
     await page.getByRole('button', { name: 'Connect' }).click();
     await expect(status(page)).toHaveText(
-      'Closed: 1008 policy violation: not a token issued by this server',
+      'Refused before connecting: no ticket: not a token issued by this server',
     );
   });
 });
 
-test('without signed tokens, asking for one says why not', async ({ page }) => {
+test('where tokens are signed but not handed out without a login, the page says why not', async ({
+  page,
+}) => {
+  const server = new OwnServer(await freePort(), {
+    APP_TOKEN_SECRET: 'e2e-secret-that-is-long-enough-for-hs256',
+  });
+  await server.start();
+  try {
+    const asked: string[] = [];
+    page.on('request', (request) => asked.push(new URL(request.url()).pathname));
+    await page.goto(`${server.url}/items`);
+    await expect(
+      page.getByText(/hands them out after a login \(APP_DEV_TOKEN_MINTING is off\)/),
+    ).toBeVisible();
+    await expect(page.getByRole('button', { name: 'Get a signed token' })).toHaveCount(0);
+    expect(asked).not.toContain('/api/tokens');
+  } finally {
+    await server.stop();
+  }
+});
+
+test('without signed tokens the page offers none, and says any token will do', async ({ page }) => {
+  const asked: string[] = [];
+  page.on('request', (request) => asked.push(new URL(request.url()).pathname));
   await page.goto('/items');
-  await page.getByRole('button', { name: 'Get a signed token' }).click();
-  await expect(page.getByRole('alert')).toHaveText(
-    'No signed token: Signed tokens are off on this server (APP_TOKEN_SECRET is not set): any non-empty token is accepted, as in the guide.',
-  );
+  await expect(page.getByText(/This server takes any token that is not empty/)).toBeVisible();
+  await expect(page.getByRole('button', { name: 'Get a signed token' })).toHaveCount(0);
+  expect(asked).not.toContain('/api/tokens');
 });

@@ -16,6 +16,9 @@ function socketUrls(page: Page): string[] {
 const ticketOf = (url: string) => new URL(url).searchParams.get('ticket');
 
 test.describe('sockets opened with single-use tickets', () => {
+  // A server restarted while the pages wait: its start, and the backoff the pages are in by
+  // then (up to 30 s), can pass the default 30 s on a busy machine.
+  test.describe.configure({ timeout: 60_000 });
   const LONG_LIVED = 'long-lived-token-of-the-user';
 
   test('the Items page trades its token for a ticket, afresh after a restart', async ({

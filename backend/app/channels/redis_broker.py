@@ -7,27 +7,21 @@ Keys of one channel share a hash tag (``ch:{chat:general}:...``) with its pub/su
 they live on one shard of a Cluster, as a script touching several keys needs, and an event is
 published (``SPUBLISH``) on the shard that owns its channel rather than to every node.
 
-It survives Redis going away: appending fails fast (the channel says it is unavailable), a
-single reader task reconnects with backoff, resubscribes, and then tells the hubs
-(``on_connected``) so that they re-register presence and fill any gap from the history. It
-follows a failover by itself: a Sentinel's ``+switch-master`` (or the first failed command)
-sends it to the new master; a Cluster's client follows slot moves and promoted replicas. A
-Redis that comes back empty has no epoch for a channel: the next read or append starts a new
-one, which is how clients learn that the history is gone; a failover that lost the last events
-(replication is asynchronous) is noticed by the hub, which renews the epoch (``renew_epoch``)
-so that no offset is given twice.
+It survives Redis going away: appending fails fast (the channel says it is unavailable), and
+its line to Redis (``RedisLink``, redis_link.py) reconnects with backoff, resubscribes, and then
+tells the hubs (``on_connected``) so that they re-register presence and fill any gap from the
+history. It follows a failover by itself: a Sentinel's ``+switch-master`` (or the first
+failed command) sends it to the new master; a Cluster's client follows slot moves and promoted
+replicas. A Redis that comes back empty has no epoch for a channel: the next read or append
+starts a new one, which is how clients learn that the history is gone; a failover that lost
+the last events (replication is asynchronous) is noticed by the hub, which renews the epoch
+(``renew_epoch``) so that no offset is given twice.
 """
 
-import asyncio
-import contextlib
 import logging
-import random
 import time
 from typing import Any
 
-from redis.asyncio import Redis
-from redis.asyncio.client import PubSub
-from redis.asyncio.cluster import ClusterPubSub, RedisCluster
 from redis.exceptions import RedisError
 from redis.exceptions import TimeoutError as RedisTimeout
 
@@ -41,8 +35,9 @@ from app.channels.events import (
     Replay,
 )
 from app.channels.history import HistoryLimits, replay_from
+from app.channels.redis_link import RedisLink, text
 from app.channels.redis_scripts import APPEND, PRESENCE_ADD, PRESENCE_REMOVE, RENEW_EPOCH
-from app.redis_clients import RedisTopology, data_client, sentinel_clients
+from app.redis_clients import RedisTopology
 
 logger = logging.getLogger(__name__)
 
@@ -51,10 +46,6 @@ UNREACHABLE = "the channel's broker (Redis) is unreachable"
 TOPIC_SUFFIX = ":events"
 # Sent on a channel's topic instead of an event: its presence changed (no event for it).
 PRESENCE_NOTICE = b"!presence"
-# An idle reader asks Redis this often whether it is there (a Redis that hangs says nothing).
-LIVENESS_SECONDS = 2.0
-# Sharded pub/sub in a Cluster is polled (redis-py reads the shards one after another).
-CLUSTER_POLL_SECONDS = 0.005
 
 
 def _keys(channel: str) -> tuple[str, str, str, str, str]:
@@ -88,75 +79,58 @@ class RedisBroker(Broker):
         fixed = limits or HistoryLimits()
         super().__init__(fixed if callable(fixed) else lambda _channel: fixed, max_channels)
         self._presence_ttl = presence_ttl
-        self._reconnect_base = reconnect_base
-        self._reconnect_cap = reconnect_cap
         self.topology = RedisTopology.single(topology) if isinstance(topology, str) else topology
         self._channels_here: set[str] = set()
-        # Short timeouts: a broker that does not answer must not hold up a chat message.
-        self._redis = data_client(self.topology)
-        self._cluster = isinstance(self._redis, RedisCluster)
+        self._link = RedisLink(
+            self.topology,
+            topics=lambda: {_topic(channel) for channel in self._channels_here},
+            on_message=self._on_message,
+            on_connected=self._announce_connected,
+            presence_ttl=presence_ttl,
+            reconnect_base=reconnect_base,
+            reconnect_cap=reconnect_cap,
+        )
+        self._redis = self._link.client
         self._append = self._redis.register_script(APPEND)
         self._presence_add = self._redis.register_script(PRESENCE_ADD)
         self._presence_remove = self._redis.register_script(PRESENCE_REMOVE)
         self._renew_epoch = self._redis.register_script(RENEW_EPOCH)
-        self._pubsub: PubSub | ClusterPubSub | None = None
-        # Around (un)subscribing and reading: redis-py's ClusterPubSub wants them apart.
-        self._pubsub_lock = asyncio.Lock()
-        self._reader: asyncio.Task[None] | None = None
-        self._watchers: list[asyncio.Task[None]] = []
-        self._connected = False
-        # Per data node, for appends that wait for replicas on their own connection.
-        self._nodes: dict[tuple[str, int], Redis] = {}
-        # What /api/health tells of it: how often it came back, and why it last went away.
-        self.reconnects = 0
-        self.last_outage: str | None = None
-        # Which Redis answered last (INFO's run_id): a new one came back empty, and presence is
-        # partial until every process had its presence lifetime to re-register.
-        self._run_id: str | None = None
-        self._presence_settled_at = 0.0
+
+    @property
+    def _connected(self) -> bool:
+        return self._link.connected
+
+    def _lost(self, exc: BaseException) -> None:
+        self._link.lost(exc)
 
     async def start(self) -> None:
-        self._reader = asyncio.create_task(self._read_forever(), name="redis-broker-reader")
-        if self.topology.kind == "sentinel":
-            for client in sentinel_clients(self.topology):
-                self._watchers.append(asyncio.create_task(self._watch_sentinel(client)))
+        await self._link.start()
 
     async def stop(self) -> None:
-        for task in [*self._watchers, *([self._reader] if self._reader else [])]:
-            task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
-        await self._close_pubsub()
-        for node in self._nodes.values():
-            await node.aclose()
-        await self._redis.aclose()
+        await self._link.stop()
+
+    async def connect_once(self) -> bool:
+        return await self._link.connect_once()
+
+    def presence_settles_in(self) -> float:
+        return self._link.presence_settles_in()
 
     def health(self) -> BrokerHealth:
         return BrokerHealth(
             kind="redis",
-            connected=self._connected,
+            connected=self._link.connected,
             topology=self.topology.describe(),
-            reconnects=self.reconnects,
-            last_outage=self.last_outage,
+            reconnects=self._link.reconnects,
+            last_outage=self._link.last_outage,
         )
 
     async def subscribe(self, channel: str) -> None:
         self._channels_here.add(channel)
-        if self._pubsub is not None and self._connected:
-            try:
-                async with self._pubsub_lock:
-                    await self._pubsub.ssubscribe(_topic(channel))
-            except (RedisError, OSError, RuntimeError) as exc:
-                self._lost(exc)  # the reader resubscribes to every channel on reconnect
+        await self._link.subscribe(_topic(channel))
 
     async def unsubscribe(self, channel: str) -> None:
         self._channels_here.discard(channel)
-        if self._pubsub is not None and self._connected:
-            try:
-                async with self._pubsub_lock:
-                    await self._pubsub.sunsubscribe(_topic(channel))
-            except (RedisError, OSError, RuntimeError) as exc:
-                self._lost(exc)
+        await self._link.unsubscribe(_topic(channel))
 
     def _channel_in_use(self, channel: str) -> bool:
         return channel in self._channels_here
@@ -210,23 +184,7 @@ class RedisBroker(Broker):
     ) -> tuple[bytes, bytes]:
         """The append and a WAIT for the replicas, on one connection (WAIT counts that
         connection's writes): acknowledged only once APP_REDIS_WAIT_REPLICAS have it."""
-        client = self._redis
-        if isinstance(client, RedisCluster):
-            node = client.get_node_from_key(meta)
-            if node is None:
-                raise RedisError("no node serves the channel's slot")
-            address = (str(node.host), int(node.port))
-            if address not in self._nodes:
-                self._nodes[address] = Redis(
-                    host=address[0],
-                    port=address[1],
-                    password=self.topology.password,
-                    socket_timeout=2,
-                    socket_connect_timeout=2,
-                )
-            direct: Redis = self._nodes[address]
-        else:
-            direct = client
+        direct = self._link.connection_for(meta)
         async with direct.pipeline(transaction=False) as pipe:
             await self._append(keys=keys, args=args, client=pipe)
             pipe.wait(self.topology.wait_replicas, self.topology.wait_timeout_ms)
@@ -317,7 +275,7 @@ class RedisBroker(Broker):
         except (RedisError, OSError) as exc:
             self._lost(exc)
             return None
-        return [_text(member) for member in first]
+        return [text(member) for member in first]
 
     async def presence_remove(self, channel: str, key: str) -> bool | None:
         last = await self._remove_presence(channel, [key])
@@ -335,7 +293,7 @@ class RedisBroker(Broker):
         except (RedisError, OSError) as exc:
             self._lost(exc)
             return None
-        return [_text(member) for member in last]
+        return [text(member) for member in last]
 
     async def online(self, channel: str) -> set[str] | None:
         if not self._connected:
@@ -345,7 +303,7 @@ class RedisBroker(Broker):
         except (RedisError, OSError) as exc:
             self._lost(exc)
             return None
-        return {member_of(_text(key)) for key in keys}
+        return {member_of(text(key)) for key in keys}
 
     async def notify_presence(self, channel: str) -> None:
         if not self._connected:
@@ -366,66 +324,9 @@ class RedisBroker(Broker):
             return []
         # The script's ZREM is atomic: of all the processes reaping at once, one removes each
         # entry, and one learns that a member has no connection left.
-        return await self._remove_presence(channel, [_text(key) for key in expired]) or []
+        return await self._remove_presence(channel, [text(key) for key in expired]) or []
 
-    # --- the reader ---------------------------------------------------------------------------
-
-    async def _read_forever(self) -> None:
-        failures = 0
-        while True:
-            try:
-                await self._connect()
-                failures = 0
-                await self._announce_connected()
-                await self._read_while_connected()
-                raise RedisError("connection lost")
-            except (RedisError, OSError, RuntimeError) as exc:
-                self._lost(exc)
-                await self._close_pubsub()
-                # Full jitter: processes cut off together do not all come back at once.
-                ceiling = min(self._reconnect_cap, self._reconnect_base * 2**failures)
-                delay = random.uniform(0, ceiling)  # noqa: S311 - jitter, not a secret
-                failures += 1
-                await asyncio.sleep(delay)
-
-    async def _read_while_connected(self) -> None:
-        """Delivers each message of the subscribed channels; returns when the connection is
-        lost (a failed command, a Sentinel's switch, a slot that moved, no answer to a ping)."""
-        loop = asyncio.get_running_loop()
-        next_ping = loop.time() + LIVENESS_SECONDS
-        while self._connected:
-            message = await self._next_message()
-            if message is not None:
-                kind = message["type"]
-                if kind == "smessage":
-                    self._on_message(_text(message["channel"]), message["data"])
-                elif kind == "sunsubscribe" and _text(message["channel"]) in self._topics():
-                    raise RedisError("a channel's slot moved to another shard")
-            if loop.time() >= next_ping:
-                await self._redis.ping()
-                next_ping = loop.time() + LIVENESS_SECONDS
-
-    async def _next_message(self) -> dict[str, Any] | None:
-        pubsub = self._pubsub
-        if pubsub is None:
-            raise RedisError("not subscribed")
-        if isinstance(pubsub, ClusterPubSub):
-            async with self._pubsub_lock:
-                message = await pubsub.get_sharded_message(ignore_subscribe_messages=False)
-            if message is None:
-                await asyncio.sleep(CLUSTER_POLL_SECONDS)
-            return message
-        if pubsub.connection is None:  # nothing subscribed yet: nothing to read
-            await asyncio.sleep(1.0)
-            return None
-        async with self._pubsub_lock:
-            got: dict[str, Any] | None = await pubsub.get_message(timeout=0)
-        if got is None:
-            got = await pubsub.get_message(timeout=1.0)
-        return got
-
-    def _topics(self) -> set[str]:
-        return {_topic(channel) for channel in self._channels_here}
+    # --- delivery ---------------------------------------------------------------------------
 
     def _on_message(self, topic: str, data: bytes) -> None:
         channel = _channel_of(topic)
@@ -441,93 +342,6 @@ class RedisBroker(Broker):
             return
         self._dispatch(event)
 
-    async def _watch_sentinel(self, sentinel: Redis) -> None:
-        """Listens to one Sentinel for ``+switch-master``: the pool is dropped at once, so
-        that no write goes on to a demoted master that still takes them (it would lose them
-        when it turns replica)."""
-        while True:
-            try:
-                pubsub = sentinel.pubsub()
-                await pubsub.subscribe("+switch-master")
-                async for message in pubsub.listen():
-                    if message["type"] != "message":
-                        continue
-                    name = _text(message["data"]).split(" ", 1)[0]
-                    if name == self.topology.master:
-                        self.last_outage = f"the master switched: {_text(message['data'])}"
-                        self._lost(RedisError("the Sentinels switched the master"))
-                        if isinstance(self._redis, Redis):
-                            with contextlib.suppress(RedisError, OSError):
-                                await self._redis.connection_pool.disconnect()
-            except (RedisError, OSError):
-                await asyncio.sleep(1.0)  # this Sentinel is down: the others are heard
-
-    async def connect_once(self) -> bool:
-        """For a one-off publisher (a script): connected, without a reader, since it follows
-        nothing. False when Redis cannot be reached."""
-        try:
-            await self._redis.ping()
-        except (RedisError, OSError):
-            return False
-        self._connected = True
-        return True
-
-    def presence_settles_in(self) -> float:
-        return max(0.0, self._presence_settled_at - time.monotonic())
-
-    async def _connect(self) -> None:
-        # Connections pooled before an outage are dead: the first command on one would fail.
-        if isinstance(self._redis, RedisCluster):
-            await self._redis.initialize()
-            await self._redis.nodes_manager.initialize()  # the slots as they are now
-        else:
-            await self._redis.connection_pool.disconnect()
-        await self._redis.ping()
-        await self._note_which_redis()
-        pubsub = self._redis.pubsub()
-        topics = self._topics()
-        if topics:
-            await pubsub.ssubscribe(*topics)
-        self._pubsub = pubsub
-        if not self._connected:
-            if self.last_outage is not None:
-                self.reconnects += 1
-            self._connected = True
-            logger.info(
-                "channel broker: connected to Redis (%s), %d channels",
-                self.topology.describe(),
-                len(self._channels_here),
-            )
-
-    async def _note_which_redis(self) -> None:
-        """A Redis other than the last (INFO's run_id) may have come back empty: presence is
-        partial until every process had its lifetime to re-register. In a Cluster, any
-        reconnect counts so (a shard may have been restarted)."""
-        if isinstance(self._redis, RedisCluster):
-            run_id = ""
-        else:
-            run_id = str((await self._redis.info("server")).get("run_id", ""))
-        if self._run_id is not None and (run_id != self._run_id or self._cluster):
-            self._presence_settled_at = time.monotonic() + self._presence_ttl
-        self._run_id = run_id
-
-    def _lost(self, exc: BaseException) -> None:
-        if self._connected:
-            self._connected = False
-            self.last_outage = f"{time.strftime('%H:%M:%S')} {exc}"[:200]
-            logger.warning("channel broker: lost Redis (%s); channels wait until it returns", exc)
-
-    async def _close_pubsub(self) -> None:
-        pubsub, self._pubsub = self._pubsub, None
-        if pubsub is not None:
-            with contextlib.suppress(RedisError, OSError, RuntimeError):
-                await pubsub.aclose()  # type: ignore[no-untyped-call]
-
 
 def _event_of(fields: Any) -> ChannelEvent:
     return ChannelEvent.model_validate_json(fields[b"e"])
-
-
-def _text(value: Any) -> str:
-    """redis-py answers bytes (no decode_responses here: events stay bytes until parsed)."""
-    return value.decode() if isinstance(value, bytes) else str(value)

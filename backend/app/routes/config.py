@@ -27,6 +27,8 @@ class ClientConfig(BaseModel):
     max_credential_length: int
     # Whether tokens must be signed by this server (POST /api/tokens).
     signed_tokens: bool
+    # Whether POST /api/tokens mints them (APP_DEV_TOKEN_MINTING, off in production).
+    token_minting: bool
     # The channels a page may follow on WS /ws/realtime, and how many at once.
     channels: list[ChannelInfo]
     channels_per_connection: int
@@ -39,6 +41,7 @@ async def client_config(settings: SettingsDep, registry: RegistryDep) -> ClientC
         max_text_length=settings.ws_max_text_length,
         max_credential_length=settings.max_credential_length,
         signed_tokens=settings.token_secret is not None,
+        token_minting=settings.token_secret is not None and settings.dev_token_minting,
         channels=[
             ChannelInfo(
                 pattern=channel.pattern, presence=channel.presence, description=channel.description

@@ -4,11 +4,10 @@ The cookie is HttpOnly, so page scripts can never read it; the SPA sets and clea
 """
 
 import string
-from typing import Annotated
+from typing import Annotated, Any
 
-from fastapi import APIRouter, Cookie, Request, Response, status
-from fastapi.exceptions import RequestValidationError
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from fastapi import APIRouter, Cookie, HTTPException, Request, Response, status
+from pydantic import BaseModel, ConfigDict
 
 from app.deps import SettingsDep
 
@@ -17,28 +16,42 @@ router = APIRouter(prefix="/api/session", tags=["session"])
 SESSION_COOKIE = "session"
 # RFC 6265 cookie-octet: printable ASCII except space, double quote, comma, semicolon, backslash.
 COOKIE_SAFE = frozenset(string.printable[:94]) - set('",;\\')
+NOT_COOKIE_SAFE = (
+    "the session value takes letters, digits and punctuation only: "
+    "no spaces, quotes, commas, semicolons or backslashes"
+)
+# The refusals a value typed into a page can get, as the page shows them (422, detail: str).
+BAD_VALUE: dict[int | str, dict[str, Any]] = {
+    422: {
+        "description": "A value that cannot be a session cookie, with the reason in `detail`.",
+        "content": {"application/json": {"example": {"detail": NOT_COOKIE_SAFE}}},
+    }
+}
 
 
 class SessionStart(BaseModel):
     # strict: a number or a list is refused rather than turned into a string
     model_config = ConfigDict(strict=True, extra="forbid")
 
-    # Its longest is the server's APP_MAX_CREDENTIAL_LENGTH, checked by the route.
-    value: Annotated[str, Field(min_length=1)]
-
-    @field_validator("value")
-    @classmethod
-    def must_fit_in_a_cookie(cls, value: str) -> str:
-        if not set(value) <= COOKIE_SAFE:
-            raise ValueError(
-                "may contain only letters, digits and punctuation, "
-                "without spaces, quotes, commas, semicolons or backslashes"
-            )
-        return value
+    value: str
 
 
 class SessionState(BaseModel):
     active: bool
+
+
+def value_problem(value: str, longest: int) -> str | None:
+    """What is wrong with a session value, in the words the page shows; None if nothing.
+
+    Checked here rather than by the model, whose messages are the validation library's
+    ("Value error, …") inside an array of problems."""
+    if value == "":
+        return "the session value is empty"
+    if len(value) > longest:
+        return f"the session value is longer than {longest} characters"
+    if not set(value) <= COOKIE_SAFE:
+        return NOT_COOKIE_SAFE
+    return None
 
 
 @router.get("")
@@ -47,26 +60,15 @@ async def session_state(session: Annotated[str | None, Cookie()] = None) -> Sess
     return SessionState(active=bool(session))
 
 
-def check_length(value: str, limit: int) -> None:
-    """The same 422 as a model's ``max_length``, for a limit that is a setting."""
-    if len(value) > limit:
-        raise RequestValidationError(
-            [
-                {
-                    "type": "string_too_long",
-                    "loc": ("body", "value"),
-                    "msg": f"String should have at most {limit} characters",
-                    "ctx": {"max_length": limit},
-                }
-            ]
-        )
-
-
-@router.post("", status_code=status.HTTP_204_NO_CONTENT)
-async def start_session(
-    body: SessionStart, request: Request, response: Response, settings: SettingsDep
-) -> None:
-    check_length(body.value, settings.max_credential_length)
+# A bare 204: no body, so no content type (FastAPI's default response class would say JSON).
+@router.post(
+    "", status_code=status.HTTP_204_NO_CONTENT, response_class=Response, responses=BAD_VALUE
+)
+async def start_session(body: SessionStart, request: Request, settings: SettingsDep) -> Response:
+    problem = value_problem(body.value, settings.max_credential_length)
+    if problem is not None:
+        raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, problem)
+    response = Response(status_code=status.HTTP_204_NO_CONTENT)
     response.set_cookie(
         SESSION_COOKIE,
         body.value,
@@ -75,10 +77,12 @@ async def start_session(
         path="/",
         secure=request.url.scheme == "https",
     )
+    return response
 
 
-@router.delete("", status_code=status.HTTP_204_NO_CONTENT)
-async def end_session(request: Request, response: Response) -> None:
+@router.delete("", status_code=status.HTTP_204_NO_CONTENT, response_class=Response)
+async def end_session(request: Request) -> Response:
+    response = Response(status_code=status.HTTP_204_NO_CONTENT)
     response.delete_cookie(
         SESSION_COOKIE,
         httponly=True,
@@ -86,3 +90,4 @@ async def end_session(request: Request, response: Response) -> None:
         path="/",
         secure=request.url.scheme == "https",
     )
+    return response

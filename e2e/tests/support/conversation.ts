@@ -23,3 +23,13 @@ export async function joinChat(browser: Browser, baseURL: string, clientId: numb
   await expect(connectionStatus(page)).toHaveText('Connected');
   return page;
 }
+
+/** Every error the page writes to the browser's console from here on (a failed request too). */
+export function consoleErrors(page: Page): string[] {
+  const errors: string[] = [];
+  page.on('console', (message) => {
+    if (message.type() === 'error') errors.push(message.text());
+  });
+  page.on('pageerror', (error) => errors.push(String(error)));
+  return errors;
+}

@@ -3,6 +3,7 @@ import { once } from 'node:events';
 import net from 'node:net';
 import path from 'node:path';
 import { test as base } from '@playwright/test';
+import { METRICS_TOKEN } from './operator';
 
 const root = path.resolve(import.meta.dirname, '../../..');
 
@@ -36,6 +37,7 @@ export class OwnServer {
       env: {
         ...process.env,
         APP_SHUTDOWN_DRAIN_SECONDS: '0.5',
+        APP_METRICS_TOKEN: METRICS_TOKEN,
         ...this.env,
         APP_PORT: String(this.port),
       },

@@ -1,5 +1,4 @@
 /** The server's limits (`GET /api/config`): the frontend keeps no copy of them. */
-import { useEffect, useState } from 'react';
 import { callApi } from './session';
 
 export interface ServerConfig {
@@ -11,6 +10,8 @@ export interface ServerConfig {
   readonly maxCredentialLength: number;
   /** Whether tokens must be signed by the server. */
   readonly signedTokens: boolean;
+  /** Whether `POST /api/tokens` hands signed tokens out without a login (development). */
+  readonly tokenMinting: boolean;
 }
 
 let loading: Promise<ServerConfig> | null = null;
@@ -25,11 +26,13 @@ export function fetchServerConfig(): Promise<ServerConfig> {
         max_text_length: number;
         max_credential_length: number;
         signed_tokens: boolean;
+        token_minting: boolean;
       }) => ({
         maxMessageBytes: body.max_message_bytes,
         maxTextLength: body.max_text_length,
         maxCredentialLength: body.max_credential_length,
         signedTokens: body.signed_tokens,
+        tokenMinting: body.token_minting,
       }),
     )
     .catch((error: unknown) => {
@@ -37,20 +40,4 @@ export function fetchServerConfig(): Promise<ServerConfig> {
       throw error;
     });
   return loading;
-}
-
-/** The server's limits, or null until they are known (or when the server cannot be asked). */
-export function useServerConfig(): ServerConfig | null {
-  const [config, setConfig] = useState<ServerConfig | null>(null);
-  useEffect(() => {
-    let current = true;
-    fetchServerConfig().then(
-      (fetched) => current && setConfig(fetched),
-      () => undefined, // the server's own checks still answer, with their reasons
-    );
-    return () => {
-      current = false;
-    };
-  }, []);
-  return config;
 }

@@ -22,12 +22,18 @@ export async function readableError(response: Response): Promise<string> {
 }
 
 export async function callApi(path: string, method: string, body?: unknown): Promise<Response> {
-  const response = await fetch(path, {
-    method,
-    headers: body === undefined ? {} : { 'content-type': 'application/json' },
-    body: body === undefined ? null : JSON.stringify(body),
-    credentials: 'same-origin',
-  });
+  let response: Response;
+  try {
+    response = await fetch(path, {
+      method,
+      headers: body === undefined ? {} : { 'content-type': 'application/json' },
+      body: body === undefined ? null : JSON.stringify(body),
+      credentials: 'same-origin',
+    });
+  } catch {
+    // fetch rejects only when no answer came at all ("Failed to fetch" in Chromium).
+    throw new ApiError('the server could not be reached');
+  }
   if (!response.ok) throw new ApiError(await readableError(response));
   return response;
 }
@@ -46,7 +52,20 @@ export async function endSession(): Promise<void> {
   sessionChanged();
 }
 
+export interface SessionState {
+  readonly active: boolean;
+  /** The server's clock when it answered (its Date header, whole seconds), if it said. */
+  readonly serverTime: number | null;
+}
+
+/** Whether a session cookie is set: a question that never fails with a 4xx, unlike a ticket. */
+export async function sessionState(): Promise<SessionState> {
+  const response = await callApi('/api/session', 'GET');
+  const state: { active: boolean } = await response.json();
+  const date = Date.parse(response.headers.get('date') ?? '');
+  return { active: state.active, serverTime: Number.isNaN(date) ? null : date };
+}
+
 export async function hasSession(): Promise<boolean> {
-  const state: { active: boolean } = await (await callApi('/api/session', 'GET')).json();
-  return state.active;
+  return (await sessionState()).active;
 }

@@ -1,10 +1,10 @@
 import { act, render, screen } from '@testing-library/react';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import type { Connection } from '../hooks/useConnection';
 import type { ConnectionState } from '../realtime/connectionState';
-import type { Connection } from '../realtime/useConnection';
 import { ConnectionBar } from './ConnectionBar';
 
-const lost = { code: 1006, reason: '' };
+const lost = { kind: 'closed', code: 1006, reason: '' } as const;
 
 function connection(state: ConnectionState, maxAttempts = Number.POSITIVE_INFINITY): Connection {
   return {
@@ -26,7 +26,8 @@ const waiting = (retry: number, until: number): ConnectionState => ({
   retry,
   delayMs: until - Date.now(),
   until,
-  lastClose: lost,
+  cause: lost,
+  connectedBefore: true,
 });
 
 beforeEach(() => vi.useFakeTimers());
@@ -61,7 +62,7 @@ describe('ConnectionBar', () => {
     expect(update).toHaveBeenLastCalledWith(
       7,
       'error',
-      'Connection lost: 1006 abnormal closure: the connection failed or was cut. Reconnecting… (2 tries failed)',
+      'Connection lost: the connection was cut, or the server could not be reached (1006 abnormal closure). Reconnecting… (2 retries failed)',
     );
     const open = connection({ status: 'open', protocol: 'realtime.json.v1' });
     rerender(<ConnectionBar connection={open} {...props} />);
@@ -71,7 +72,7 @@ describe('ConnectionBar', () => {
   });
 
   it('shows the connection’s own retry limit', () => {
-    const close = { status: 'closed', close: lost, why: 'gave-up' } as const;
+    const close = { status: 'closed', cause: lost, why: 'gave-up' } as const;
     render(
       <ConnectionBar connection={connection(close, 3)} add={vi.fn(() => 1)} update={vi.fn()} />,
     );

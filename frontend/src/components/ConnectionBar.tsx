@@ -1,4 +1,6 @@
 import { useEffect, useRef } from 'react';
+import type { Connection } from '../hooks/useConnection';
+import { useNow } from '../hooks/useNow';
 import type { LogKind } from '../log/messageLog';
 import {
   type ConnectionState,
@@ -7,9 +9,8 @@ import {
   describeStateForLog,
   isActive,
   isTrouble,
+  stateLook,
 } from '../realtime/connectionState';
-import type { Connection } from '../realtime/useConnection';
-import { useNow } from './useNow';
 
 interface ConnectionBarProps {
   readonly connection: Connection;
@@ -65,10 +66,9 @@ export function ConnectionBar({ connection, add, update, showActions = true }: C
   const text = describeState(state, { maxAttempts, now });
   useStateLog(state, maxAttempts, connectionId, add, update);
 
-  const offerRetry = state.status === 'waiting' || (showActions && canRetryNow(state));
   return (
     <div className="connection-bar">
-      <p className={`status status-${state.status}`} role="status" aria-live="polite">
+      <p className={`status status-${stateLook(state)}`} role="status" aria-live="polite">
         <span className="status-dot" aria-hidden="true" />
         <span data-testid="connection-status">{text}</span>
       </p>
@@ -90,7 +90,7 @@ export function ConnectionBar({ connection, add, update, showActions = true }: C
         )}
       </div>
       <div className="connection-actions">
-        {offerRetry && (
+        {canRetryNow(state) && (
           <button type="button" onClick={connection.reconnectNow}>
             Reconnect now
           </button>

@@ -1,10 +1,10 @@
-import { useState } from 'react';
-import { useServerConfig } from '../api/config';
-import { canSend } from '../realtime/connectionState';
+import { type Ref, useState } from 'react';
+import type { PageConversation } from '../hooks/useConversation';
+import { useServerConfig } from '../hooks/useServerConfig';
+import { canSend, whyNotSent } from '../realtime/connectionState';
 import { ConnectionBar } from './ConnectionBar';
 import { MessageComposer } from './MessageComposer';
 import { type DeliveryText, MessageLogView } from './MessageLogView';
-import type { PageConversation } from './useConversation';
 
 interface ConversationProps {
   readonly conversation: PageConversation;
@@ -12,6 +12,9 @@ interface ConversationProps {
   readonly deliveryText?: DeliveryText;
   /** Told the id of each message the person sends. */
   readonly onSent?: (id: string) => void;
+  /** What to do to send, said when a message cannot go out ("Connect first"). */
+  readonly connectHint?: string;
+  readonly inputRef?: Ref<HTMLInputElement>;
 }
 
 /** A connection's state, its log and the box to write in: what every page of the app shows. */
@@ -20,6 +23,8 @@ export function Conversation({
   showActions = true,
   deliveryText,
   onSent,
+  connectHint = 'Press Connect, then send it again: it is still in the box.',
+  inputRef,
 }: ConversationProps) {
   const { connection, log, add, update, clear } = conversation;
   const config = useServerConfig();
@@ -36,7 +41,7 @@ export function Conversation({
     setSendError(
       result === 'full'
         ? `${connection.waiting.length + connection.inFlight.length} messages are still waiting for an answer: this one was not sent. It is still in the box.`
-        : 'Not connected: connect first.',
+        : `Not sent: ${whyNotSent(connection.state)}. ${connectHint}`,
     );
     return false;
   };
@@ -56,6 +61,7 @@ export function Conversation({
         maxLength={config?.maxTextLength}
         onSend={onSend}
         error={sendError}
+        {...(inputRef === undefined ? {} : { inputRef })}
       />
     </>
   );

@@ -1,7 +1,7 @@
 import { useLayoutEffect, useRef } from 'react';
+import type { Connection } from '../hooks/useConnection';
 import type { LogEntry, LogKind, MessageLog } from '../log/messageLog';
 import type { Delivery } from '../realtime/outbox';
-import type { Connection } from '../realtime/useConnection';
 
 const WHO: Readonly<Record<LogKind, string>> = {
   sent: 'You',

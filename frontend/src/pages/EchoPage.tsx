@@ -1,17 +1,26 @@
 import { type FormEvent, useState } from 'react';
-import { useServerConfig } from '../api/config';
 import { Conversation } from '../components/Conversation';
 import { Field } from '../components/Field';
-import { useConversation } from '../components/useConversation';
+import type { Connection } from '../hooks/useConnection';
+import { useConversation } from '../hooks/useConversation';
+import { useServerConfig } from '../hooks/useServerConfig';
+import { useTitle } from '../hooks/useTitle';
 import { describeBytes, parseHex } from '../realtime/bytes';
-import { canSend } from '../realtime/connectionState';
+import { canSend, whyNotSent } from '../realtime/connectionState';
 import { webSocketUrl } from '../realtime/url';
-import type { Connection } from '../realtime/useConnection';
 
 const echoUrl = () => webSocketUrl('/ws');
 
 export function EchoPage() {
-  const conversation = useConversation({ url: echoUrl, connectOnMount: true });
+  useTitle('Echo');
+  // The echo answers each binary message with the same bytes, in order.
+  const conversation = useConversation({
+    url: echoUrl,
+    connectOnMount: true,
+    answersBinaryInOrder: true,
+  });
+  // The bytes form's last problem, until the next message goes out, whichever way it is sent.
+  const [bytesError, setBytesError] = useState('');
 
   return (
     <article className="page">
@@ -23,10 +32,12 @@ export function EchoPage() {
           and reconnects by itself if the connection drops.
         </p>
       </header>
-      <Conversation conversation={conversation} />
+      <Conversation conversation={conversation} onSent={() => setBytesError('')} />
       <BytesForm
         connection={conversation.connection}
         onSent={(data, id) => conversation.add('sent', describeBytes(data), { messageId: id })}
+        error={bytesError}
+        setError={setBytesError}
       />
     </article>
   );
@@ -35,12 +46,15 @@ export function EchoPage() {
 function BytesForm({
   connection,
   onSent,
+  error,
+  setError,
 }: {
   connection: Connection;
   onSent: (data: ArrayBuffer, id: string) => void;
+  error: string;
+  setError: (error: string) => void;
 }) {
   const [hex, setHex] = useState('');
-  const [error, setError] = useState('');
   const limit = useServerConfig()?.maxMessageBytes;
 
   const sendBytes = (data: ArrayBuffer) => {
@@ -57,7 +71,11 @@ function BytesForm({
       setError('');
       return true;
     }
-    setError(result === 'full' ? 'Too many messages are waiting already.' : 'Connect first.');
+    setError(
+      result === 'full'
+        ? 'Too many messages are waiting already: these bytes were not sent.'
+        : `Not sent: ${whyNotSent(connection.state)}. Press Connect, then send them again.`,
+    );
     return false;
   };
 
@@ -92,7 +110,7 @@ function BytesForm({
               autoComplete="off"
               spellCheck={false}
             />
-            <button type="submit" disabled={disabled}>
+            <button type="submit" aria-disabled={disabled}>
               Send bytes
             </button>
           </div>

@@ -1,6 +1,8 @@
+import { useTitle } from '../hooks/useTitle';
 import { Link } from '../router';
 
 export function HomePage() {
+  useTitle('Home');
   return (
     <article className="page">
       <header className="page-header">
@@ -40,6 +42,16 @@ export function HomePage() {
           <p>
             <code>WS /ws/{'{client_id}'}</code> is the guide's chat: what one client says, everyone
             in the room sees. It runs in one process by default and across many through Redis.
+          </p>
+        </li>
+        <li className="card">
+          <h2>
+            <Link href="/server">Server</Link>
+          </h2>
+          <p>
+            <code>WS /api/live</code> shows what the server sees, once a second: connections and
+            message rates per endpoint, the room broker, the latest disconnects and refusals. For
+            operators, with the operator token.
           </p>
         </li>
         <li className="card">

@@ -1,11 +1,12 @@
 import { type FormEvent, useEffect, useState } from 'react';
-import { useServerConfig } from '../api/config';
 import { endSession, hasSession, startSession } from '../api/session';
 import { requestTicket } from '../api/tickets';
 import { requestSignedToken } from '../api/tokens';
 import { Conversation } from '../components/Conversation';
 import { Field } from '../components/Field';
-import { useConversation } from '../components/useConversation';
+import { useConversation } from '../hooks/useConversation';
+import { useServerConfig } from '../hooks/useServerConfig';
+import { useTitle } from '../hooks/useTitle';
 import { isActive } from '../realtime/connectionState';
 import { webSocketUrl } from '../realtime/url';
 
@@ -21,22 +22,68 @@ export interface ItemsForm {
 export const itemsPath = (form: Pick<ItemsForm, 'itemId'>) =>
   `/items/${encodeURIComponent(form.itemId)}/ws`;
 
+// RFC 6265's cookie-octet, as the server checks it: printable ASCII but space " , ; \
+const COOKIE_SAFE = /^[\x21\x23-\x2B\x2D-\x3A\x3C-\x5B\x5D-\x7E]+$/;
+const WHOLE_NUMBER = /^[+-]?\d+$/;
+
+export interface FormProblem {
+  /** The id of the input to fix. */
+  readonly field: 'item-id' | 'credential' | 'q';
+  readonly message: string;
+}
+
+/**
+ * What is wrong with the form, in our words, or null: checked as it is typed, so that the page
+ * says it at once rather than sending what the server would refuse.
+ */
+export function formProblem(form: ItemsForm): FormProblem | null {
+  const itemId = form.itemId;
+  const problem = (field: FormProblem['field'], message: string) => ({ field, message });
+  if (itemId === '') return problem('item-id', 'Give an item ID.');
+  // The ID is one segment of the socket's path: a slash would make two, . and .. move up.
+  if (itemId.includes('/')) return problem('item-id', 'An item ID cannot contain a slash (/).');
+  if (itemId === '.' || itemId === '..') {
+    return problem('item-id', 'An item ID cannot be . or .. alone.');
+  }
+  if (form.credentialKind === 'cookie') {
+    if (form.credential === '') return problem('credential', 'Give a value for the cookie.');
+    if (!COOKIE_SAFE.test(form.credential)) {
+      return problem(
+        'credential',
+        'A cookie value takes letters, digits and punctuation only: no spaces, quotes, commas, semicolons or backslashes.',
+      );
+    }
+  }
+  if (form.q !== '' && !WHOLE_NUMBER.test(form.q)) {
+    return problem('q', 'q must be a whole number, such as 3 or -12, or left empty.');
+  }
+  return null;
+}
+
 /** The socket URL for the form: a single-use ticket stands in for the credential. */
 export function itemsSocketUrl(
   form: ItemsForm,
-  ticket: string,
+  ticket: string | undefined,
   location?: Pick<Location, 'protocol' | 'host'>,
 ) {
   return webSocketUrl(itemsPath(form), { q: form.q === '' ? undefined : form.q, ticket }, location);
 }
 
-/** A fresh ticket for every attempt: with the token as a bearer header, or with the cookie. */
+/**
+ * A fresh ticket for every attempt: with the token as a bearer header, or with the cookie.
+ * Without a token the socket is opened as it is, so that the server's refusal is a close
+ * frame with its reason (no failed request in the browser's console).
+ */
 async function ticketedUrl(form: ItemsForm): Promise<string> {
+  if (form.credentialKind === 'token' && form.credential.trim() === '') {
+    return itemsSocketUrl(form, undefined);
+  }
   const bearer = form.credentialKind === 'token' ? form.credential : undefined;
   return itemsSocketUrl(form, await requestTicket(itemsPath(form), bearer));
 }
 
 export function ItemsPage() {
+  useTitle('Items');
   const [form, setForm] = useState<ItemsForm>({
     itemId: 'foo',
     credentialKind: 'token',
@@ -50,6 +97,8 @@ export function ItemsPage() {
   const conversation = useConversation({ url: () => ticketedUrl(form) });
   const { connection } = conversation;
   const live = isActive(connection.state);
+  const problem = formProblem(form);
+  const invalid = (field: FormProblem['field']) => (problem?.field === field ? true : undefined);
 
   useEffect(() => {
     hasSession()
@@ -62,6 +111,10 @@ export function ItemsPage() {
   const connect = async (event: FormEvent) => {
     event.preventDefault();
     setFormError('');
+    if (problem !== null) {
+      document.getElementById(problem.field)?.focus();
+      return;
+    }
     if (form.credentialKind === 'cookie') {
       try {
         await startSession(form.credential);
@@ -106,7 +159,8 @@ export function ItemsPage() {
           The guide's second endpoint, <code>WS /items/{'{item_id}'}/ws</code>: it needs a
           credential, the <code>session</code> cookie or a <code>token</code> (the cookie wins when
           both are sent), and takes an optional integer <code>q</code>. Without a credential, or
-          with a <code>q</code> that is not an integer, the server refuses with 1008.
+          with a <code>q</code> that is not an integer, the server refuses with 1008; this page
+          checks <code>q</code> before it asks.
         </p>
         <p>
           This page never puts your credential in the socket's URL, where proxy logs and the
@@ -130,6 +184,8 @@ export function ItemsPage() {
               required
               maxLength={200}
               autoComplete="off"
+              aria-invalid={invalid('item-id')}
+              aria-describedby="items-form-error"
             />
           </Field>
           <fieldset className="field choice">
@@ -158,9 +214,13 @@ export function ItemsPage() {
             label={form.credentialKind === 'token' ? 'Token' : 'Session cookie value'}
             hint={
               <>
-                {form.credentialKind === 'token'
-                  ? 'Sent as a bearer header, for a ticket. Leave it empty to see the refusal.'
-                  : 'Set as an HttpOnly cookie by POST /api/session; scripts cannot read it.'}{' '}
+                {form.credentialKind === 'cookie'
+                  ? 'Set as an HttpOnly cookie by POST /api/session; scripts cannot read it.'
+                  : config?.signedTokens === false
+                    ? 'Sent as a bearer header, for a ticket. This server takes any token that is not empty, as the guide does; leave it empty to see the refusal.'
+                    : config?.tokenMinting === false
+                      ? 'Sent as a bearer header, for a ticket. This server takes only tokens it signed, and hands them out after a login (APP_DEV_TOKEN_MINTING is off).'
+                      : 'Sent as a bearer header, for a ticket. Leave it empty to see the refusal.'}{' '}
                 {signedNote}
               </>
             }
@@ -171,12 +231,16 @@ export function ItemsPage() {
               onChange={(event) => update({ credential: event.target.value })}
               autoComplete="off"
               maxLength={config?.maxCredentialLength}
-              aria-describedby="credential-hint"
+              aria-invalid={invalid('credential')}
+              aria-describedby="credential-hint items-form-error"
             />
+            {/* Beside the field it fills; only where the server hands signed tokens out. */}
+            {form.credentialKind === 'token' && config?.tokenMinting === true && (
+              <button type="button" className="link-button field-action" onClick={getSignedToken}>
+                Get a signed token
+              </button>
+            )}
           </Field>
-          <button type="button" className="link-button" onClick={getSignedToken}>
-            Get a signed token
-          </button>
           <Field id="q" label="q (optional integer)">
             <input
               id="q"
@@ -185,6 +249,8 @@ export function ItemsPage() {
               inputMode="numeric"
               autoComplete="off"
               maxLength={40}
+              aria-invalid={invalid('q')}
+              aria-describedby="items-form-error"
             />
           </Field>
         </fieldset>
@@ -206,12 +272,12 @@ export function ItemsPage() {
         </div>
         {cookieSet && form.credentialKind === 'token' && (
           <p className="hint">
-            A session cookie is set: the server uses it rather than the token. Clear it to use the
-            token.
+            A session cookie is set too: the ticket is asked for with the token, which the server
+            takes over the cookie. Without a token, the socket goes with the cookie.
           </p>
         )}
         <p id="items-form-error" className="form-error" role="alert">
-          {formError}
+          {problem?.message ?? formError}
         </p>
       </form>
 

@@ -1,6 +1,8 @@
+import { useTitle } from '../hooks/useTitle';
 import { Link } from '../router';
 
 export function NotFoundPage() {
+  useTitle('Page not found');
   return (
     <article className="page">
       <header className="page-header">

@@ -69,7 +69,8 @@ describe('connecting', () => {
     expect(state()).toMatchObject({
       status: 'waiting',
       retry: 1,
-      lastClose: { code: 1006, reason: 'no answer within 3 s' },
+      cause: { kind: 'stalled', detail: 'no answer within 3 s' },
+      connectedBefore: false,
     });
   });
 });
@@ -107,7 +108,7 @@ describe('reconnecting', () => {
     latest().serverCloses(code, 'refused');
     expect(state()).toEqual({
       status: 'closed',
-      close: { code, reason: 'refused' },
+      cause: { kind: 'closed', code, reason: 'refused' },
       why: 'refused',
     });
     vi.advanceTimersByTime(120_000);
@@ -135,6 +136,61 @@ describe('reconnecting', () => {
     expect(FakeWebSocket.instances).toHaveLength(3);
     socket.reconnectNow();
     expect(state()).toEqual({ status: 'connecting', retry: 0 });
+  });
+
+  it('keeps counting the failed tries when Reconnect now skips a wait', () => {
+    start();
+    latest().serverCloses(1006);
+    vi.runOnlyPendingTimers();
+    latest().serverCloses(1006);
+    expect(state()).toMatchObject({ status: 'waiting', retry: 2 });
+    socket.reconnectNow();
+    expect(state()).toEqual({ status: 'connecting', retry: 2 });
+    latest().serverCloses(1006);
+    expect(state()).toMatchObject({ status: 'waiting', retry: 3 });
+  });
+
+  it('asks for a fresh ticket after a refused one, a few times in a row at most', async () => {
+    let tickets = 0;
+    // random() = 0: no wait between tries, so that each step is one turn of the clock.
+    start({ url: async () => `ws://test/ws?ticket=t${++tickets}`, random: () => 0 });
+    const nextTry = () => vi.advanceTimersByTimeAsync(0);
+    await nextTry();
+    for (let refusal = 1; refusal <= 3; refusal++) {
+      latest().serverCloses(1008, 'ticket not valid: unknown, or used already');
+      expect(state()).toMatchObject({ status: 'waiting', retry: refusal });
+      await nextTry();
+    }
+    expect(latest().url).toBe('ws://test/ws?ticket=t4');
+    latest().serverCloses(1008, 'ticket expired: ask for a new one');
+    expect(state()).toEqual({
+      status: 'closed',
+      cause: { kind: 'closed', code: 1008, reason: 'ticket expired: ask for a new one' },
+      why: 'refused',
+    });
+  });
+
+  it('counts ticket refusals in a row: a connection that opens starts them afresh', async () => {
+    start({ url: async () => 'ws://test/ws?ticket=t', random: () => 0 });
+    const nextTry = () => vi.advanceTimersByTimeAsync(0);
+    await nextTry();
+    for (let round = 0; round < 2; round++) {
+      for (let refusal = 0; refusal < 3; refusal++) {
+        latest().serverCloses(1008, 'ticket not valid: unknown, or used already');
+        expect(state().status).toBe('waiting');
+        await nextTry();
+      }
+      latest().serverAccepts(JSON_V1);
+      latest().serverCloses(1012);
+      await nextTry();
+    }
+    expect(state().status).toBe('connecting');
+  });
+
+  it('never retries a refusal by policy that is not about the ticket', () => {
+    start();
+    latest().serverCloses(1008, 'missing credentials');
+    expect(state()).toMatchObject({ status: 'closed', why: 'refused' });
   });
 
   it('counts from scratch after a connection that stayed up', () => {
@@ -166,7 +222,7 @@ describe('reconnecting', () => {
     latest().serverCloses(1006);
     expect(state().status).toBe('waiting');
     window.dispatchEvent(new Event('online'));
-    expect(state()).toEqual({ status: 'connecting', retry: 0 });
+    expect(state()).toEqual({ status: 'connecting', retry: 1 }); // the try it skipped to
 
     latest().serverCloses(1006);
     vi.spyOn(document, 'visibilityState', 'get').mockReturnValue('visible');
@@ -194,7 +250,8 @@ describe('heartbeat', () => {
     expect(dead.closedWith?.code).toBe(1000);
     expect(state()).toMatchObject({
       status: 'waiting',
-      lastClose: { code: 1006, reason: 'no answer to a ping for 5.0 s' },
+      cause: { kind: 'stalled', detail: 'no answer to a ping for 5.0 s' },
+      connectedBefore: true,
     });
     vi.runOnlyPendingTimers();
     expect(FakeWebSocket.instances).toHaveLength(2);
@@ -242,7 +299,7 @@ describe('sending', () => {
     latest().serverSends(bytes);
     expect(received).toEqual([
       { kind: 'text', text: 'Message text was: Hello', replyTo: null },
-      { kind: 'binary', data: bytes },
+      { kind: 'binary', data: bytes, replyTo: null },
     ]);
   });
 
@@ -352,7 +409,7 @@ describe('waking from sleep', () => {
     vi.setSystemTime(Date.now() + 60_000);
     vi.advanceTimersByTime(1_000);
     expect(old.closedWith?.code).toBe(1000);
-    expect(state()).toEqual({ status: 'connecting', retry: 0 });
+    expect(state()).toEqual({ status: 'connecting', retry: 1 });
     expect(FakeWebSocket.instances).toHaveLength(2);
   });
 });
@@ -427,14 +484,14 @@ describe('a URL that must be fetched first (a ticket)', () => {
     start({
       url: async () => {
         calls += 1;
-        if (calls === 1) throw new Error('502 Bad Gateway');
+        if (calls === 1) throw new Error('no ticket: the server answered 502 Bad Gateway');
         return `ws://test/ws?ticket=t${calls}`;
       },
     });
     await vi.advanceTimersByTimeAsync(0);
     expect(state()).toMatchObject({
       status: 'waiting',
-      lastClose: { reason: 'could not prepare the connection: 502 Bad Gateway' },
+      cause: { kind: 'not-opened', detail: 'no ticket: the server answered 502 Bad Gateway' },
     });
     await vi.advanceTimersByTimeAsync(1_000);
     expect(latest().url).toBe('ws://test/ws?ticket=t2');
@@ -442,12 +499,12 @@ describe('a URL that must be fetched first (a ticket)', () => {
 
   it('stops at a refusal that retrying cannot mend', async () => {
     start({
-      url: () => Promise.reject(new ConnectionRefused('401 sign in first')),
+      url: () => Promise.reject(new ConnectionRefused('no ticket: sign in first')),
     });
     await vi.advanceTimersByTimeAsync(0);
     expect(state()).toEqual({
       status: 'closed',
-      close: { code: 1008, reason: '401 sign in first' },
+      cause: { kind: 'not-opened', detail: 'no ticket: sign in first' },
       why: 'refused',
     });
   });
@@ -475,11 +532,12 @@ describe('a message the server cannot take yet', () => {
     });
     latest().serverSends(unavailable);
     expect(socket.getSnapshot().waiting.map((message) => message.id)).toEqual([id]);
-    vi.advanceTimersByTime(500);
+    // The reconnect's backoff, with random() = 0.5: half of 500 ms, then half of 1,000 ms.
+    vi.advanceTimersByTime(250);
     const texts = () => sentJson(latest()).filter((message) => message.type === 'text');
     expect(texts()).toHaveLength(2);
     latest().serverSends(unavailable); // still not: the next pause is longer
-    vi.advanceTimersByTime(999);
+    vi.advanceTimersByTime(499);
     expect(texts()).toHaveLength(2);
     vi.advanceTimersByTime(1);
     expect(texts().map((message) => message.id)).toEqual([id, id, id]);
@@ -490,5 +548,56 @@ describe('a message the server cannot take yet', () => {
     expect(socket.getSnapshot().inFlight).toEqual([]);
     // The page heard of the refusal once, and of the acknowledgement.
     expect(received.map((message) => message.kind)).toEqual(['error', 'event']);
+  });
+});
+
+describe('binary messages answered in order (the echo)', () => {
+  it('tracks each until its answer, which names it, and sends it again after a drop', () => {
+    start({ answersBinaryInOrder: true });
+    latest().serverAccepts(JSON_V1);
+    const first = socket.send(new Uint8Array([1]).buffer);
+    const second = socket.send(new Uint8Array([2]).buffer);
+    expect(socket.getSnapshot().inFlight.map((message) => message.id)).toEqual([
+      first.id,
+      second.id,
+    ]);
+    latest().serverSends(new Uint8Array([1]).buffer);
+    expect(received).toEqual([
+      { kind: 'binary', data: new Uint8Array([1]).buffer, replyTo: first.id },
+    ]);
+    latest().serverCloses(1006);
+    vi.runOnlyPendingTimers();
+    latest().serverAccepts(JSON_V1);
+    expect(latest().sent.filter((data) => typeof data !== 'string')).toEqual([
+      new Uint8Array([2]).buffer,
+    ]);
+  });
+
+  it('leaves binary messages untracked where the server does not answer them', () => {
+    start();
+    latest().serverAccepts(JSON_V1);
+    socket.send(new Uint8Array([1]).buffer);
+    expect(socket.getSnapshot().inFlight).toEqual([]);
+    latest().serverSends(new Uint8Array([9]).buffer);
+    expect(received).toEqual([{ kind: 'binary', data: new Uint8Array([9]).buffer, replyTo: null }]);
+  });
+});
+
+describe('the welcome', () => {
+  it("hands the page the connection's id and the chat's sender key", () => {
+    const welcomes: unknown[] = [];
+    start({ onWelcome: (welcome) => welcomes.push(welcome) });
+    latest().serverAccepts(JSON_V1);
+    latest().serverSends(
+      JSON.stringify({ type: 'welcome', connection_id: 'c1', sender_key: 'k'.repeat(16) }),
+    );
+    latest().serverSends(
+      JSON.stringify({ type: 'welcome', connection_id: 'c2', sender_key: 'j'.repeat(16) }),
+    );
+    expect(welcomes).toEqual([
+      { connectionId: 'c1', senderKey: 'k'.repeat(16) },
+      { connectionId: 'c2', senderKey: 'j'.repeat(16) },
+    ]);
+    expect(socket.getSnapshot().connectionId).toBe('c2');
   });
 });

@@ -1,11 +1,13 @@
 import { answerTo, type Codec, codecFor, type Incoming, TRY_AGAIN_LATER } from './codec';
-import type { CloseInfo, ConnectionState } from './connectionState';
+import { type Cause, type ConnectionState, canRetryNow } from './connectionState';
 import { Outbox, type OutgoingMessage } from './outbox';
 import { JSON_V1, TEXT_V1 } from './protocol';
 import {
   type BackoffOptions,
   backoffDelay,
   DEFAULT_BACKOFF,
+  HELD_MESSAGE_BACKOFF,
+  isTicketRefusal,
   shouldReconnect,
 } from './reconnectPolicy';
 
@@ -25,15 +27,12 @@ export interface ConnectionSnapshot {
 
 export type SendResult = 'sent' | 'queued' | 'full' | 'closed';
 
-/** Thrown by a `url` function for a refusal that retrying will not mend (a 401, say). */
-export class ConnectionRefused extends Error {
-  constructor(
-    message: string,
-    readonly code = 1008,
-  ) {
-    super(message);
-  }
-}
+/**
+ * Thrown by a `url` function for a refusal that retrying will not mend (no ticket without a
+ * credential, say); its message says why, in words for the page. Any other error thrown there
+ * counts as a failed attempt, tried again; its message should say what failed, too.
+ */
+export class ConnectionRefused extends Error {}
 
 /** What the server's first message on a connection says (realtime.json.v1). */
 export interface Welcome {
@@ -59,6 +58,11 @@ export interface ConnectionOptions {
    * it up again here, so that the messages sent again find it in place.
    */
   readonly onOpen?: (send: (frame: string) => void) => void;
+  /**
+   * The server answers each binary message with one binary message, in order (the echo): a
+   * binary message is then tracked until its answer, like text, and sent again if need be.
+   */
+  readonly answersBinaryInOrder?: boolean;
   readonly backoff?: Partial<BackoffOptions>;
   /** An attempt that has not opened by then is abandoned and counts as a failure. */
   readonly connectTimeoutMs?: number;
@@ -76,11 +80,6 @@ export const DEFAULT_QUEUE_LIMIT = 50;
 /** A timer that fires this much later than asked means the machine slept (a closed laptop). */
 export const SLEEP_GAP_MS = 5_000;
 const TICK_MS = 1_000;
-// Pauses before a message the server could not take yet is sent again.
-const RETRY_BASE_MS = 500;
-const RETRY_CAP_MS = 5_000;
-
-const LOCALLY_DETECTED = 1006; // what the browser reports for a connection lost without a close
 
 function randomPrefix(): string {
   const bytes = crypto.getRandomValues(new Uint8Array(6));
@@ -104,6 +103,9 @@ export class ReconnectingSocket {
   private readonly idPrefix = randomPrefix();
   private nextId = 1;
   private failures = 0;
+  // Since the last connect(): whether a connection opened, and the tickets refused in a row.
+  private connectedBefore = false;
+  private ticketRefusals = 0;
   private attempt = 0; // bumped by every open and drop: a late answer to an old one is ignored
   private timers: ReturnType<typeof setTimeout>[] = [];
   private heartbeat: ReturnType<typeof setInterval> | null = null;
@@ -145,6 +147,8 @@ export class ReconnectingSocket {
 
   readonly connect = (): void => {
     this.failures = 0;
+    this.connectedBefore = false;
+    this.ticketRefusals = 0;
     if (typeof navigator !== 'undefined' && navigator.onLine === false) {
       this.goOffline();
       return;
@@ -152,12 +156,15 @@ export class ReconnectingSocket {
     this.open();
   };
 
-  /** Skip the wait, or come back after giving up; never undoes a Disconnect or a refusal. */
+  /**
+   * Skip the wait (the count of failed tries goes on), or start afresh after giving up; never
+   * undoes a Disconnect or a refusal.
+   */
   readonly reconnectNow = (): void => {
     const { state } = this.snapshot;
-    if (state.status === 'waiting' || (state.status === 'closed' && state.why === 'gave-up')) {
-      this.connect();
-    }
+    if (!canRetryNow(state)) return;
+    if (state.status === 'waiting') this.open();
+    else this.connect();
   };
 
   /** The user's own disconnect: close with 1000 and do not come back. */
@@ -166,7 +173,7 @@ export class ReconnectingSocket {
     this.clearTimers();
     this.setState({
       status: 'closed',
-      close: { code: 1000, reason: 'closed by the user' },
+      cause: { kind: 'closed', code: 1000, reason: 'closed by the user' },
       why: 'user',
     });
   };
@@ -238,7 +245,7 @@ export class ReconnectingSocket {
     const timeoutMs = this.options.connectTimeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS;
     this.later(timeoutMs, () => {
       if (this.attempt === attempt) {
-        this.lost({ code: LOCALLY_DETECTED, reason: `no answer within ${timeoutMs / 1000} s` });
+        this.lost({ kind: 'stalled', detail: `no answer within ${timeoutMs / 1000} s` });
       }
     });
     let url: string | Promise<string>;
@@ -264,12 +271,9 @@ export class ReconnectingSocket {
   }
 
   private couldNotPrepare(error: unknown): void {
-    if (error instanceof ConnectionRefused) {
-      this.refused({ code: error.code, reason: error.message });
-    } else {
-      const reason = error instanceof Error ? error.message : String(error);
-      this.lost({ code: LOCALLY_DETECTED, reason: `could not prepare the connection: ${reason}` });
-    }
+    const detail = error instanceof Error ? error.message : String(error);
+    if (error instanceof ConnectionRefused) this.refused({ kind: 'not-opened', detail });
+    else this.lost({ kind: 'not-opened', detail });
   }
 
   private createSocket(url: string): void {
@@ -278,7 +282,8 @@ export class ReconnectingSocket {
       socket = new WebSocket(url, [...(this.options.protocols ?? DEFAULT_PROTOCOLS)]);
     } catch (error) {
       // A URL the browser refuses to even try will not get better by retrying.
-      this.refused({ code: LOCALLY_DETECTED, reason: String(error) });
+      const detail = error instanceof Error ? error.message : String(error);
+      this.refused({ kind: 'not-opened', detail: `the browser would not open it: ${detail}` });
       return;
     }
     socket.binaryType = 'arraybuffer';
@@ -288,13 +293,17 @@ export class ReconnectingSocket {
       if (this.socket === socket) this.onData(event.data);
     };
     socket.onclose = (event) => {
-      if (this.socket === socket) this.lost({ code: event.code, reason: event.reason });
+      if (this.socket === socket) {
+        this.lost({ kind: 'closed', code: event.code, reason: event.reason });
+      }
     };
   }
 
   private onOpen(socket: WebSocket): void {
     if (this.socket !== socket) return;
     this.clearTimers();
+    this.connectedBefore = true;
+    this.ticketRefusals = 0;
     this.codec = codecFor(socket.protocol);
     this.later(this.backoff().stableAfterMs, () => {
       this.failures = 0;
@@ -307,7 +316,9 @@ export class ReconnectingSocket {
 
   private onData(data: string | ArrayBuffer): void {
     if (typeof data !== 'string') {
-      this.options.onMessage?.({ kind: 'binary', data });
+      const replyTo = this.options.answersBinaryInOrder ? this.outbox.oldestBinary() : null;
+      if (replyTo !== null && this.outbox.answered(replyTo)) this.publishOutbox();
+      this.options.onMessage?.({ kind: 'binary', data, replyTo });
       return;
     }
     const decoded = (this.codec ?? codecFor('')).decode(data);
@@ -344,7 +355,7 @@ export class ReconnectingSocket {
   private retryHeldLater(): void {
     this.publishOutbox();
     if (this.retryTimer !== null) return;
-    const delayMs = Math.min(RETRY_CAP_MS, RETRY_BASE_MS * 2 ** this.retries);
+    const delayMs = backoffDelay(this.retries, HELD_MESSAGE_BACKOFF, this.options.random);
     this.retries += 1;
     this.retryTimer = setTimeout(() => {
       this.retryTimer = null;
@@ -363,27 +374,32 @@ export class ReconnectingSocket {
       if (message.frame === true) {
         socket.send(message.data);
         this.outbox.sent(message, true);
-        continue;
+      } else if (typeof message.data === 'string') {
+        socket.send(codec.encodeText(message.id, message.data));
+        this.outbox.sent(message, codec.tracksReplies);
+      } else {
+        socket.send(message.data);
+        this.outbox.sent(message, this.options.answersBinaryInOrder === true);
       }
-      const isText = typeof message.data === 'string';
-      socket.send(isText ? codec.encodeText(message.id, message.data as string) : message.data);
-      this.outbox.sent(message, isText && codec.tracksReplies);
     }
     this.publishOutbox();
   }
 
   /** The connection ended without the user asking: retry, or stop for good. */
-  private lost(close: CloseInfo): void {
+  private lost(cause: Cause): void {
     this.dropSocket(1000, 'reconnecting');
     this.clearTimers();
-    if (!shouldReconnect(close.code)) {
-      this.refused(close);
-      return;
+    if (cause.kind === 'closed') {
+      if (!shouldReconnect(cause.code, cause.reason, this.ticketRefusals)) {
+        this.refused(cause);
+        return;
+      }
+      if (isTicketRefusal(cause.code, cause.reason)) this.ticketRefusals += 1;
     }
     this.failures += 1;
     const backoff = this.backoff();
     if (this.failures > backoff.maxAttempts) {
-      this.setState({ status: 'closed', close, why: 'gave-up' });
+      this.setState({ status: 'closed', cause, why: 'gave-up' });
       return;
     }
     const delayMs = backoffDelay(this.failures - 1, backoff, this.options.random);
@@ -392,15 +408,16 @@ export class ReconnectingSocket {
       retry: this.failures,
       delayMs,
       until: Date.now() + delayMs,
-      lastClose: close,
+      cause,
+      connectedBefore: this.connectedBefore,
     });
     this.later(delayMs, () => this.open());
   }
 
-  private refused(close: CloseInfo): void {
+  private refused(cause: Cause): void {
     this.dropSocket(1000, 'refused');
     this.clearTimers();
-    this.setState({ status: 'closed', close, why: 'refused' });
+    this.setState({ status: 'closed', cause, why: 'refused' });
   }
 
   private goOffline(): void {
@@ -414,7 +431,7 @@ export class ReconnectingSocket {
       if (this.socket !== socket) return;
       if (this.pendingPing !== null) {
         const waited = ((Date.now() - this.pendingPing.sentAt) / 1000).toFixed(1);
-        this.lost({ code: LOCALLY_DETECTED, reason: `no answer to a ping for ${waited} s` });
+        this.lost({ kind: 'stalled', detail: `no answer to a ping for ${waited} s` });
         return;
       }
       const ping = { id: `p${this.nextId++}`, sentAt: Date.now() };
@@ -462,7 +479,7 @@ export class ReconnectingSocket {
     const { status } = this.snapshot.state;
     if (status === 'open' || status === 'connecting') {
       // The old socket is most likely dead, and nothing has told the browser yet.
-      this.lost({ code: LOCALLY_DETECTED, reason: 'the computer woke from sleep' });
+      this.lost({ kind: 'stalled', detail: 'the computer woke from sleep' });
     }
     this.reconnectNow(); // no backoff: the network was not the problem
   };

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { closeCodeName, describeClose } from './closeCodes';
+import { closeCodeName, namedCode } from './closeCodes';
 
 describe('close codes', () => {
   it('names the codes of RFC 6455', () => {
@@ -12,14 +12,8 @@ describe('close codes', () => {
     expect(closeCodeName(1234)).toBe('unknown code');
   });
 
-  it('describes a close with its reason', () => {
-    expect(describeClose(1008, 'missing credentials')).toBe(
-      '1008 policy violation: missing credentials',
-    );
-    expect(describeClose(1000, '')).toBe('1000 normal closure');
-  });
-
-  it('explains a 1006, which never carries a reason', () => {
-    expect(describeClose(1006, '')).toBe('1006 abnormal closure: the connection failed or was cut');
+  it('puts the name beside the number', () => {
+    expect(namedCode(1008)).toBe('1008 policy violation');
+    expect(namedCode(4001)).toBe('4001 application code');
   });
 });

@@ -24,10 +24,7 @@ export function closeCodeName(code: number): string {
   return 'unknown code';
 }
 
-/** "1008 policy violation: missing credentials", as the page shows it. */
-export function describeClose(code: number, reason: string): string {
-  const described = `${code} ${closeCodeName(code)}`;
-  if (reason !== '') return `${described}: ${reason}`;
-  if (code === 1006) return `${described}: the connection failed or was cut`;
-  return described;
+/** "1008 policy violation": a code with its name, as every page shows one. */
+export function namedCode(code: number): string {
+  return `${code} ${closeCodeName(code)}`;
 }

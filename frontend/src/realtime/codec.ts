@@ -14,7 +14,8 @@ import { JSON_V1 } from './protocol';
 /** A message from the server, as a page receives it. */
 export type Incoming =
   | { readonly kind: 'text'; readonly text: string; readonly replyTo: string | null }
-  | { readonly kind: 'binary'; readonly data: ArrayBuffer }
+  /** `replyTo`: the binary message it answers, where the server answers them in order. */
+  | { readonly kind: 'binary'; readonly data: ArrayBuffer; readonly replyTo: string | null }
   | {
       readonly kind: 'error';
       readonly code: string;
@@ -102,6 +103,7 @@ export function answerTo(incoming: Incoming): string | null {
   switch (incoming.kind) {
     case 'text':
     case 'error':
+    case 'binary':
       return incoming.replyTo;
     case 'channel':
       return 'reply_to' in incoming.message ? incoming.message.reply_to : null;
@@ -109,7 +111,5 @@ export function answerTo(incoming: Incoming): string | null {
       const replyTo = (incoming.message as { readonly reply_to?: unknown }).reply_to;
       return typeof replyTo === 'string' ? replyTo : null;
     }
-    case 'binary':
-      return null;
   }
 }

@@ -1,7 +1,9 @@
 /** What the page's log shows for a received message. */
 import { describeBytes } from './bytes';
 import type { EventMessage, Incoming } from './codec';
-import type { NotRecoveredReason } from './messages';
+import type { ChatMessage, NotRecoveredReason } from './messages';
+
+type SyncMessage = Extract<ChatMessage, { type: 'sync' }>;
 
 /** Why the page cannot be sure it has every message of a room. */
 export const NOT_RECOVERED: Readonly<Record<Exclude<NotRecoveredReason, 'first_join'>, string>> = {
@@ -43,15 +45,44 @@ export function describeEvent(message: EventMessage): string {
     case 'ack':
       return `The room holds your message (#${message.offset})`;
     case 'sync':
-      if (message.recovered) {
-        return message.replayed === 0
-          ? 'Back in the room: nothing was missed.'
-          : `Recovered ${message.replayed} missed ${message.replayed === 1 ? 'event' : 'events'}.`;
-      }
-      return message.reason === null || message.reason === 'first_join'
-        ? `Joined ${message.room}: the ${message.replayed} most recent events are above.`
-        : NOT_RECOVERED[message.reason];
+      return describeSync(message, null).text;
     case 'server_stats':
       return `The server's numbers, from ${message.process}`;
   }
+}
+
+const missed = (count: number) => `${count} missed ${count === 1 ? 'message' : 'messages'}`;
+
+/**
+ * What the end of a catch-up means, counted in chat messages: those the page received before
+ * the sync that it did not have yet (null: not counted). `joining`: the page's own number when
+ * the sync ends the person's joining the room (not a return after a dropped connection).
+ */
+export function describeSync(
+  sync: SyncMessage,
+  messagesReceived: number | null,
+  joining: number | null = null,
+): { readonly text: string; readonly trouble: boolean } {
+  if (!sync.recovered && sync.reason !== null && sync.reason !== 'first_join') {
+    return { text: NOT_RECOVERED[sync.reason], trouble: true };
+  }
+  const count = messagesReceived ?? 0;
+  const joined =
+    joining === null ? `Joined ${sync.room}` : `You joined ${sync.room} as #${joining}`;
+  if (sync.recovered) {
+    if (joining !== null) {
+      const recovered = count === 0 ? 'nothing was missed' : `recovered ${missed(count)}`;
+      return { text: `${joined}: ${recovered}.`, trouble: false };
+    }
+    const text =
+      count === 0 ? 'Back in the room: nothing was missed.' : `Recovered ${missed(count)}.`;
+    return { text, trouble: false };
+  }
+  const above =
+    count === 0
+      ? ''
+      : count === 1
+        ? ': the most recent message is above'
+        : `: the ${count} most recent messages are above`;
+  return { text: `${joined}${above}.`, trouble: false };
 }

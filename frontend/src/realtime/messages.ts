@@ -119,7 +119,12 @@ export interface RecentHappening {
 
 export type ServerMessage =
   /** The first message: the connection's id, which the server's log lines carry too. */
-  | { readonly type: 'welcome'; readonly connection_id: string; readonly sender_key: string }
+  | {
+      readonly type: 'welcome';
+      readonly connection_id: string;
+      /** Who sends on this connection, to give back on later attempts (`?sender_key=`). */
+      readonly sender_key: string;
+    }
   | { readonly type: 'text'; readonly text: string; readonly reply_to: string | null }
   | { readonly type: 'pong'; readonly id: string; readonly sent_at: number }
   | {

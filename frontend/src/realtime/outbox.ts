@@ -56,6 +56,11 @@ export class Outbox {
     return this.unanswered.length < before;
   }
 
+  /** The oldest binary message on the wire without an answer, for in-order answers. */
+  oldestBinary(): string | null {
+    return this.unanswered.find((message) => typeof message.data !== 'string')?.id ?? null;
+  }
+
   /** The connection died: what it never answered goes first when the next one opens. */
   requeueUnanswered(): void {
     if (this.unanswered.length === 0 && this.held.length === 0) return;

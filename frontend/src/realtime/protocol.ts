@@ -1,6 +1,6 @@
 /**
- * The subprotocols the pages offer, most preferred first; defined in backend/app/protocol.py
- * and described in docs/protocol.md.
+ * The subprotocols the pages offer, most preferred first; the server's names for them are
+ * `Dialect` in backend/app/conversation/dialects.py, and docs/protocol.md describes both.
  */
 
 /** Typed JSON messages with ids, ping and pong, and typed errors. */

@@ -24,6 +24,15 @@ export const DEFAULT_BACKOFF: BackoffOptions = {
 };
 
 /**
+ * Messages the server could not take yet (the chat's room_unavailable) are sent again after
+ * the same backoff, shorter: the connection is fine, only the room is catching its breath.
+ */
+export const HELD_MESSAGE_BACKOFF: Pick<BackoffOptions, 'baseMs' | 'capMs'> = {
+  baseMs: 500,
+  capMs: 5_000,
+};
+
+/**
  * Exponential backoff with full jitter: a random wait between 0 and min(cap, base * 2^retry),
  * so that clients cut off together do not all come back in the same instant.
  * `retry` counts from 0 for the first retry.
@@ -39,9 +48,10 @@ export function backoffDelay(
 
 /**
  * Codes after which trying again can help: the server went away or restarted, the network
- * dropped, the server was overloaded. Everything else is final: a refusal by policy (1008) or by
- * the application (4000-4999) will be refused again, a normal closure (1000) was meant, and a
- * protocol or data error (1002, 1003, 1007, 1009, 1010) would only repeat.
+ * dropped, the server was overloaded. Everything else is final: a refusal by policy (1008) or
+ * by the application (4000-4999) will be refused again (a refused ticket aside, below), a
+ * normal closure (1000) was meant, and a protocol or data error (1002, 1003, 1007, 1009, 1010)
+ * would only repeat.
  */
 const RETRY_CODES = new Set([
   1001, // going away: a server shutting down or a proxy restarting
@@ -53,6 +63,19 @@ const RETRY_CODES = new Set([
   1014, // bad gateway
 ]);
 
-export function shouldReconnect(code: number): boolean {
+/**
+ * A ticket the socket's server refused (used already, expired, or unknown to the process that
+ * took the socket, with several processes): a fresh ticket may well pass, so a few are tried
+ * in a row before the refusal stands.
+ */
+export const TICKET_REFUSALS_RETRIED = 3;
+
+export function isTicketRefusal(code: number, reason: string): boolean {
+  return code === 1008 && reason.startsWith('ticket');
+}
+
+/** `ticketRefusalsInARow`: ticket refusals since the last connection that opened. */
+export function shouldReconnect(code: number, reason = '', ticketRefusalsInARow = 0): boolean {
+  if (isTicketRefusal(code, reason)) return ticketRefusalsInARow < TICKET_REFUSALS_RETRIED;
   return RETRY_CODES.has(code);
 }

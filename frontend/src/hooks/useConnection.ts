@@ -4,7 +4,7 @@ import {
   type ConnectionSnapshot,
   ReconnectingSocket,
   type SendResult,
-} from './ReconnectingSocket';
+} from '../realtime/ReconnectingSocket';
 
 export interface Connection extends ConnectionSnapshot {
   readonly connect: () => void;

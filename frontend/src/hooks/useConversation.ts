@@ -1,11 +1,11 @@
-import { useMessageLog } from '../log/messageLog';
 import { answerTo, type Incoming } from '../realtime/codec';
 import { describeIncoming } from '../realtime/describeMessage';
 import type { ConnectionOptions } from '../realtime/ReconnectingSocket';
-import { useConnection } from '../realtime/useConnection';
+import { useConnection } from './useConnection';
+import { useMessageLog } from './useMessageLog';
 
-export interface ConversationOptions {
-  readonly url: ConnectionOptions['url'];
+export interface ConversationOptions
+  extends Pick<ConnectionOptions, 'url' | 'onWelcome' | 'answersBinaryInOrder'> {
   readonly connectOnMount?: boolean;
   /** A page's own handling of a message; true when it logged it itself. */
   readonly onIncoming?: (incoming: Incoming) => boolean;
@@ -15,10 +15,14 @@ export interface ConversationOptions {
  * A page's connection and its log, as every page has them: each message received is logged
  * (unless the page handles it), and each reply marks the message it answers.
  */
-export function useConversation({ url, connectOnMount = false, onIncoming }: ConversationOptions) {
+export function useConversation({
+  onIncoming,
+  connectOnMount = false,
+  ...options
+}: ConversationOptions) {
   const messageLog = useMessageLog();
   const connection = useConnection({
-    url,
+    ...options,
     connectOnMount,
     onMessage: (incoming) => {
       const replyTo = answerTo(incoming);

@@ -13,6 +13,25 @@ afterEach(() => {
   vi.unstubAllGlobals();
 });
 
+/**
+ * How many listeners for each of `types` are attached to `target` now, counted through its
+ * own add and remove methods (which still do their work).
+ */
+function watchListeners(target: EventTarget, types: readonly string[]) {
+  const attached = new Map(types.map((type) => [type, new Set<unknown>()]));
+  const add = target.addEventListener.bind(target);
+  const remove = target.removeEventListener.bind(target);
+  vi.spyOn(target, 'addEventListener').mockImplementation((type, listener, options) => {
+    attached.get(type)?.add(listener);
+    add(type, listener, options);
+  });
+  vi.spyOn(target, 'removeEventListener').mockImplementation((type, listener, options) => {
+    attached.get(type)?.delete(listener);
+    remove(type, listener, options);
+  });
+  return () => Object.fromEntries([...attached].map(([type, listeners]) => [type, listeners.size]));
+}
+
 /** Lets the microtask that opens the socket on mount run. */
 const flushMicrotasks = () => act(async () => {});
 
@@ -54,14 +73,21 @@ describe('useConnection', () => {
     expect(FakeWebSocket.instances).toHaveLength(1);
   });
 
-  it('stops listening to the network after unmount', async () => {
+  it('stops listening to the network and the tab after unmount', async () => {
+    const onWindow = watchListeners(window, ['online', 'offline']);
+    const onDocument = watchListeners(document, ['visibilitychange']);
     const { result, unmount } = renderHook(() =>
       useConnection({ url: () => 'ws://test/ws', connectOnMount: true }),
     );
     await flushMicrotasks();
+    // Seen attached first, so that the counts below cannot be zero for want of watching.
+    expect(onWindow()).toEqual({ online: 1, offline: 1 });
+    expect(onDocument()).toEqual({ visibilitychange: 1 });
     act(() => FakeWebSocket.latest().serverCloses(1006));
     expect(result.current.state.status).toBe('waiting');
     unmount();
+    expect(onWindow()).toEqual({ online: 0, offline: 0 });
+    expect(onDocument()).toEqual({ visibilitychange: 0 });
     window.dispatchEvent(new Event('online'));
     expect(FakeWebSocket.instances).toHaveLength(1);
   });
