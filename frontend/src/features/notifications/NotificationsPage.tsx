@@ -3,6 +3,7 @@
  * page's one connection (the bell's subscriptions, shared), and a form to send one.
  */
 import { useMe } from '../../api/me';
+import { useTitle } from '../../hooks/useTitle';
 import { Link } from '../../router';
 import { connectionNote } from './connectionNote';
 import { NoteList } from './NoteList';
@@ -11,6 +12,7 @@ import { useNotifications } from './useNotifications';
 import { usePageVisible, useReadWhileShown } from './useReadWhileShown';
 
 export function NotificationsPage() {
+  useTitle('Notifications');
   const me = useMe();
   return (
     <article className="page">
