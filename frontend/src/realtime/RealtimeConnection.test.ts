@@ -80,6 +80,31 @@ describe('RealtimeConnection', () => {
     expect(FakeWebSocket.instances).toHaveLength(2);
   });
 
+  it('asks a fresh ticket for every attempt, also after the server refused a ticket', async () => {
+    vi.useFakeTimers();
+    let ticket = 0;
+    const realtime = new RealtimeConnection({
+      url: async () => `ws://test/ws/realtime?ticket=T${++ticket}`,
+      random: () => 0.5,
+    });
+    realtime.follow('user:alice');
+    await vi.advanceTimersByTimeAsync(0);
+    FakeWebSocket.latest().serverCloses(1008, 'ticket expired or already used');
+    await vi.advanceTimersByTimeAsync(1_000);
+    expect(FakeWebSocket.instances.map((socket) => socket.url)).toEqual([
+      'ws://test/ws/realtime?ticket=T1',
+      'ws://test/ws/realtime?ticket=T2',
+    ]);
+    FakeWebSocket.latest().serverAccepts('realtime.json.v1');
+    expect(realtime.getSnapshot().state.status).toBe('open');
+    expect(JSON.parse(String(FakeWebSocket.latest().sent[0]))).toMatchObject({
+      type: 'subscribe',
+      channel: 'user:alice',
+    });
+    realtime.close();
+    vi.useRealTimers();
+  });
+
   it('opens the socket for a publish alone, and closes it once the publish is answered', async () => {
     const realtime = new RealtimeConnection({ url: () => 'ws://test/ws/realtime' });
     const publishing = realtime.publish('announcements', { text: 'hi' });
