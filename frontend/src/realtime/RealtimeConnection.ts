@@ -82,6 +82,11 @@ export interface Follower {
   readonly onEvent?: (event: ChannelEvent) => void;
   /** Each `sync`: the end of a catch-up (on following, and after each reconnect). */
   readonly onSync?: (sync: ChannelSync) => void;
+  /** Each time the channel is asked for (on following, and after each reconnect): the events
+   * up to the next `sync` are its catch-up. */
+  readonly onSubscribe?: () => void;
+  /** Each list of who is in the channel, where it has presence. */
+  readonly onPresence?: (presence: Presence) => void;
 }
 
 /** A publish on its way: resolves with the `ack` (the channel holds it), or rejects. */
@@ -346,6 +351,7 @@ export class RealtimeConnection {
     }
     entry.request = request;
     this.update(entry, { status: 'subscribing', error: null });
+    for (const follower of [...entry.followers]) follower.onSubscribe?.();
   }
 
   /** A connection opened: every followed channel is asked for again, from where it was. */
@@ -408,11 +414,12 @@ export class RealtimeConnection {
         for (const follower of [...entry.followers]) follower.onSync?.(message);
         return;
       }
-      case 'presence':
-        this.update(entry, {
-          presence: { online: message.online, complete: message.complete },
-        });
+      case 'presence': {
+        const presence = { online: message.online, complete: message.complete };
+        this.update(entry, { presence });
+        for (const follower of [...entry.followers]) follower.onPresence?.(presence);
         return;
+      }
     }
   }
 

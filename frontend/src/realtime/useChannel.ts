@@ -71,6 +71,8 @@ export function useChannel(name: string | null, options: ChannelOptions = {}): C
       since: latest.current.since ?? null,
       onEvent: (event) => latest.current.onEvent?.(event),
       onSync: (sync) => latest.current.onSync?.(sync),
+      onSubscribe: () => latest.current.onSubscribe?.(),
+      onPresence: (presence) => latest.current.onPresence?.(presence),
     });
   }, [realtime, name, member]);
 
