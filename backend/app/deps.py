@@ -15,6 +15,7 @@ from starlette.requests import HTTPConnection
 from app.channels.declarations import ChannelRegistry
 from app.channels.hub import ChannelHub
 from app.conversation.loop import Conversation, MessageLimits
+from app.observability.endpoints import endpoint_of
 from app.observability.metrics import Metrics
 from app.security.tickets import TicketStore, tickets_of
 from app.server.shutdown import Readiness
@@ -62,7 +63,6 @@ def start_conversation(websocket: WebSocket) -> tuple[Conversation, MessageLimit
     WebSocket is its whole life (memory per idle connection is a measured goal)."""
     state = websocket.app.state
     metrics: Metrics = state.metrics
-    route = websocket.scope.get("route")
-    endpoint: str = getattr(route, "path", None) or "other"  # a template: a closed set
+    endpoint = endpoint_of(websocket.scope)  # a template: a closed set
     conversation = Conversation(websocket, metrics.stats_for(endpoint), state.outlet_limits)
     return conversation, state.message_limits, metrics

@@ -43,6 +43,7 @@ from app.routes import (
 from app.security.headers import ResponseHeaders
 from app.security.hosts import HostCheck
 from app.security.origins import OriginCheck, OriginPolicy
+from app.security.rate_limits import KeyedRateLimit
 from app.security.tickets import InMemoryTickets, IssuanceLimits, RedisTickets, TicketStore
 from app.server.limits import TRANSPORT_STATE_KEY, TransportLimits, TransportState
 from app.server.shutdown import Readiness, drain_on_sigterm
@@ -74,16 +75,22 @@ def build_registry(settings: Settings, features: list[Feature] | None = None) ->
 
 def build_broker(settings: Settings, registry: ChannelRegistry) -> Broker:
     topology = settings.redis_topology()
+    opening = KeyedRateLimit(
+        settings.new_channels_per_second, 100 * settings.new_channels_per_second
+    )
     if topology is None:
         return InMemoryBroker(
             registry.limits_for,
             max_channels=settings.max_rooms,
+            opening=opening,
             total_bytes=settings.history_total_bytes,
         )
     return RedisBroker(
         topology,
         limits=registry.limits_for,
         max_channels=settings.max_rooms,
+        opening=opening,
+        total_bytes=settings.history_total_bytes,
         presence_ttl=settings.chat_presence_ttl,
     )
 

@@ -70,7 +70,8 @@ class Settings(BaseSettings):
     # its members are announced as left within this and a third of it more.
     chat_presence_ttl: float = Field(default=10.0, gt=0)
     # A room's history (for recovery after a reconnect): at most this many events, this many
-    # bytes, this old; and all rooms' histories together at most this many bytes (in memory).
+    # bytes, this old; and the histories of the rooms one process writes to, together, at most
+    # this many bytes (in memory, or in Redis: its share of Redis).
     room_history_events: int = Field(default=1000, ge=1)
     room_history_bytes: int = Field(default=2 * 1024 * 1024, ge=64 * 1024)
     room_history_seconds: float = Field(default=600.0, gt=0)
@@ -78,6 +79,9 @@ class Settings(BaseSettings):
     # Channels (a chat's rooms among them) one process keeps (followed here, or with a history
     # not yet expired); a join that would open one more is refused until one is forgotten.
     max_rooms: int = Field(default=1000, ge=1)
+    # New channels one client address may open per second (bursts of 100 times as many):
+    # places held for a history's age must not all be taken by one client.
+    new_channels_per_second: float = Field(default=1.0, gt=0)
     # Channels one connection of the multiplexed endpoint (WS /ws/realtime) may follow at once.
     channels_per_connection: int = Field(default=32, ge=1)
     # How many of the newest events a member gets on joining (without a position to resume).

@@ -70,9 +70,25 @@ def handshake(sock: socket.socket, path: str = "/ws") -> None:
     assert head.startswith(b"HTTP/1.1 101"), head
 
 
+def frames_of(data: bytes) -> list[tuple[int, bytes]]:
+    """The (opcode, payload) of each whole frame in what a server sent (its frames are not
+    masked)."""
+    frames, at = [], 0
+    while at + 2 <= len(data):
+        opcode, length, at = data[at] & 0x0F, data[at + 1] & 0x7F, at + 2
+        if length == 126:
+            length, at = struct.unpack("!H", data[at : at + 2])[0], at + 2
+        elif length == 127:
+            length, at = struct.unpack("!Q", data[at : at + 8])[0], at + 8
+        if at + length > len(data):
+            break
+        frames.append((opcode, data[at : at + length]))
+        at += length
+    return frames
+
+
 def close_frame(data: bytes) -> tuple[int, bytes]:
-    """The code and reason of the first close frame in what the server sent."""
-    at = data.index(b"\x88")
-    length = data[at + 1]
-    code = struct.unpack("!H", data[at + 2 : at + 4])[0]
-    return code, data[at + 4 : at + 2 + length]
+    """The code and reason of the first close frame in what the server sent (read frame by
+    frame: a ping's random payload may hold the byte a close frame starts with)."""
+    payload = next(payload for opcode, payload in frames_of(data) if opcode == 0x8)
+    return struct.unpack("!H", payload[:2])[0], payload[2:]

@@ -34,7 +34,7 @@ plain(
       `ws://${own.host}/items/1/ws`,
     );
     await expect(page.getByRole('region', { name: 'Latest refusals' })).toContainText(
-      '/items/1/ws credentials: no credential, or one that was not accepted',
+      '/items/{item_id}/ws credentials: no credential, or one that was not accepted',
     );
     await echo.close();
     // And the echo page's departure, its code named as the other pages name codes.

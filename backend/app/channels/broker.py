@@ -22,6 +22,7 @@ from typing import Literal
 from app.channels.events import ChannelEvent, EventDraft, Position, Replay
 from app.channels.history import HistoryLimits
 from app.channels.ledger import ChannelLedger
+from app.security.rate_limits import KeyedRateLimit
 
 logger = logging.getLogger(__name__)
 
@@ -54,7 +55,9 @@ def member_of(key: str) -> str:
 class Broker(ABC):
     """Channels shared by every process of the app."""
 
-    def __init__(self, limits_for: LimitsFor, max_channels: int) -> None:
+    def __init__(
+        self, limits_for: LimitsFor, max_channels: int, opening: KeyedRateLimit | None = None
+    ) -> None:
         self.limits_for = limits_for
         # The channels this process uses: one more than it may keep raises ChannelsFull.
         self.channels = ChannelLedger(
@@ -62,6 +65,7 @@ class Broker(ABC):
             in_use=self._channel_in_use,
             forgettable=self._channel_forgettable,
             forget=self._forget_channel,
+            opening=opening,
         )
         self._event_handlers: list[EventHandler] = []
         self._connected_handlers: list[ConnectedHandler] = []
@@ -102,9 +106,10 @@ class Broker(ABC):
             except Exception:
                 logger.exception("channel broker: a handler failed after reconnecting")
 
-    def admit(self, channel: str) -> None:
-        """Before a channel is used: raises ``ChannelsFull`` when it would be one too many."""
-        self.channels.use(channel)
+    def admit(self, channel: str, opener: str | None = None) -> None:
+        """Before a channel is used: raises ``ChannelsFull`` when it would be one too many, or
+        ``OpeningTooFast`` when ``opener`` (a client's address) opens new ones too fast."""
+        self.channels.use(channel, opener)
 
     @abstractmethod
     def _channel_in_use(self, channel: str) -> bool:

@@ -119,8 +119,9 @@ class ChannelHub:
     ) -> Subscription:
         """Follows the channel: a positional subscriber first gets what it missed since
         ``since`` (or the recent history) and a ``sync``. Raises ``ChannelsFull`` when the
-        channel would be one too many; then nothing was sent."""
-        self.broker.admit(channel)
+        channel would be one too many (``OpeningTooFast`` when its client opens new ones too
+        fast); then nothing was sent."""
+        self.broker.admit(channel, opener=conversation.address)
         entry = self._connections[conversation]
         feed = self.feeds.get(channel)
         if feed is None:

@@ -5,15 +5,33 @@ The ledger lists the channels this process has used, the most recently used last
 beyond ``max_channels`` takes the place of the least recently used one that nobody here
 follows and whose history may be forgotten (``forgettable``, which each broker decides); when
 none may be, the new channel is refused (``ChannelsFull``) until one can.
+
+A place that is held until a history ages out (Redis keeps a channel's for minutes) could be
+taken by one client opening channel after channel, locking everyone else out of new ones; so
+new channels are also rationed per opener (a client's address): ``OpeningTooFast``.
 """
 
+import math
 import time
 from collections import OrderedDict
 from collections.abc import Callable
 
+from app.security.rate_limits import KeyedRateLimit
+
 
 class ChannelsFull(RuntimeError):
-    """This process keeps as many channels as it may (APP_MAX_CHANNELS)."""
+    """This process keeps as many channels as it may (APP_MAX_ROOMS)."""
+
+
+class OpeningTooFast(ChannelsFull):
+    """One opener (a client address) opened new channels faster than it may
+    (APP_NEW_CHANNELS_PER_SECOND); ``wait`` seconds until it may open another."""
+
+    def __init__(self, wait: float) -> None:
+        self.wait = wait
+        super().__init__(
+            f"too many new channels from one address: try again in {math.ceil(wait)} s"
+        )
 
 
 class ChannelLedger:
@@ -24,12 +42,14 @@ class ChannelLedger:
         in_use: Callable[[str], bool],
         forgettable: Callable[[str, float], bool],
         forget: Callable[[str], None] = lambda _channel: None,
+        opening: KeyedRateLimit | None = None,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self.max_channels = max_channels
         self._in_use = in_use
         self._forgettable = forgettable
         self._forget = forget
+        self.opening = opening
         self._clock = clock
         # channel -> when it was last used (the clock's seconds)
         self._channels: OrderedDict[str, float] = OrderedDict()
@@ -40,8 +60,9 @@ class ChannelLedger:
     def __contains__(self, channel: object) -> bool:
         return channel in self._channels
 
-    def use(self, channel: str) -> None:
-        """Notes a use of ``channel``; raises ``ChannelsFull`` for a new one with no place left."""
+    def use(self, channel: str, opener: str | None = None) -> None:
+        """Notes a use of ``channel``; raises ``ChannelsFull`` for a new one with no place left,
+        ``OpeningTooFast`` for a new one its opener may not open yet."""
         now = self._clock()
         if channel in self._channels:
             self._channels[channel] = now
@@ -49,6 +70,9 @@ class ChannelLedger:
             return
         if len(self._channels) >= self.max_channels:
             self._make_room(now)
+        limit = self.opening
+        if opener is not None and limit is not None and (wait := limit.take(opener)):
+            raise OpeningTooFast(wait)
         self._channels[channel] = now
 
     def _make_room(self, now: float) -> None:

@@ -6,6 +6,7 @@ import time
 from app.channels.broker import Broker, BrokerHealth, LimitsFor, member_of, new_epoch
 from app.channels.events import ChannelEvent, EventDraft, Position, Replay
 from app.channels.history import History, HistoryLimits
+from app.security.rate_limits import KeyedRateLimit
 
 
 class InMemoryBroker(Broker):
@@ -18,10 +19,13 @@ class InMemoryBroker(Broker):
         limits: HistoryLimits | LimitsFor | None = None,
         *,
         max_channels: int = 1000,
+        opening: KeyedRateLimit | None = None,
         total_bytes: int = 64 * 1024 * 1024,
     ) -> None:
         fixed = limits or HistoryLimits()
-        super().__init__(fixed if callable(fixed) else lambda _channel: fixed, max_channels)
+        super().__init__(
+            fixed if callable(fixed) else lambda _channel: fixed, max_channels, opening
+        )
         self.total_bytes = total_bytes
         self.held_bytes = 0
         # channel -> member -> its connections' keys

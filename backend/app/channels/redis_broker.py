@@ -36,8 +36,15 @@ from app.channels.events import (
 )
 from app.channels.history import HistoryLimits, replay_from
 from app.channels.redis_link import RedisLink, text
-from app.channels.redis_scripts import APPEND, PRESENCE_ADD, PRESENCE_REMOVE, RENEW_EPOCH
+from app.channels.redis_scripts import (
+    APPEND,
+    PRESENCE_ADD,
+    PRESENCE_REMOVE,
+    RENEW_EPOCH,
+    SHRINK,
+)
 from app.redis_clients import RedisTopology
+from app.security.rate_limits import KeyedRateLimit
 
 logger = logging.getLogger(__name__)
 
@@ -72,13 +79,24 @@ class RedisBroker(Broker):
         *,
         limits: HistoryLimits | LimitsFor | None = None,
         max_channels: int = 1000,
+        opening: KeyedRateLimit | None = None,
+        total_bytes: int = 64 * 1024 * 1024,
         presence_ttl: float = 10.0,
         reconnect_base: float = 0.25,
         reconnect_cap: float = 5.0,
     ) -> None:
         fixed = limits or HistoryLimits()
-        super().__init__(fixed if callable(fixed) else lambda _channel: fixed, max_channels)
+        super().__init__(
+            fixed if callable(fixed) else lambda _channel: fixed, max_channels, opening
+        )
         self._presence_ttl = presence_ttl
+        # This process's budget for the histories of the channels it writes to: a client that
+        # fills many channels' histories makes the biggest give up their oldest events, so
+        # that Redis holds at most this much for each process (channels that several write to
+        # are counted by each).
+        self.total_bytes = total_bytes
+        self._bytes_of: dict[str, int] = {}
+        self.held_bytes = 0
         self.topology = RedisTopology.single(topology) if isinstance(topology, str) else topology
         self._channels_here: set[str] = set()
         self._link = RedisLink(
@@ -95,6 +113,7 @@ class RedisBroker(Broker):
         self._presence_add = self._redis.register_script(PRESENCE_ADD)
         self._presence_remove = self._redis.register_script(PRESENCE_REMOVE)
         self._renew_epoch = self._redis.register_script(RENEW_EPOCH)
+        self._shrink = self._redis.register_script(SHRINK)
 
     @property
     def _connected(self) -> bool:
@@ -136,7 +155,8 @@ class RedisBroker(Broker):
         return channel in self._channels_here
 
     def _forget_channel(self, channel: str) -> None:
-        pass  # nothing kept here: its keys expire in Redis by themselves
+        # Its keys expire in Redis by themselves; what is kept here is its bytes.
+        self.held_bytes -= self._bytes_of.pop(channel, 0)
 
     def _channel_forgettable(self, channel: str, idle_for: float) -> bool:
         # Once its log has expired, a channel costs Redis only its small meta key, which
@@ -168,32 +188,56 @@ class RedisBroker(Broker):
         ]
         try:
             if self.topology.wait_replicas:
-                kind, event = await self._append_acknowledged(meta, keys, args)
+                kind, event, *held = await self._append_acknowledged(meta, keys, args)
             else:
-                kind, event = await self._append(keys=keys, args=args)
+                kind, event, *held = await self._append(keys=keys, args=args)
         except RedisTimeout as exc:
             self._lost(exc)
             raise OutcomeUnknown("the channel's broker (Redis) did not answer in time") from exc
         except (RedisError, OSError) as exc:
             self._lost(exc)
             raise ChannelUnavailable(UNREACHABLE) from exc
+        if held:
+            self._holds(draft.channel, int(held[0]))
+            if self.held_bytes > self.total_bytes:
+                await self._shrink_biggest()
         return ChannelEvent.model_validate_json(event), kind == b"held"
+
+    def _holds(self, channel: str, size: int) -> None:
+        self.held_bytes += size - self._bytes_of.get(channel, 0)
+        self._bytes_of[channel] = size
+
+    async def _shrink_biggest(self) -> None:
+        """Over the budget for all channels: the biggest histories give up their oldest events
+        (a client resuming from one of those is told it is too far behind)."""
+        while self.held_bytes > self.total_bytes and self._bytes_of:
+            channel, size = max(self._bytes_of.items(), key=lambda item: item[1])
+            target = max(0, size - (self.held_bytes - self.total_bytes))
+            meta, log, ids, _, _ = _keys(channel)
+            try:
+                left = int(await self._shrink(keys=[meta, log, ids], args=[target]))
+            except (RedisError, OSError) as exc:
+                self._lost(exc)
+                return
+            self._holds(channel, left)
+            if left > target:
+                return  # its newest event alone is over: the others are smaller still
 
     async def _append_acknowledged(
         self, meta: str, keys: list[str], args: list[str | int]
-    ) -> tuple[bytes, bytes]:
+    ) -> list[bytes]:
         """The append and a WAIT for the replicas, on one connection (WAIT counts that
         connection's writes): acknowledged only once APP_REDIS_WAIT_REPLICAS have it."""
         direct = self._link.connection_for(meta)
         async with direct.pipeline(transaction=False) as pipe:
             await self._append(keys=keys, args=args, client=pipe)
             pipe.wait(self.topology.wait_replicas, self.topology.wait_timeout_ms)
-            (kind, event), replicas = await pipe.execute()
-        if kind == b"new" and replicas < self.topology.wait_replicas:
+            placed, replicas = await pipe.execute()
+        if placed[0] == b"new" and replicas < self.topology.wait_replicas:
             raise OutcomeUnknown(
                 f"placed, but on {replicas} of {self.topology.wait_replicas} replicas in time"
             )
-        return kind, event
+        return list(placed)
 
     async def renew_epoch(self, channel: str, seen: Position) -> bool:
         """The channel's history went back behind what this process saw (a failover lost its

@@ -12,6 +12,7 @@ import contextlib
 import logging
 import random
 import time
+from collections import Counter
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -60,6 +61,9 @@ class RedisLink:
         self._pubsub_lock = asyncio.Lock()
         # Wakes a reader that had nothing to read from the moment a first topic is subscribed.
         self._subscribed = asyncio.Event()
+        # Unsubscriptions asked for and not yet confirmed: any other confirmation is a Cluster
+        # telling that the topic's slot moved (the topic may be followed again meanwhile).
+        self._leaving: Counter[str] = Counter()
         self._reader: asyncio.Task[None] | None = None
         self._watchers: list[asyncio.Task[None]] = []
         # Per data node of a Cluster, for appends that wait for replicas on their own connection.
@@ -109,21 +113,26 @@ class RedisLink:
         return max(0.0, self._presence_settled_at - time.monotonic())
 
     async def subscribe(self, topic: str) -> None:
-        if self._pubsub is not None and self.connected:
-            try:
-                async with self._pubsub_lock:
-                    await self._pubsub.ssubscribe(topic)
-                self._subscribed.set()
-            except (RedisError, OSError, RuntimeError) as exc:
-                self.lost(exc)  # the reader resubscribes to every topic on reconnect
+        try:
+            async with self._pubsub_lock:
+                pubsub = self._pubsub  # the one it is now: a reconnect may have replaced it
+                if pubsub is None or not self.connected:
+                    return  # the reader subscribes to every topic when it connects
+                await pubsub.ssubscribe(topic)
+            self._subscribed.set()
+        except (RedisError, OSError, RuntimeError) as exc:
+            self.lost(exc)  # the reader resubscribes to every topic on reconnect
 
     async def unsubscribe(self, topic: str) -> None:
-        if self._pubsub is not None and self.connected:
-            try:
-                async with self._pubsub_lock:
-                    await self._pubsub.sunsubscribe(topic)
-            except (RedisError, OSError, RuntimeError) as exc:
-                self.lost(exc)
+        try:
+            async with self._pubsub_lock:
+                pubsub = self._pubsub
+                if pubsub is None or not self.connected:
+                    return
+                self._leaving[topic] += 1
+                await pubsub.sunsubscribe(topic)
+        except (RedisError, OSError, RuntimeError) as exc:
+            self.lost(exc)
 
     def connection_for(self, key: str) -> Redis:
         """A plain connection to the node that holds ``key`` (WAIT counts the writes of the
@@ -183,8 +192,14 @@ class RedisLink:
         kind = message["type"]
         if kind == "smessage":
             self._on_message(text(message["channel"]), message["data"])
-        elif kind == "sunsubscribe" and text(message["channel"]) in self._topics():
-            raise RedisError("a channel's slot moved to another shard")
+        elif kind == "sunsubscribe":
+            topic = text(message["channel"])
+            if self._leaving[topic] > 0:
+                self._leaving[topic] -= 1
+                if not self._leaving[topic]:
+                    del self._leaving[topic]
+            elif topic in self._topics():
+                raise RedisError("a channel's slot moved to another shard")
 
     async def _drain(self) -> None:
         """Another command found Redis gone: what it had already sent this reader is still
@@ -276,6 +291,7 @@ class RedisLink:
 
     async def _close_pubsub(self) -> None:
         pubsub, self._pubsub = self._pubsub, None
+        self._leaving.clear()  # a new connection confirms only what it is asked
         if pubsub is not None:
             with contextlib.suppress(RedisError, OSError, RuntimeError):
                 await pubsub.aclose()  # type: ignore[no-untyped-call]

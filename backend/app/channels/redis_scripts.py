@@ -1,13 +1,36 @@
 """The Lua scripts of the Redis broker: each one atomic step over the keys of one channel, all
 of them under its hash tag (one slot of a Redis Cluster), every key passed in ``KEYS``."""
 
+# Drops a channel's oldest events until its log is within max events and max bytes (always
+# keeping the newest), with the ids that named them; the bytes it holds then.
+# KEYS: meta, log, ids.
+TRIM = """
+local function trim(max_events, max_bytes, bytes)
+  local count = redis.call('XLEN', KEYS[2])
+  while count > max_events or (bytes > max_bytes and count > 1) do
+    local oldest = redis.call('XRANGE', KEYS[2], '-', '+', 'COUNT', 1)[1]
+    redis.call('XDEL', KEYS[2], oldest[1])
+    bytes = redis.call('HINCRBY', KEYS[1], 'bytes', -#oldest[2][2])
+    count = count - 1
+  end
+  local first = redis.call('XRANGE', KEYS[2], '-', '+', 'COUNT', 1)[1]
+  if first then
+    redis.call('ZREMRANGEBYSCORE', KEYS[3], '-inf', '(' .. string.match(first[1], '^%d+'))
+  end
+  return bytes
+end
+"""
+
 # Places an event, keeps it in the channel's log within its bounds (count, bytes) and publishes it,
 # as one atomic step; a message sent again (its dedup key still held) is answered with the event
-# it already is. The ids of events no longer held are forgotten with them.
+# it already is. The ids of events no longer held are forgotten with them. Answers the bytes the
+# log holds after it, for the process's budget of all channels' histories.
 # KEYS: meta, log, ids, topic (the channel's sharded pub/sub channel, of the same slot)
 # ARGV: candidate epoch, the event as JSON without its last "}", max events, max bytes,
 #       log lifetime (ms), meta lifetime (ms), (unused), dedup key ("" for none)
-APPEND = """
+APPEND = (
+    TRIM
+    + """
 local dedup = ARGV[8]
 if dedup ~= '' then
   local held = redis.call('ZSCORE', KEYS[3], dedup)
@@ -26,23 +49,26 @@ end
 local event = ARGV[2] .. ',"epoch":"' .. epoch .. '","offset":' .. offset .. '}'
 redis.call('XADD', KEYS[2], offset .. '-1', 'e', event)
 local bytes = redis.call('HINCRBY', KEYS[1], 'bytes', #event)
-local count = redis.call('XLEN', KEYS[2])
-local max_events, max_bytes = tonumber(ARGV[3]), tonumber(ARGV[4])
-while count > max_events or (bytes > max_bytes and count > 1) do
-  local oldest = redis.call('XRANGE', KEYS[2], '-', '+', 'COUNT', 1)[1]
-  redis.call('XDEL', KEYS[2], oldest[1])
-  bytes = redis.call('HINCRBY', KEYS[1], 'bytes', -#oldest[2][2])
-  count = count - 1
-end
 if dedup ~= '' then redis.call('ZADD', KEYS[3], offset, dedup) end
-local first = redis.call('XRANGE', KEYS[2], '-', '+', 'COUNT', 1)[1]
-redis.call('ZREMRANGEBYSCORE', KEYS[3], '-inf', '(' .. string.match(first[1], '^%d+'))
+bytes = trim(tonumber(ARGV[3]), tonumber(ARGV[4]), bytes)
 redis.call('PEXPIRE', KEYS[2], ARGV[5])
 redis.call('PEXPIRE', KEYS[3], ARGV[5])
 redis.call('PEXPIRE', KEYS[1], ARGV[6])
 redis.call('SPUBLISH', KEYS[4], event)
-return {'new', event}
+return {'new', event, bytes}
 """
+)
+
+# The process is over its budget for all channels' histories: this channel, one of the biggest,
+# gives up its oldest events until it holds at most ARGV[1] bytes (its newest event stays).
+# KEYS: meta, log, ids. Returns the bytes it holds then.
+SHRINK = (
+    TRIM
+    + """
+if redis.call('EXISTS', KEYS[2]) == 0 then return 0 end
+return trim(1e18, tonumber(ARGV[1]), tonumber(redis.call('HGET', KEYS[1], 'bytes') or '0'))
+"""
+)
 
 # After a failover lost events the process had seen (replication is asynchronous), the offsets
 # must not be given again under the same epoch: the history starts a new one, going on from the

@@ -71,6 +71,12 @@ class Conversation:
         self.close_code: int | None = None
         self.sender_key = sender_key_of(websocket) if self.dialect is Dialect.JSON_V1 else ""
 
+    @property
+    def address(self) -> str | None:
+        """The client's address (a trusted proxy's forwarding headers already applied)."""
+        client = self.websocket.client
+        return client.host if client else None
+
     async def send(self, text: str) -> None:
         """One text message to this client, in order with everything else it is sent."""
         await self.outlet.send(WireFrame(text))

@@ -1,12 +1,15 @@
 """How a WebSocket is refused: the right close code, and a reason the client can show."""
 
 import logging
+from collections.abc import Mapping
+from typing import Any
 
 from fastapi import FastAPI, WebSocketException, status
 from fastapi.exceptions import WebSocketRequestValidationError
 from starlette.websockets import WebSocket, WebSocketState
 
 from app.conversation.dialects import Dialect, dialect_of
+from app.observability.endpoints import endpoint_of
 from app.vocabulary.refusals import CredentialRefused, OnRefused, RefusalReason, clip_close_reason
 
 logger = logging.getLogger(__name__)
@@ -26,21 +29,37 @@ async def refuse(websocket: WebSocket, code: int, reason: str) -> None:
     await websocket.close(code=code, reason=clip_close_reason(reason))
 
 
+# A parameter's problem in words a person can act on, for the errors a URL can cause.
+PROBLEMS = {
+    "int_parsing": "must be a whole number, such as 3",
+    "int_from_float": "must be a whole number, such as 3",
+    "missing": "is required",
+    "string_too_long": "is too long: at most {max_length} characters",
+    "string_too_short": "is too short: at least {min_length} characters",
+}
+
+
+def problem_of(error: Mapping[str, Any]) -> str:
+    """``q: must be a whole number, such as 3``: the parameter the user can fix (its location
+    without "query" or "path"), and what is wrong with it; pydantic's words for the rest."""
+    where = ".".join(str(part) for part in error["loc"][1:])
+    words = PROBLEMS.get(error["type"])
+    if words is None:
+        return f"{where}: {error['msg']}"
+    return f"{where} {words.format(**error.get('ctx', {}))}"
+
+
 def install_refusal_handlers(app: FastAPI, on_refused: OnRefused) -> None:
     async def on_websocket_exception(websocket: WebSocket, exc: Exception) -> None:
         assert isinstance(exc, WebSocketException)
         kind: RefusalReason = "credentials" if isinstance(exc, CredentialRefused) else "policy"
-        on_refused(kind, websocket.url.path)
+        on_refused(kind, endpoint_of(websocket.scope))
         await refuse(websocket, exc.code, exc.reason)
 
     async def on_websocket_validation_error(websocket: WebSocket, exc: Exception) -> None:
         assert isinstance(exc, WebSocketRequestValidationError)
-        on_refused("invalid_request", websocket.url.path)
-        # ("query", "q") -> "q": the parameter the user can fix
-        problems = (
-            f"{'.'.join(str(part) for part in error['loc'][1:])}: {error['msg']}"
-            for error in exc.errors()
-        )
+        on_refused("invalid_request", endpoint_of(websocket.scope))
+        problems = (problem_of(error) for error in exc.errors())
         await refuse(websocket, status.WS_1008_POLICY_VIOLATION, "; ".join(problems))
 
     app.add_exception_handler(WebSocketException, on_websocket_exception)

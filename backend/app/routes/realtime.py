@@ -17,7 +17,7 @@ from app.channels.connections import HubConnection
 from app.channels.declarations import PublishContext, Resolved
 from app.channels.events import ChannelEvent, ChannelUnavailable, NotRecovered, Position
 from app.channels.hub import ChannelHub
-from app.channels.ledger import ChannelsFull
+from app.channels.ledger import ChannelsFull, OpeningTooFast
 from app.channels.messages import (
     CHANNEL_SERVER_MESSAGES,
     ChannelAck,
@@ -180,12 +180,14 @@ class RealtimeMessages(Handler):
                 return
             await self.connection.unsubscribe(resolved.name)  # as another member: leaves
         try:
-            self.hub.broker.admit(resolved.name)
-        except ChannelsFull:
+            self.hub.broker.admit(resolved.name, opener=conversation.address)
+        except ChannelsFull as exc:
             await self.refuse(
                 conversation,
                 "channels_full",
-                "this server keeps as many channels as it may: try again later",
+                str(exc)
+                if isinstance(exc, OpeningTooFast)
+                else "this server keeps as many channels as it may: try again later",
                 message.id,
             )
             return

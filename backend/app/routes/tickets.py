@@ -15,7 +15,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 from starlette.routing import BaseRoute, Match
 
 from app.deps import SettingsDep, TicketsDep
-from app.security.credentials import PrincipalDep, role_required_by
+from app.security.credentials import PrincipalDep, missing_credentials, role_required_by
 from app.security.origins import OriginPolicy
 from app.security.rate_limits import too_many
 from app.security.tickets import (
@@ -87,6 +87,8 @@ async def create_ticket(
         raise HTTPException(status.HTTP_404_NOT_FOUND, f"no WebSocket at {body.endpoint[:100]}")
     role = role_required_by(route)
     if role is not None and not principal.has(role):
+        if principal.by_address:
+            missing_credentials(request)  # it sent none: let in as an operator by its address
         raise HTTPException(
             status.HTTP_403_FORBIDDEN,
             f"{body.endpoint[:100]} needs the {role} role, which the credential lacks",

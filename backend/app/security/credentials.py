@@ -36,7 +36,7 @@ from starlette.requests import HTTPConnection
 from starlette.routing import BaseRoute
 
 from app.security.origins import OriginPolicy
-from app.security.principal import OPERATOR, Principal, Role, user
+from app.security.principal import LOOPBACK_OPERATOR, OPERATOR, Principal, Role, user
 from app.security.tickets import TicketRefused, TicketStore, TicketStoreDown, tickets_of
 from app.security.tokens import InvalidToken, verify_token
 from app.settings import Settings, settings_of
@@ -131,7 +131,7 @@ async def get_principal(
         connection, settings, tickets, session, authorization, token, ticket
     )
     if settings.operator_on_loopback and came_directly_from_loopback(connection):
-        return OPERATOR if principal is None else principal.with_role("operator")
+        return LOOPBACK_OPERATOR if principal is None else principal.with_role("operator")
     return principal
 
 
@@ -217,6 +217,8 @@ class RequireRole:
         if principal is None:
             missing_credentials(connection)
         if not principal.has(self.role):
+            if principal.by_address:
+                missing_credentials(connection)  # it sent none: the guide's refusal
             forbid(connection, f"this needs the {self.role} role, which the credential lacks")
         return principal
 

@@ -15,6 +15,7 @@ from starlette.datastructures import Headers
 from starlette.responses import PlainTextResponse
 from starlette.types import ASGIApp, Receive, Scope, Send
 
+from app.observability.endpoints import endpoint_of
 from app.vocabulary.refusals import OnRefused
 
 logger = logging.getLogger(__name__)
@@ -52,7 +53,7 @@ class HostCheck:
             "refused %s: host %r is not one this server answers to", scope["path"], name[:100]
         )
         if self.on_refused is not None:
-            self.on_refused("host", scope["path"])
+            self.on_refused("host", endpoint_of(scope))
         if scope["type"] == "websocket":
             return send({"type": "websocket.close", "code": 1008})
         return PlainTextResponse(NOT_SERVED, status_code=400)(scope, receive, send)

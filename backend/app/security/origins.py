@@ -13,6 +13,7 @@ from urllib.parse import urlsplit
 from starlette.datastructures import Headers
 from starlette.types import ASGIApp, Receive, Scope, Send
 
+from app.observability.endpoints import endpoint_of
 from app.vocabulary.refusals import OnRefused
 
 logger = logging.getLogger(__name__)
@@ -90,7 +91,7 @@ class OriginCheck:
             if origin is not None and not self.allows(origin, headers.get("host", ""), scope):
                 logger.info("refused %s: origin %s is not allowed", scope["path"], origin[:100])
                 if self.on_refused is not None:
-                    self.on_refused("origin", scope["path"])
+                    self.on_refused("origin", endpoint_of(scope))
                 # Closed before accept: uvicorn answers the handshake with HTTP 403.
                 return send({"type": "websocket.close", "code": 1008})
         return self.app(scope, receive, send)

@@ -19,12 +19,14 @@ ROLES: frozenset[str] = frozenset(get_args(Role))
 class Principal:
     subject: str
     roles: frozenset[Role]
+    # Let in by its address alone (APP_OPERATOR_ON_LOOPBACK), having sent no credential.
+    by_address: bool = False
 
     def has(self, role: Role) -> bool:
         return role in self.roles
 
     def with_role(self, role: Role) -> "Principal":
-        return Principal(self.subject, self.roles | {role})
+        return Principal(self.subject, self.roles | {role}, self.by_address)
 
 
 def known_roles(names: object) -> frozenset[Role]:
@@ -38,5 +40,9 @@ def user(subject: str) -> Principal:
     return Principal(subject, frozenset({"user"}))
 
 
-# The operator credential (APP_METRICS_TOKEN) and, where allowed, a client on loopback.
+# The operator credential (APP_METRICS_TOKEN).
 OPERATOR = Principal("operator", frozenset({"operator"}))
+# A client on loopback that sent no credential, where APP_OPERATOR_ON_LOOPBACK lets it in as an
+# operator: a route needing another role tells it that credentials are missing, not that they
+# lack the role (it sent none).
+LOOPBACK_OPERATOR = Principal("operator", frozenset({"operator"}), by_address=True)

@@ -136,12 +136,18 @@ def test_the_live_page_pushes_numbers_every_second(tmp_path: Path) -> None:
                 connect(f"{server.ws_url}/ws", origin=Origin("http://evil.example")),
             ):
                 pass
+            with pytest.raises(InvalidStatus):  # no credential: refused by the route itself
+                connect(f"{server.ws_url}/items/secret-item-666/ws")
             first = json.loads(live.recv(timeout=5))
             second = json.loads(live.recv(timeout=5))
             by_endpoint = {e["endpoint"]: e for e in second["endpoints"]}
             assert by_endpoint["/ws"]["open"] == 1
             assert first["broker"] == {"kind": "memory", "connected": True}
-            assert [r["what"] for r in second["refusals"]] == ["origin"]
+            # By the route's template, as the metrics count them: not the path a client chose.
+            assert [(r["what"], r["endpoint"]) for r in second["refusals"]] == [
+                ("credentials", "/items/{item_id}/ws"),  # the newest first
+                ("origin", "/ws"),
+            ]
             echo.close()
             # The page follows: the echo socket is gone, and its departure is listed.
             deadline = time.monotonic() + 5

@@ -5,6 +5,7 @@ declarations and settings, so that the SPA holds no copy."""
 from pathlib import Path
 
 import httpx2
+from pydantic import SecretStr
 
 from app.settings import Settings
 from tests.servers import serve_in_thread
@@ -35,7 +36,7 @@ def test_the_default_limit_is_what_the_protocol_says(tmp_path: Path) -> None:
 
 def test_config_says_whether_tokens_are_signed_and_handed_out(tmp_path: Path) -> None:
     # The Items page offers "Get a signed token" only where POST /api/tokens would give one.
-    secret = "a-secret-that-is-long-enough-for-hs256"
+    secret = SecretStr("a-secret-that-is-long-enough-for-hs256")
     cases = [
         (Settings(frontend_dir=tmp_path), (False, False)),
         (Settings(frontend_dir=tmp_path, token_secret=secret), (True, False)),

@@ -14,6 +14,7 @@ from pydantic import SecretStr
 from websockets.exceptions import InvalidStatus
 from websockets.sync.client import connect
 
+from app.security.credentials import MISSING_CREDENTIALS, MISSING_HTTP_CREDENTIALS
 from app.security.tokens import issue_token
 from app.settings import REPOSITORY_ROOT, Settings
 from testkit.nginx import NginxMissing, NginxProxy
@@ -128,6 +129,9 @@ def test_signed_tokens_carry_roles_and_minting_one_needs_no_login_only_in_develo
         assert "APP_DEV_TOKEN_MINTING" in refused.json()["detail"]
 
 
+ITEMS_TICKET = {"endpoint": "/items/1/ws"}
+
+
 def test_loopback_is_an_operator_only_when_the_setting_says_so_and_never_through_a_proxy(
     plain: InProcessServer, tmp_path: Path
 ) -> None:
@@ -146,6 +150,18 @@ def test_loopback_is_an_operator_only_when_the_setting_says_so_and_never_through
             assert response.status_code == 401, forwarded
             with pytest.raises(InvalidStatus):
                 connect(f"{development.ws_url}/api/live", additional_headers=forwarded)
+        # Let in by its address, it still sent no credential: a route needing a user says so,
+        # as the guide does, rather than that some credential lacks the user role.
+        assert closed_with(f"{development.ws_url}/items/1/ws") == (1008, MISSING_CREDENTIALS)
+        asked = httpx2.post(f"{development.http_url}/api/ws-tickets", json=ITEMS_TICKET)
+        assert (asked.status_code, asked.json()["detail"]) == (401, MISSING_HTTP_CREDENTIALS)
+        # With a credential, it is that user, and an operator too.
+        asked = httpx2.post(
+            f"{development.http_url}/api/ws-tickets",
+            json=ITEMS_TICKET,
+            headers={"Authorization": "Bearer alice"},
+        )
+        assert asked.status_code == 201
 
 
 def test_a_bearer_that_is_not_ascii_is_refused_not_an_error(plain: InProcessServer) -> None:

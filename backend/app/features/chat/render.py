@@ -84,7 +84,7 @@ class ChatJson(CachingRenderer):
         return WireFrame(message.model_dump_json())
 
     def presence(self, channel: str, online: tuple[str, ...], complete: bool) -> WireFrame | None:
-        numbers = sorted(int(member) for member in online if member.isdigit())
+        numbers = sorted(int(member) for member in online if member.isascii() and member.isdigit())
         message = Presence(room=room_of(channel), online=numbers, complete=complete)
         return WireFrame(message.model_dump_json())
 

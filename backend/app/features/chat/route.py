@@ -11,7 +11,7 @@ from fastapi import APIRouter, Path, Query, WebSocket, WebSocketException, statu
 from app.channels.connections import HubConnection
 from app.channels.events import ChannelUnavailable, Position
 from app.channels.hub import ChannelHub
-from app.channels.ledger import ChannelsFull
+from app.channels.ledger import ChannelsFull, OpeningTooFast
 from app.channels.publisher import dedup_key
 from app.conversation.description import speaks
 from app.conversation.dialects import Dialect
@@ -107,10 +107,11 @@ async def chat(
     conversation, limits, metrics = start_conversation(websocket)
     channel = CHAT.name(room=room)
     try:
-        hub.broker.admit(channel)
-    except ChannelsFull:
+        hub.broker.admit(channel, opener=conversation.address)
+    except ChannelsFull as exc:
         metrics.refused("rooms_full", conversation.stats.endpoint)
-        await refuse(websocket, TRY_AGAIN_LATER, TOO_MANY_ROOMS)
+        opening = isinstance(exc, OpeningTooFast)
+        await refuse(websocket, TRY_AGAIN_LATER, str(exc) if opening else TOO_MANY_ROOMS)
         return
     await conversation.accept()
     json_dialect = conversation.dialect is Dialect.JSON_V1
