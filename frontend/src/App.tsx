@@ -1,7 +1,7 @@
 import { lazy, type ReactNode, Suspense } from 'react';
+import { RealtimeProvider } from './hooks/RealtimeProvider';
 import { HomePage } from './pages/HomePage';
 import { NotFoundPage } from './pages/NotFoundPage';
-import { RealtimeProvider } from './realtime/RealtimeContext';
 import { Link, Routes, usePath } from './router';
 
 // The pages that talk over WebSockets load when first visited: the first paint needs only

@@ -3,7 +3,6 @@
  * guest). Asking never fails for a guest, so a guest's visit logs no error in the console.
  * Asked again whenever the page sets or clears its session (`SESSION_CHANGED`).
  */
-import { useEffect, useState } from 'react';
 import { callApi, SESSION_CHANGED } from './session';
 
 export interface Me {
@@ -12,9 +11,13 @@ export interface Me {
   readonly roles: readonly string[];
 }
 
-const GUEST: Me = { subject: null, roles: [] };
+export const GUEST: Me = { subject: null, roles: [] };
 
 let known: Me | null = null;
+
+/** What the server last said, if it has since the page (or its session) changed. */
+export const knownMe = (): Me | null => known;
+
 let asking: Promise<Me> | null = null;
 const listeners = new Set<(me: Me) => void>();
 
@@ -52,27 +55,4 @@ export function onSessionChanged(listener: () => void): () => void {
   };
   window.addEventListener(SESSION_CHANGED, forget);
   return () => window.removeEventListener(SESSION_CHANGED, forget);
-}
-
-/** Who the page is signed in as; undefined until the server has said. */
-export function useMe(): Me | undefined {
-  const [me, setMe] = useState<Me | undefined>(known ?? undefined);
-  useEffect(() => {
-    let current = true;
-    const ask = () =>
-      fetchMe().then(
-        (fetched) => current && setMe(fetched),
-        () => current && setMe((before) => before ?? GUEST), // the server could not say
-      );
-    if (known === null) ask();
-    else setMe(known);
-    const stopChanges = onMeChanged((changed) => setMe(changed));
-    const stopSession = onSessionChanged(ask);
-    return () => {
-      current = false;
-      stopChanges();
-      stopSession();
-    };
-  }, []);
-  return me;
 }

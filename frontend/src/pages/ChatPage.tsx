@@ -1,10 +1,11 @@
 import { type FormEvent, useEffect, useRef, useState } from 'react';
-import { useMe } from '../api/me';
 import { sessionState } from '../api/session';
 import { Conversation } from '../components/Conversation';
 import { Field } from '../components/Field';
+import { useChannel } from '../hooks/useChannel';
 import type { Connection } from '../hooks/useConnection';
 import type { PageConversation } from '../hooks/useConversation';
+import { useMe } from '../hooks/useMe';
 import { useMessageLog } from '../hooks/useMessageLog';
 import { useTitle } from '../hooks/useTitle';
 import type { EventMessage } from '../realtime/codec';
@@ -12,7 +13,6 @@ import { type ConnectionState, isActive } from '../realtime/connectionState';
 import { describeEvent, describeSync } from '../realtime/describeMessage';
 import { ChannelError } from '../realtime/RealtimeConnection';
 import { CHAT_WORDS } from '../realtime/recovery';
-import { useChannel } from '../realtime/useChannel';
 import { chatChannel, chatMessageOf, chatPresenceOf, chatSyncOf } from './chatChannel';
 import {
   type ChatSeat,

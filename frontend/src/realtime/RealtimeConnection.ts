@@ -3,7 +3,7 @@
  * ReconnectingSocket every page uses: the same backoff, offline state, dead-peer pings, a
  * fresh ticket for each attempt, and publishes tracked until their `ack`, sent again with the
  * same id after a reconnect (the welcome's `sender_key` given back, so the server places
- * each once). Framework-free; `useChannel` (RealtimeContext.tsx) binds it to components.
+ * each once). Framework-free; `useChannel` (hooks/useChannel.ts) binds it to components.
  *
  * Many followers of one channel share one subscription on the wire; it is asked for when the
  * first follows, ended (`unsubscribe`) when the last leaves, and asked for again after every

@@ -4,7 +4,7 @@
  * sees no bell (the Notifications page says how to sign in). Loaded after the first paint.
  */
 import { useEffect, useId, useRef, useState } from 'react';
-import { useMe } from '../../api/me';
+import { useMe } from '../../hooks/useMe';
 import { Link } from '../../router';
 import { connectionNote } from './connectionNote';
 import { NoteList } from './NoteList';

@@ -2,7 +2,7 @@
  * Notifications: what other users sent you and the announcements to everyone, over the
  * page's one connection (the bell's subscriptions, shared), and a form to send one.
  */
-import { useMe } from '../../api/me';
+import { useMe } from '../../hooks/useMe';
 import { useTitle } from '../../hooks/useTitle';
 import { Link } from '../../router';
 import { connectionNote } from './connectionNote';

@@ -5,9 +5,9 @@
  * The bell and the Notifications page both use it; they share the two subscriptions.
  */
 import { useCallback, useEffect, useMemo, useState } from 'react';
+import { useChannel } from '../../hooks/useChannel';
 import type { ChannelEvent } from '../../realtime/RealtimeConnection';
 import type { RecoveryWords } from '../../realtime/recovery';
-import { useChannel } from '../../realtime/useChannel';
 import {
   isUnread,
   loadReadState,

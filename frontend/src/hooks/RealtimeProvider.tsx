@@ -6,7 +6,7 @@
  * stays within its budget (frontend/scripts/bundle-budget.mjs).
  */
 import { createContext, type ReactNode, useContext, useEffect, useState } from 'react';
-import type { RealtimeConnection } from './RealtimeConnection';
+import type { RealtimeConnection } from '../realtime/RealtimeConnection';
 
 /** Where the tab's connection lives once a component needed it. */
 export interface RealtimeSlot {

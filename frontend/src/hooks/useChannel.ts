@@ -14,10 +14,10 @@ import {
   type Follower,
   type Publishing,
   RealtimeConnection,
-} from './RealtimeConnection';
-import { useRealtimeSlot } from './RealtimeContext';
-import type { ConnectionSnapshot } from './ReconnectingSocket';
-import { CHANNEL_WORDS, type Recovery, type RecoveryWords, recoveryOf } from './recovery';
+} from '../realtime/RealtimeConnection';
+import type { ConnectionSnapshot } from '../realtime/ReconnectingSocket';
+import { CHANNEL_WORDS, type Recovery, type RecoveryWords, recoveryOf } from '../realtime/recovery';
+import { useRealtimeSlot } from './RealtimeProvider';
 
 /** The tab's connection (made on first use, in the slot the RealtimeProvider holds). */
 export function useRealtime(): RealtimeConnection {

@@ -1,10 +1,10 @@
 import { act, render, renderHook } from '@testing-library/react';
 import { type ReactNode, StrictMode } from 'react';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import type { ChannelServerMessage } from '../realtime/messages';
+import { type ChannelEvent, RealtimeConnection } from '../realtime/RealtimeConnection';
 import { FakeWebSocket } from '../test/fakeWebSocket';
-import type { ChannelServerMessage } from './messages';
-import { type ChannelEvent, RealtimeConnection } from './RealtimeConnection';
-import { RealtimeProvider } from './RealtimeContext';
+import { RealtimeProvider } from './RealtimeProvider';
 import { type ChannelOptions, useChannel } from './useChannel';
 
 const JSON_V1 = 'realtime.json.v1';
