@@ -39,8 +39,8 @@ export function isUnread(note: Note, state: ReadState): boolean {
 }
 
 /** `since` for a channel: where the user stopped reading, as `epoch:offset`. */
-export function sinceOf(state: ReadState, channel: string): string | null {
-  const read = state.read[channel];
+export function sinceOf(state: ReadState, channel: string | null): string | null {
+  const read = channel === null ? undefined : state.read[channel];
   return read === undefined ? null : `${read.epoch}:${read.offset}`;
 }
 

@@ -103,14 +103,16 @@ export interface Notifications {
 /** Follows `subject`'s notifications and the announcements (null: a guest, nothing). */
 export function useNotifications(subject: string | null): Notifications {
   const [readState, saveRead] = useReadState(subject);
-  // Where to resume: where the user stopped reading (used when the channel is first followed).
-  const since = useMemo(() => (subject === null ? null : loadReadState(subject)), [subject]);
-  const mine = useChannel(subject === null ? null : userChannel(subject), {
-    since: subject === null || since === null ? null : sinceOf(since, userChannel(subject)),
+  // Where to resume: where the user stopped reading (used when a channel is first followed).
+  const resume = useMemo(() => loadReadState(subject ?? ''), [subject]);
+  const personal = subject === null ? null : userChannel(subject);
+  const mine = useChannel(personal, {
+    since: sinceOf(resume, personal),
     words: NOTIFICATION_WORDS,
   });
-  const news = useChannel(subject === null ? null : ANNOUNCEMENTS, {
-    since: since === null ? null : sinceOf(since, ANNOUNCEMENTS),
+  const everyone = subject === null ? null : ANNOUNCEMENTS;
+  const news = useChannel(everyone, {
+    since: sinceOf(resume, everyone),
     words: ANNOUNCEMENT_WORDS,
   });
 
