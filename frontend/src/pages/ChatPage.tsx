@@ -219,6 +219,8 @@ export function ChatPage() {
     setAlsoElsewhere(false);
     setLeft(false);
     setInside(parsed);
+    // Followed afresh: also after a connection that was refused or given up on.
+    setFollowing(null);
     joining.current = true;
     joinedAt.current = null;
     // The server's clock first (a question that never fails for a guest), then the room.

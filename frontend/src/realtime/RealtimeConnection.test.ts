@@ -105,6 +105,19 @@ describe('RealtimeConnection', () => {
     vi.useRealTimers();
   });
 
+  it('tries again when a component follows after the connection was refused', async () => {
+    const realtime = new RealtimeConnection({ url: () => 'ws://test/ws/realtime' });
+    const first = realtime.follow('chat:general', { member: '7' });
+    FakeWebSocket.latest().serverCloses(1008, 'origin not allowed');
+    expect(realtime.getSnapshot().state).toMatchObject({ status: 'closed', why: 'refused' });
+    first();
+    const again = realtime.follow('chat:general', { member: '7' }); // before the leave is done
+    expect(FakeWebSocket.instances).toHaveLength(2);
+    again();
+    await Promise.resolve();
+    realtime.close();
+  });
+
   it('opens the socket for a publish alone, and closes it once the publish is answered', async () => {
     const realtime = new RealtimeConnection({ url: () => 'ws://test/ws/realtime' });
     const publishing = realtime.publish('announcements', { text: 'hi' });

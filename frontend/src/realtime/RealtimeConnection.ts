@@ -238,6 +238,7 @@ export class RealtimeConnection {
       this.askFor(entry);
     } else {
       entry.followers.add(follower);
+      this.ensureRunning(); // a connection refused or given up on is tried again
       if (entry.member !== member) {
         entry.member = member;
         this.askFor(entry);

@@ -1,4 +1,4 @@
-import { act, render, screen } from '@testing-library/react';
+import { act, render, screen, waitFor } from '@testing-library/react';
 import userEvent from '@testing-library/user-event';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { RealtimeProvider } from '../../hooks/RealtimeProvider';
@@ -52,6 +52,7 @@ describe('NotificationBell', () => {
       </RealtimeProvider>,
     );
     const bell = await screen.findByRole('button', { name: 'Notifications' });
+    await waitFor(() => expect(FakeWebSocket.instances).toHaveLength(1)); // the bell follows
     act(() => FakeWebSocket.latest().serverAccepts('realtime.json.v1'));
     // Resumed from where Alice stopped reading.
     const subscribes = FakeWebSocket.latest()
