@@ -3,7 +3,7 @@ import { expect, test } from '@playwright/test';
 import { connectionStatus } from './support/conversation';
 import { openServerPage } from './support/operator';
 
-const PAGES = ['/', '/echo', '/items', '/chat', '/server', '/no-such-page'];
+const PAGES = ['/', '/echo', '/items', '/chat', '/server', '/notifications', '/no-such-page'];
 const SCHEMES = ['light', 'dark'] as const;
 const WIDTHS = {
   desktop: { width: 1280, height: 800 },

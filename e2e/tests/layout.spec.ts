@@ -57,7 +57,7 @@ async function fitsEveryScreen(page: Page) {
   }
 }
 
-for (const path of ['/', '/items', '/no-such-page']) {
+for (const path of ['/', '/items', '/notifications', '/no-such-page']) {
   test(`${path} fits every screen`, async ({ page }) => {
     await page.goto(path);
     await expect(page.getByRole('heading', { level: 1 })).toBeVisible();

@@ -54,6 +54,7 @@ test('every page has a title of its own', async ({ page }) => {
     ['/items', 'Items'],
     ['/chat', 'Chat'],
     ['/server', 'Server'],
+    ['/notifications', 'Notifications'],
     ['/no/such/page', 'Page not found'],
   ] as const) {
     await page.goto(path);

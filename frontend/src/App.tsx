@@ -1,4 +1,5 @@
 import { lazy, type ReactNode, Suspense } from 'react';
+import { RealtimeProvider } from './hooks/RealtimeProvider';
 import { HomePage } from './pages/HomePage';
 import { NotFoundPage } from './pages/NotFoundPage';
 import { Link, Routes, usePath } from './router';
@@ -12,6 +13,18 @@ const ChatPage = lazy(() => import('./pages/ChatPage').then((m) => ({ default: m
 const ServerPage = lazy(() =>
   import('./pages/ServerPage').then((m) => ({ default: m.ServerPage })),
 );
+const NotificationsPage = lazy(() =>
+  import('./features/notifications/NotificationsPage').then((m) => ({
+    default: m.NotificationsPage,
+  })),
+);
+// The bell, in the header of every page, with the realtime client it brings: after the
+// first paint, so that a first visit's JavaScript stays within its budget.
+const NotificationBell = lazy(() =>
+  import('./features/notifications/NotificationBell').then((m) => ({
+    default: m.NotificationBell,
+  })),
+);
 
 const PAGES = {
   '/': HomePage,
@@ -19,6 +32,7 @@ const PAGES = {
   '/items': ItemsPage,
   '/chat': ChatPage,
   '/server': ServerPage,
+  '/notifications': NotificationsPage,
 };
 
 function NavLink({ href, children }: { href: string; children: ReactNode }) {
@@ -31,7 +45,7 @@ function NavLink({ href, children }: { href: string; children: ReactNode }) {
 
 export function App() {
   return (
-    <>
+    <RealtimeProvider>
       <a className="skip-link" href="#main">
         Skip to content
       </a>
@@ -45,13 +59,17 @@ export function App() {
           <NavLink href="/items">Items</NavLink>
           <NavLink href="/chat">Chat</NavLink>
           <NavLink href="/server">Server</NavLink>
+          <NavLink href="/notifications">Notifications</NavLink>
         </nav>
+        <Suspense fallback={null}>
+          <NotificationBell />
+        </Suspense>
       </header>
       <main id="main">
         <Suspense fallback={<p className="loading">Loading…</p>}>
           <Routes pages={PAGES} fallback={NotFoundPage} />
         </Suspense>
       </main>
-    </>
+    </RealtimeProvider>
   );
 }

@@ -38,12 +38,18 @@ export async function callApi(path: string, method: string, body?: unknown): Pro
   return response;
 }
 
+/** Dispatched on `window` when the page sets or clears its session: who it is may change. */
+export const SESSION_CHANGED = 'app:session-changed';
+const sessionChanged = () => window.dispatchEvent(new Event(SESSION_CHANGED));
+
 export async function startSession(value: string): Promise<void> {
   await callApi('/api/session', 'POST', { value });
+  sessionChanged();
 }
 
 export async function endSession(): Promise<void> {
   await callApi('/api/session', 'DELETE');
+  sessionChanged();
 }
 
 export interface SessionState {

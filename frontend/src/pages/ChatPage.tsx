@@ -1,61 +1,27 @@
 import { type FormEvent, useEffect, useRef, useState } from 'react';
 import { sessionState } from '../api/session';
-import { requestTicket } from '../api/tickets';
 import { Conversation } from '../components/Conversation';
 import { Field } from '../components/Field';
-import { useConversation } from '../hooks/useConversation';
+import { useChannel } from '../hooks/useChannel';
+import type { Connection } from '../hooks/useConnection';
+import type { PageConversation } from '../hooks/useConversation';
+import { useMe } from '../hooks/useMe';
+import { useMessageLog } from '../hooks/useMessageLog';
 import { useTitle } from '../hooks/useTitle';
 import type { EventMessage } from '../realtime/codec';
 import { type ConnectionState, isActive } from '../realtime/connectionState';
 import { describeEvent, describeSync } from '../realtime/describeMessage';
-import { ConnectionRefused, type Welcome } from '../realtime/ReconnectingSocket';
-import { RoomPositions } from '../realtime/roomPositions';
+import { ChannelError } from '../realtime/RealtimeConnection';
+import { CHAT_WORDS } from '../realtime/recovery';
+import { chatChannel, chatMessageOf, chatPresenceOf, chatSyncOf } from './chatChannel';
 import {
   type ChatSeat,
-  chatPath,
-  chatSocketUrl,
-  isSenderKey,
   parseSeat,
   rememberedSeat,
-  rememberedSenderKey,
   rememberJoin,
   rememberLeave,
-  rememberSenderKey,
   type SeatProblem,
 } from './chatSeat';
-
-interface Attempt {
-  /** With a session, a single-use ticket for it; without, a guest, as the guide's chat allows. */
-  readonly guest: boolean;
-  /** The server's clock as the attempt began (whole seconds), to tell its own join apart. */
-  readonly serverTime: number | null;
-}
-
-/**
- * The URL of one attempt. Whether there is a session is asked first: asking for a ticket
- * without one would be a 401, which the browser logs as an error on every guest's join.
- */
-async function chatUrl(
-  seat: ChatSeat,
-  since: string | undefined,
-  senderKey: string | null,
-  onAttempt: (attempt: Attempt) => void,
-): Promise<string> {
-  const session = await sessionState(); // its error says what failed: tried again
-  const query = { since, senderKey };
-  if (session.active) {
-    try {
-      const ticket = await requestTicket(chatPath(seat));
-      onAttempt({ guest: false, serverTime: session.serverTime });
-      return chatSocketUrl(seat, { ...query, ticket });
-    } catch (error) {
-      // A cookie the server does not take (not one it signed, say): in as a guest.
-      if (!(error instanceof ConnectionRefused)) throw error;
-    }
-  }
-  onAttempt({ guest: true, serverTime: session.serverTime });
-  return chatSocketUrl(seat, query);
-}
 
 /** How the chat words each stage of one's own message. */
 const CHAT_DELIVERY = {
@@ -63,6 +29,13 @@ const CHAT_DELIVERY = {
   sent: 'sending…',
   answered: 'delivered',
 } as const;
+
+/** What Leave leaves the status line at: the person's own doing, as a Disconnect is. */
+const LEFT: ConnectionState = {
+  status: 'closed',
+  cause: { kind: 'closed', code: 1000, reason: 'left the room' },
+  why: 'user',
+};
 
 /** What the Online panel says while it has no list to show. */
 function presenceNote(state: ConnectionState, room: string): string {
@@ -87,21 +60,24 @@ export function ChatPage() {
     ids: [],
     complete: true,
   });
-  const [guest, setGuest] = useState<boolean | null>(null);
   const [alsoElsewhere, setAlsoElsewhere] = useState(false);
-  // The seat of the current connection; read by the URL function at every (re)connect.
+  // The room the person is in, or null; a reload rejoins by itself. Its channel is followed
+  // once the server's clock is known (`following`), a moment later.
+  const [inside, setInside] = useState<ChatSeat | null>(null);
+  const [following, setFollowing] = useState<ChatSeat | null>(null);
+  // Left on purpose (Leave): the status line says so until the next Join.
+  const [left, setLeft] = useState(false);
+  // The seat the page is in, or was last in; read by the handlers of its events.
   const seat = useRef<ChatSeat>(remembered.rejoin ?? { clientId: 0, room: remembered.room });
-  // Where the page is in each room's stream: it resumes from there after a reconnect.
-  const positions = useRef(new RoomPositions());
   // Ids of the messages sent from this page: the room's copy of one is not shown again.
   const mine = useRef(new Set<string>());
-  // The server's key for this tab's messages: sent back on every attempt, kept across reloads.
-  const senderKey = useRef(rememberedSenderKey());
-  // The person is joining (Join, or a reload that rejoins) until an attempt gets its sync:
-  // attempts until then are a joining, those after it returns.
-  const joining = useRef(remembered.rejoin !== null);
-  // The attempt under way: whether it is a joining, the messages received before its sync,
-  // and what the page knows of its own joining.
+  // The person is joining (Join, or a reload that rejoins) until a catch-up ends with its
+  // sync: catch-ups until then are a joining, those after it returns.
+  const joining = useRef(false);
+  // The server's clock as the person joined (whole seconds), to tell its own join apart.
+  const joinedAt = useRef<number | null>(null);
+  // The catch-up under way (each subscription the connection asks for is one): whether it is
+  // a joining, the messages received before its sync, and what the page knows of its joining.
   const attempt = useRef({
     joining: false,
     catchingUp: true,
@@ -113,9 +89,12 @@ export function ChatPage() {
   const messageBox = useRef<HTMLInputElement>(null);
   const joinButton = useRef<HTMLButtonElement>(null);
   const focusJoinAfterLeaving = useRef(false);
+  const messageLog = useMessageLog();
+  const { add, markAnswered } = messageLog;
+  const me = useMe();
 
   const onRoomEvent = (message: EventMessage) => {
-    const { room, clientId: you } = seat.current;
+    const { clientId: you } = seat.current;
     const current = attempt.current;
     switch (message.type) {
       case 'presence':
@@ -129,13 +108,10 @@ export function ChatPage() {
         }
         return;
       case 'ack':
-        return; // the transport marks the message as delivered
+        return; // the publish's promise marks the message as delivered
       case 'server_stats':
         return; // not sent on the chat
       case 'sync': {
-        if (!message.recovered && message.reason !== null && message.reason !== 'first_join') {
-          positions.current.reset(room, message);
-        }
         const said = describeSync(message, current.messages, current.joining ? you : null);
         add(said.trouble ? 'error' : 'event', said.text);
         joining.current = false;
@@ -144,14 +120,14 @@ export function ChatPage() {
         return;
       }
     }
-    if (positions.current.accept(room, message) === 'seen') return; // shown once already
+    // The connection hands each event over once, however often a reconnect replays it.
     const when = { at: message.at };
     if (message.client_id === you) {
       // One number is one member, however many connections it has: its own comings and
       // goings are not news to it, and what it said elsewhere (another tab, before a reload)
       // is its own.
       // The room places a join only for a number's first connection. This attempt's own is
-      // one the room placed after the attempt began, by the server's clock (its Date header,
+      // one the room placed after the person joined, by the server's clock (its Date header,
       // in whole seconds): an earlier one was another connection's.
       if (message.type === 'joined' && current.serverTime !== null) {
         current.ownJoinPlaced ||= message.at >= current.serverTime;
@@ -170,40 +146,101 @@ export function ChatPage() {
     }
   };
 
-  const onWelcome = ({ senderKey: key }: Welcome) => {
-    if (isSenderKey(key) && key !== senderKey.current) {
-      senderKey.current = key;
-      rememberSenderKey(key);
-    }
-  };
-
-  const conversation = useConversation({
-    url: () => {
-      const since = positions.current.since(seat.current.room);
+  // The room, over the tab's one connection (WS /ws/realtime), as the member `clientId`.
+  const channel = useChannel(following === null ? null : chatChannel(following.room), {
+    member: following === null ? null : String(following.clientId),
+    words: CHAT_WORDS,
+    onSubscribe: () => {
       attempt.current = {
         joining: joining.current,
         catchingUp: true,
         messages: 0,
-        serverTime: null,
+        serverTime: joining.current ? joinedAt.current : null,
         ownJoinPlaced: false,
         decided: !joining.current, // a return says nothing new about other connections
       };
-      return chatUrl(seat.current, since, senderKey.current, (started) => {
-        setGuest(started.guest);
-        attempt.current.serverTime = started.serverTime;
-      });
     },
-    connectOnMount: remembered.rejoin !== null,
-    onWelcome,
-    onIncoming: (incoming) => {
-      if (incoming.kind !== 'event') return false;
-      onRoomEvent(incoming.message);
-      return true;
+    onEvent: (event) => {
+      const message = chatMessageOf(event, seat.current.room);
+      if (message !== null) onRoomEvent(message);
     },
+    onSync: (sync) => onRoomEvent(chatSyncOf(sync, seat.current.room)),
+    onPresence: (presence) => onRoomEvent(chatPresenceOf(presence, seat.current.room)),
   });
-  const { connection, add } = conversation;
-  const { state } = connection;
+
+  // A room that refuses the page (the server keeps as many as it may, say) says why.
+  const refusal = channel.error;
+  useEffect(() => {
+    if (refusal !== null) add('error', `The room could not be joined: ${refusal.detail}.`);
+  }, [refusal, add]);
+
+  // The chat's view of the shared connection: in a room, the connection's own state; out of
+  // one, not connected (or left, after Leave), whatever else the tab follows over it.
+  const shared = channel.connection;
+  const state: ConnectionState =
+    inside === null
+      ? left
+        ? LEFT
+        : { status: 'idle' }
+      : following !== inside || shared.state.status === 'idle'
+        ? { status: 'connecting', retry: 0 } // until the room is followed
+        : shared.state;
+  const connection: Connection = {
+    ...shared,
+    state,
+    connect: () => undefined, // Join does it
+    disconnect: () => undefined, // Leave does it
+    reconnectNow: channel.reconnectNow,
+    send: (text) => {
+      if (typeof text !== 'string' || inside === null) return { result: 'closed', id: '' };
+      // Not before the room is followed (a moment after Join): a publish needs the membership.
+      if (following !== inside) return { result: 'closed', id: '' };
+      const publishing = channel.publish({ text });
+      const { id, result } = publishing;
+      if (result === 'sent' || result === 'queued') {
+        publishing.then(
+          () => markAnswered(id),
+          (error: unknown) => {
+            const detail = error instanceof ChannelError ? error.detail : String(error);
+            add('error', `Not delivered: ${detail}.`);
+          },
+        );
+      }
+      return { result, id };
+    },
+  };
+  const conversation: PageConversation = { ...messageLog, connection };
   const inRoom = isActive(state);
+  const guest = me === undefined ? null : me.subject === null;
+
+  const enter = (parsed: ChatSeat) => {
+    seat.current = parsed;
+    setOnline({ ids: [], complete: true });
+    setAlsoElsewhere(false);
+    setLeft(false);
+    setInside(parsed);
+    // Followed afresh: also after a connection that was refused or given up on.
+    setFollowing(null);
+    joining.current = true;
+    joinedAt.current = null;
+    // The server's clock first (a question that never fails for a guest), then the room.
+    sessionState()
+      .then(
+        (session) => {
+          joinedAt.current = session.serverTime;
+        },
+        () => undefined, // joined all the same; only "also elsewhere" cannot be told
+      )
+      .finally(() => {
+        if (seat.current === parsed) setFollowing(parsed); // not if left or moved meanwhile
+      });
+  };
+
+  // A reload in a room joins it again, by itself (once, on the first mount).
+  // biome-ignore lint/correctness/useExhaustiveDependencies: only the first mount rejoins
+  useEffect(() => {
+    if (remembered.rejoin !== null) enter(remembered.rejoin);
+  }, []);
 
   useEffect(() => {
     if (!inRoom && focusJoinAfterLeaving.current) {
@@ -223,18 +260,16 @@ export function ChatPage() {
       document.getElementById(typed.field)?.focus();
       return;
     }
-    const parsed = typed;
-    seat.current = parsed;
-    rememberJoin(parsed);
-    setOnline({ ids: [], complete: true });
-    setAlsoElsewhere(false);
-    joining.current = true;
-    connection.connect();
+    rememberJoin(typed);
+    enter(typed);
     messageBox.current?.focus(); // what one does next is write
   };
 
   const leave = () => {
-    connection.disconnect();
+    seat.current = { ...seat.current }; // a join still asking the clock does not follow
+    setInside(null);
+    setFollowing(null);
+    setLeft(true);
     rememberLeave();
     setOnline({ ids: [], complete: true });
     setAlsoElsewhere(false);
@@ -247,9 +282,12 @@ export function ChatPage() {
       <header className="page-header">
         <h1>Chat</h1>
         <p>
-          The guide's chat, <code>WS /ws/{'{client_id}'}</code>: everyone in the room sees what each
-          client says, and hears when one leaves. Rooms keep conversations apart; with Redis the
-          room spans every server process. Open this page in a second window to talk to yourself.
+          The guide's chat: everyone in the room sees what each client says, and hears when one
+          leaves. The page follows the room as the channel <code>chat:{'{room}'}</code> over the
+          tab's one connection (<code>WS /ws/realtime</code>, with the bell's notifications); the
+          guide's own <code>WS /ws/{'{client_id}'}</code> clients meet it in the same rooms. With
+          Redis a room spans every server process. Open this page in a second window to talk to
+          yourself.
         </p>
       </header>
 

@@ -54,6 +54,15 @@ export function HomePage() {
             operators, with the operator token.
           </p>
         </li>
+        <li className="card">
+          <h2>
+            <Link href="/notifications">Notifications</Link>
+          </h2>
+          <p>
+            A second live feature on the same channels: what other users send you, over the page's
+            one connection (<code>WS /ws/realtime</code>), with a bell on every page.
+          </p>
+        </li>
       </ul>
     </article>
   );

@@ -1,13 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import {
-  chatSocketUrl,
-  parseSeat,
-  rememberedSeat,
-  rememberedSenderKey,
-  rememberJoin,
-  rememberLeave,
-  rememberSenderKey,
-} from './chatSeat';
+import { parseSeat, rememberedSeat, rememberJoin, rememberLeave } from './chatSeat';
 
 describe('parseSeat', () => {
   it('takes a whole number and a room name', () => {
@@ -30,26 +22,6 @@ describe('parseSeat', () => {
       error: 'The room name takes 1 to 32 letters, digits, - or _.',
       field: 'room',
     });
-  });
-});
-
-describe('chatSocketUrl', () => {
-  const page = { protocol: 'http:', host: 'a.b' };
-
-  it('puts the number in the path and the room in the query', () => {
-    expect(
-      chatSocketUrl({ clientId: 7, room: 'ops' }, {}, { protocol: 'https:', host: 'a.b' }),
-    ).toBe('wss://a.b/ws/7?room=ops');
-    expect(chatSocketUrl({ clientId: 7, room: 'ops' }, { ticket: 'T' }, page)).toBe(
-      'ws://a.b/ws/7?room=ops&ticket=T',
-    );
-  });
-
-  it('sends back the position and the sender key it was given', () => {
-    const key = 'k'.repeat(16);
-    expect(
-      chatSocketUrl({ clientId: 7, room: 'ops' }, { since: 'e:3', senderKey: key }, page),
-    ).toBe(`ws://a.b/ws/7?room=ops&since=e%3A3&sender_key=${key}`);
   });
 });
 
@@ -83,13 +55,5 @@ describe('what the browser keeps', () => {
     expect(fresh.room).toBe('general');
     expect(fresh.clientId).toMatch(/^\d{4}$/);
     expect(fresh.rejoin).toBeNull();
-  });
-
-  it('keeps a sender key only of the form the server gives', () => {
-    expect(rememberedSenderKey()).toBeNull();
-    rememberSenderKey('a-B_9'.repeat(4));
-    expect(rememberedSenderKey()).toBe('a-B_9'.repeat(4));
-    rememberSenderKey('short');
-    expect(rememberedSenderKey()).toBeNull();
   });
 });

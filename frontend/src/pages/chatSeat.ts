@@ -1,9 +1,9 @@
 /**
  * Who and where one is in the chat, and what the browser keeps of it: the number per browser
  * (localStorage), the room in the address, and per tab (sessionStorage) the room the tab is in,
- * to rejoin it on a reload, and the server's sender key, to send back on every attempt.
+ * to rejoin it on a reload. (The server's sender key is the tab's connection's: see
+ * realtime/RealtimeConnection.ts.)
  */
-import { webSocketUrl } from '../realtime/url';
 
 export interface ChatSeat {
   readonly clientId: number;
@@ -12,8 +12,6 @@ export interface ChatSeat {
 
 export const DEFAULT_ROOM = 'general'; // the guide's one chat
 const ROOM_NAME = /^[A-Za-z0-9_-]{1,32}$/;
-// What the server hands out (welcome.sender_key): anything else is not sent back.
-const SENDER_KEY = /^[A-Za-z0-9_-]{16,64}$/;
 
 /** What is wrong with a seat, and in which field (its input's id). */
 export interface SeatProblem {
@@ -35,27 +33,6 @@ export function parseSeat(clientId: string, room: string): ChatSeat | SeatProble
   }
   return { clientId: id, room };
 }
-
-export const chatPath = (seat: ChatSeat) => `/ws/${seat.clientId}`;
-
-export function chatSocketUrl(
-  seat: ChatSeat,
-  {
-    ticket,
-    since,
-    senderKey,
-  }: {
-    readonly ticket?: string | undefined;
-    readonly since?: string | undefined;
-    readonly senderKey?: string | null;
-  } = {},
-  location?: Pick<Location, 'protocol' | 'host'>,
-) {
-  const query = { room: seat.room, since, sender_key: senderKey ?? undefined, ticket };
-  return webSocketUrl(chatPath(seat), query, location);
-}
-
-export const isSenderKey = (key: string) => SENDER_KEY.test(key);
 
 // Storage can be missing or refuse (a private window, a full quota): then nothing is kept.
 function read(storage: () => Storage, key: string): string | null {
@@ -79,7 +56,6 @@ const local = () => window.localStorage;
 const session = () => window.sessionStorage;
 const NUMBER_KEY = 'chat.number';
 const SEAT_KEY = 'chat.seat';
-const SENDER_KEY_KEY = 'chat.senderKey';
 
 /** What the page starts with: the room in the address, the number this browser used last. */
 export function rememberedSeat(search = window.location.search): {
@@ -121,13 +97,4 @@ export function rememberJoin(seat: ChatSeat): void {
 /** Leaving on purpose: a reload does not bring the tab back into the room. */
 export function rememberLeave(): void {
   write(session, SEAT_KEY, null);
-}
-
-export function rememberedSenderKey(): string | null {
-  const key = read(session, SENDER_KEY_KEY);
-  return key !== null && isSenderKey(key) ? key : null;
-}
-
-export function rememberSenderKey(key: string): void {
-  write(session, SENDER_KEY_KEY, key);
 }

@@ -53,6 +53,12 @@ export interface ConnectionOptions {
   readonly onMessage?: (message: Incoming) => void;
   readonly onWelcome?: (welcome: Welcome) => void;
   /**
+   * Each time a connection opens, before what waits goes out: `send` writes a frame at once,
+   * untracked. A client whose state lives on the connection (the channels it follows) sets
+   * it up again here, so that the messages sent again find it in place.
+   */
+  readonly onOpen?: (send: (frame: string) => void) => void;
+  /**
    * The server answers each binary message with one binary message, in order (the echo): a
    * binary message is then tracked until its answer, like text, and sent again if need be.
    */
@@ -174,7 +180,10 @@ export class ReconnectingSocket {
 
   /** Sends now if open; queues while the connection is on its way back; refuses otherwise. */
   send(data: string | ArrayBuffer): { result: SendResult; id: string } {
-    const message = { id: `${this.idPrefix}-${this.nextId++}`, data };
+    return this.sendMessage({ id: `${this.idPrefix}-${this.nextId++}`, data });
+  }
+
+  private sendMessage(message: OutgoingMessage): { result: SendResult; id: string } {
     const { status } = this.snapshot.state;
     if (status === 'closed' || status === 'idle') return { result: 'closed', id: message.id };
     if (!this.outbox.enqueue(message)) return { result: 'full', id: message.id };
@@ -184,6 +193,22 @@ export class ReconnectingSocket {
     }
     this.publishOutbox();
     return { result: 'queued', id: message.id };
+  }
+
+  /**
+   * A message that is a whole frame of its own (`frame(id)`, realtime.json.v1), tracked like
+   * text until a reply names its id: queued, sent in order, sent again after a reconnect.
+   */
+  sendFrame(frame: (id: string) => string): { result: SendResult; id: string } {
+    const id = `${this.idPrefix}-${this.nextId++}`;
+    return this.sendMessage({ id, data: frame(id), frame: true });
+  }
+
+  /** Writes a frame now, untracked, if a connection is open; false (nothing sent) if not. */
+  sendNow(frame: string): boolean {
+    if (this.snapshot.state.status !== 'open' || this.socket === null) return false;
+    this.socket.send(frame);
+    return true;
   }
 
   /** Watch the network, the tab's visibility and the clock (while a page uses the connection). */
@@ -284,6 +309,7 @@ export class ReconnectingSocket {
       this.failures = 0;
     });
     this.setState({ status: 'open', protocol: socket.protocol });
+    this.options.onOpen?.((frame) => socket.send(frame));
     this.flush();
     if (this.codec.encodePing !== null) this.startHeartbeat(socket, this.codec.encodePing);
   }
@@ -345,7 +371,10 @@ export class ReconnectingSocket {
     const codec = this.codec;
     if (socket === null || codec === null) return;
     for (const message of this.outbox.takeQueued()) {
-      if (typeof message.data === 'string') {
+      if (message.frame === true) {
+        socket.send(message.data);
+        this.outbox.sent(message, true);
+      } else if (typeof message.data === 'string') {
         socket.send(codec.encodeText(message.id, message.data));
         this.outbox.sent(message, codec.tracksReplies);
       } else {

@@ -2,7 +2,13 @@
  * What a connection's frames mean, by the subprotocol the server chose. The transport
  * (ReconnectingSocket) only moves frames; a codec turns them into typed messages and back.
  */
-import { decodeServerMessage, encodeClientMessage, type ServerMessage } from './messages';
+import {
+  type ChannelServerMessage,
+  decodeServerMessage,
+  encodeClientMessage,
+  isChannelMessage,
+  type ServerMessage,
+} from './messages';
 import { JSON_V1 } from './protocol';
 
 /** A message from the server, as a page receives it. */
@@ -17,7 +23,9 @@ export type Incoming =
       readonly replyTo: string | null;
     }
   /** Any other typed message of realtime.json.v1: a chat room's events, acknowledgements. */
-  | { readonly kind: 'event'; readonly message: EventMessage };
+  | { readonly kind: 'event'; readonly message: EventMessage }
+  /** A message of one channel on the multiplexed endpoint (WS /ws/realtime). */
+  | { readonly kind: 'channel'; readonly message: ChannelServerMessage };
 
 export type EventMessage = Exclude<ServerMessage, { type: 'text' | 'error' | 'pong' | 'welcome' }>;
 
@@ -51,6 +59,8 @@ export const JSON_V1_CODEC: Codec = {
   decode(frame) {
     const message = decodeServerMessage(frame);
     if (message === null) return { kind: 'unknown' };
+    if (isChannelMessage(message))
+      return { kind: 'incoming', incoming: { kind: 'channel', message } };
     switch (message.type) {
       case 'pong':
         return { kind: 'pong', id: message.id, sentAt: message.sent_at };
@@ -82,7 +92,7 @@ export const JSON_V1_CODEC: Codec = {
 };
 
 /** Error codes that mean "not now": the message is sent again, with its id, a little later. */
-export const TRY_AGAIN_LATER = new Set(['room_unavailable']);
+export const TRY_AGAIN_LATER = new Set(['room_unavailable', 'channel_unavailable']);
 
 export function codecFor(protocol: string): Codec {
   return protocol === JSON_V1 ? JSON_V1_CODEC : PLAIN_TEXT;
@@ -95,6 +105,8 @@ export function answerTo(incoming: Incoming): string | null {
     case 'error':
     case 'binary':
       return incoming.replyTo;
+    case 'channel':
+      return 'reply_to' in incoming.message ? incoming.message.reply_to : null;
     case 'event': {
       const replyTo = (incoming.message as { readonly reply_to?: unknown }).reply_to;
       return typeof replyTo === 'string' ? replyTo : null;

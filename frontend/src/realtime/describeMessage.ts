@@ -26,6 +26,8 @@ export function describeIncoming(message: Incoming): string {
       return `The server could not take a message: ${message.detail}`;
     case 'event':
       return describeEvent(message.message);
+    case 'channel':
+      return `${message.message.type} on ${message.message.channel}`;
   }
 }
 

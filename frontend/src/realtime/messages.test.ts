@@ -9,6 +9,7 @@ import {
   decodeServerMessage,
   ERROR_CODES,
   encodeClientMessage,
+  isChannelMessage,
   type ServerMessage,
 } from './messages';
 
@@ -133,6 +134,16 @@ describe('decodeServerMessage', () => {
     for (const message of Object.values(serverSamples)) {
       expect(decodeServerMessage(JSON.stringify(message))).toEqual(message);
     }
+  });
+
+  it('reads each message of a channel, which names its channel', () => {
+    for (const message of Object.values(channelSamples)) {
+      const decoded = decodeServerMessage(JSON.stringify(message));
+      expect(decoded).toEqual(message);
+      expect(decoded !== null && isChannelMessage(decoded)).toBe(true);
+    }
+    expect(isChannelMessage(serverSamples.sync)).toBe(false);
+    expect(decodeServerMessage('{"type": "chat", "channel": "chat:general"}')).toBeNull();
   });
 
   it('returns null for what is not one, without throwing', () => {

@@ -203,8 +203,11 @@ export function encodeClientMessage(message: ClientMessage): string {
   return JSON.stringify(message);
 }
 
-/** The server's message, or null for anything that is not one (logged, never thrown). */
-export function decodeServerMessage(data: string): ServerMessage | null {
+/**
+ * The server's message, or null for anything that is not one (logged, never thrown). A
+ * message of the multiplexed endpoint names its channel (`isChannelMessage`).
+ */
+export function decodeServerMessage(data: string): ServerMessage | ChannelServerMessage | null {
   let message: unknown;
   try {
     message = JSON.parse(data);
@@ -213,7 +216,19 @@ export function decodeServerMessage(data: string): ServerMessage | null {
   }
   if (typeof message !== 'object' || message === null || !('type' in message)) return null;
   const { type } = message as { type: unknown };
+  if ('channel' in message && typeof message.channel === 'string') {
+    return (CHANNEL_MESSAGE_TYPES as readonly unknown[]).includes(type)
+      ? (message as ChannelServerMessage)
+      : null;
+  }
   return (SERVER_MESSAGE_TYPES as readonly unknown[]).includes(type)
     ? (message as ServerMessage)
     : null;
+}
+
+/** Whether a decoded message is one of a channel's (WS /ws/realtime): each names its channel. */
+export function isChannelMessage(
+  message: ServerMessage | ChannelServerMessage,
+): message is ChannelServerMessage {
+  return 'channel' in message;
 }

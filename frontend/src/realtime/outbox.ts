@@ -10,6 +10,8 @@
 export interface OutgoingMessage {
   readonly id: string;
   readonly data: string | ArrayBuffer;
+  /** `data` is a whole frame (a channel's publish), sent as it is; its reply names `id`. */
+  readonly frame?: true;
 }
 
 /** waiting: for a connection; sent: on the wire, no answer yet; answered: done. */
