@@ -5,9 +5,10 @@ import shutil
 import socket
 import subprocess
 import tempfile
-import time
 from collections.abc import Callable
 from pathlib import Path
+
+from testkit.waiting import wait_until
 
 REDIS_PACKAGE_HINT = (
     "redis-server not found: install Debian's package 'redis-server' "
@@ -78,12 +79,8 @@ class RedisServer:
             stderr=subprocess.DEVNULL,
             preexec_fn=pinned_to(self.cores),
         )  # fmt: skip
-        deadline = time.monotonic() + 10
-        while time.monotonic() < deadline:
-            if self.answers():
-                return self
-            time.sleep(0.05)
-        raise RuntimeError(f"redis-server did not start on port {self.port}")
+        wait_until(self.answers, 10, f"redis-server answering on port {self.port}")
+        return self
 
     def answers(self) -> bool:
         try:

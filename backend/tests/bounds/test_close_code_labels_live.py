@@ -21,7 +21,7 @@ from websockets.asyncio.client import connect
 from websockets.exceptions import ConnectionClosed
 
 from app.settings import Settings
-from tests.bounds.support import eventually
+from testkit.waiting import wait_until
 from tests.raw_client import handshake, raw_socket
 from tests.servers import InProcessServer, serve_in_thread
 
@@ -91,7 +91,7 @@ def test_two_hundred_client_close_codes_leave_a_bounded_number_of_series(
         series = disconnect_series(server)
         return sum(v for (endpoint, _, _), v in series.items() if endpoint == "/ws")
 
-    eventually(lambda: counted() >= len(CODES) + len(INVALID_CODES), 10, "every close counted")
+    wait_until(lambda: counted() >= len(CODES) + len(INVALID_CODES), 10, "every close counted")
 
     series = disconnect_series(server)
     on_ws = {key: count for key, count in series.items() if key[0] == "/ws"}

@@ -22,7 +22,8 @@ from pathlib import Path
 import pytest
 from websockets.asyncio.client import connect
 
-from tests.bounds.support import MIB, JsonMember, never_reading, until
+from testkit.waiting import wait_until_async
+from tests.bounds.support import MIB, JsonMember, never_reading
 from tests.servers import LiveServer, start_live_server, stop_live_server, write_frontend
 
 ROOM = "stuck"
@@ -84,8 +85,8 @@ def test_a_cut_connection_leaves_no_unsent_megabytes_in_the_kernel(server: LiveS
                 closing_at = time.monotonic()
             return closing_at is not None
 
-        await until(closing, 15, "all three closed with 1013")
-        await until(
+        await wait_until_async(closing, 15, "all three closed with 1013")
+        await wait_until_async(
             lambda: server.log().count("took no close frame: connection aborted") == 3, 5, "cut"
         )
         cut_after = time.monotonic() - (closing_at or 0)

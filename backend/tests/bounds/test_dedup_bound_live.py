@@ -20,7 +20,8 @@ import redis
 
 from app.settings import Settings
 from testkit.processes import RedisServer
-from tests.bounds.support import JsonMember, eventually
+from testkit.waiting import wait_until
+from tests.bounds.support import JsonMember
 from tests.servers import InProcessServer, serve_in_thread
 
 ROOM = "dedup"
@@ -40,7 +41,7 @@ def server(tmp_path: Path, redis_server: RedisServer) -> Iterator[InProcessServe
         ws_message_burst=10_000,
     )
     with serve_in_thread(settings) as running:
-        eventually(lambda: "connected to Redis" in running.log(), 10, "the broker connected")
+        wait_until(lambda: "connected to Redis" in running.log(), 10, "the broker connected")
         yield running
 
 

@@ -20,7 +20,8 @@ from websockets.asyncio.client import connect
 
 from app.settings import Settings
 from testkit.processes import RedisServer
-from tests.bounds.support import JsonMember, eventually, position_of
+from testkit.waiting import wait_until
+from tests.bounds.support import JsonMember, position_of
 from tests.servers import InProcessServer, serve_in_thread
 
 ROOM = "aging"
@@ -37,7 +38,7 @@ def in_memory(tmp_path: Path) -> Iterator[InProcessServer]:
 def with_redis(tmp_path: Path, redis_server: RedisServer) -> Iterator[InProcessServer]:
     settings = Settings(frontend_dir=tmp_path, redis_url=redis_server.url, room_history_seconds=AGE)
     with serve_in_thread(settings) as running:
-        eventually(lambda: "connected to Redis" in running.log(), 10, "the broker connected")
+        wait_until(lambda: "connected to Redis" in running.log(), 10, "the broker connected")
         yield running
 
 

@@ -20,7 +20,7 @@ from websockets.exceptions import ConnectionClosed
 
 from app.settings import Settings
 from testkit.processes import RedisServer
-from tests.bounds.support import eventually, until
+from testkit.waiting import wait_until, wait_until_async
 from tests.servers import InProcessServer, serve_in_thread
 
 ROOM = "held"
@@ -42,7 +42,7 @@ def two_servers(tmp_path: Path, redis_server: RedisServer) -> Iterator[list[InPr
     )
     with serve_in_thread(settings) as first, serve_in_thread(settings) as second:
         for server in (first, second):
-            eventually(lambda s=server: connected(s), 10, "the broker connected")  # type: ignore[misc]
+            wait_until(lambda s=server: connected(s), 10, "the broker connected")
         yield [first, second]
 
 
@@ -73,10 +73,14 @@ def test_guide_messages_held_in_an_outage_are_bounded_and_none_echoed_is_lost(
         await sender.send("before")
         assert await sender.recv() == "You wrote: before"
         for listener in (here, there):
-            await until(lambda one=listener: "Client #1 says: before" in one.said(), 10, "before")  # type: ignore[misc]
+            await wait_until_async(
+                lambda one=listener: "Client #1 says: before" in one.said(), 10, "before"
+            )
 
         redis_server.stop()
-        await until(lambda: not connected(first) and not connected(second), 10, "Redis gone")
+        await wait_until_async(
+            lambda: not connected(first) and not connected(second), 10, "Redis gone"
+        )
         echoed: list[str] = []
         refused: str | None = None
         for number in range(ATTEMPTS):
@@ -99,7 +103,9 @@ def test_guide_messages_held_in_an_outage_are_bounded_and_none_echoed_is_lost(
         redis_server.start()  # empty, as a Redis without persistence comes back
         wanted = ["Client #1 says: before", *(f"Client #1 says: {text}" for text in echoed)]
         for listener in (here, there):
-            await until(lambda one=listener: one.said() == wanted, 30, "every echoed message")  # type: ignore[misc]
+            await wait_until_async(
+                lambda one=listener: one.said() == wanted, 30, "every echoed message"
+            )
         await asyncio.sleep(0.5)  # time for a repeat, or for the refused one, were there one
         for listener in (here, there):
             assert listener.said() == wanted

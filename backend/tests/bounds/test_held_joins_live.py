@@ -24,7 +24,7 @@ from websockets.asyncio.client import connect
 
 from app.settings import Settings
 from testkit.processes import RedisServer
-from tests.bounds.support import eventually
+from testkit.waiting import wait_until
 from tests.servers import InProcessServer, serve_in_thread
 
 ROOM = "revolving-door"
@@ -49,7 +49,7 @@ def server(tmp_path: Path, redis_server: RedisServer) -> Iterator[InProcessServe
         room_history_events=10 * CYCLES,  # the log keeps every event placed: they are counted
     )
     with serve_in_thread(settings) as running:
-        eventually(lambda: connected(running), 10, "the broker connected")
+        wait_until(lambda: connected(running), 10, "the broker connected")
         yield running
 
 
@@ -65,10 +65,10 @@ def test_joins_kept_during_an_outage_are_bounded(
         await asyncio.gather(*(revolving_door(n * CYCLES, CYCLES // 4) for n in range(4)))
 
     redis_server.stop()
-    eventually(lambda: not connected(server), 10, "Redis gone")
+    wait_until(lambda: not connected(server), 10, "Redis gone")
     asyncio.run(outage())
     redis_server.start()
-    eventually(lambda: connected(server), 15, "Redis back")
+    wait_until(lambda: connected(server), 15, "Redis back")
     store = redis.Redis.from_url(redis_server.url)
     meta = f"ch:{{chat:{ROOM}}}:meta"
     # What waited is placed once the broker is back: let it settle.

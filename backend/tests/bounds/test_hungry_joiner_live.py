@@ -17,7 +17,8 @@ from pathlib import Path
 import pytest
 from websockets.asyncio.client import connect
 
-from tests.bounds.support import MIB, JsonMember, never_reading, rss_kib, until
+from testkit.waiting import wait_until_async
+from tests.bounds.support import MIB, JsonMember, never_reading, rss_kib
 from tests.servers import LiveServer, start_live_server, stop_live_server, write_frontend
 
 ROOM = "hungry"
@@ -64,7 +65,7 @@ def test_a_joiner_that_never_reads_holds_a_bounded_amount_and_is_dropped(
 
         for number in range(HISTORY):
             await say(number)
-        await until(lambda: len(watcher.texts()) == HISTORY, 20, "the history is said")
+        await wait_until_async(lambda: len(watcher.texts()) == HISTORY, 20, "the history is said")
         baseline = rss_kib(server.process.pid)
 
         peak = baseline
@@ -107,7 +108,7 @@ def test_a_joiner_that_never_reads_holds_a_bounded_amount_and_is_dropped(
         assert dropped_after < DROPPED_WITHIN
         assert "closing with 1013" in server.log()
         # The watcher got every message, in order, while they hung.
-        await until(lambda: len(watcher.texts()) == number, 10, "the watcher has all")
+        await wait_until_async(lambda: len(watcher.texts()) == number, 10, "the watcher has all")
         assert [int(t.split(" ", 1)[0]) for t in watcher.texts()] == list(range(number))
         # And the server still serves a newcomer.
         newcomer = await JsonMember.join(f"{server.ws_url}/ws/3?room={ROOM}")

@@ -16,7 +16,8 @@ import pytest
 
 from app.settings import Settings
 from testkit.processes import RedisServer
-from tests.bounds.support import JsonMember, eventually
+from testkit.waiting import wait_until
+from tests.bounds.support import JsonMember
 from tests.servers import InProcessServer, serve_in_thread
 
 ROOM = "hijack"
@@ -32,7 +33,7 @@ def in_memory(tmp_path: Path) -> Iterator[InProcessServer]:
 @pytest.fixture
 def with_redis(tmp_path: Path, redis_server: RedisServer) -> Iterator[InProcessServer]:
     with serve_in_thread(Settings(frontend_dir=tmp_path, redis_url=redis_server.url)) as running:
-        eventually(lambda: "connected to Redis" in running.log(), 10, "the broker connected")
+        wait_until(lambda: "connected to Redis" in running.log(), 10, "the broker connected")
         yield running
 
 

@@ -14,7 +14,8 @@ from pathlib import Path
 import pytest
 from websockets.asyncio.client import ClientConnection, connect
 
-from tests.bounds.support import JsonMember, until
+from testkit.waiting import wait_until_async
+from tests.bounds.support import JsonMember
 from tests.servers import LiveServer, start_live_server, stop_live_server, write_frontend
 
 ROOM = "crowd"
@@ -56,7 +57,7 @@ def test_presence_lists_are_coalesced_when_hundreds_join(server: LiveServer) -> 
             joiners += await asyncio.gather(*(join(client_id) for client_id in batch))
             await asyncio.sleep(0.12)
         everyone = sorted([1, *JOINERS])
-        await until(
+        await wait_until_async(
             lambda: any(m.get("online") == everyone for m in watcher.messages[first:]),
             15,
             "a list with everyone",

@@ -16,7 +16,8 @@ from websockets.sync.client import connect
 
 from app.settings import Settings
 from testkit.processes import RedisServer
-from tests.bounds.support import JSON_V1, eventually
+from testkit.waiting import wait_until
+from tests.bounds.support import JSON_V1
 from tests.raw_client import closed_with
 from tests.servers import InProcessServer, serve_in_thread
 
@@ -34,7 +35,7 @@ def server(tmp_path: Path, redis_server: RedisServer) -> Iterator[InProcessServe
         new_channels_per_second=BURST / 100,
     )
     with serve_in_thread(settings) as running:
-        eventually(lambda: "connected to Redis" in running.log(), 10, "the broker connected")
+        wait_until(lambda: "connected to Redis" in running.log(), 10, "the broker connected")
         yield running
 
 

@@ -22,7 +22,8 @@ from websockets.sync.client import ClientConnection, connect
 
 from app.settings import Settings
 from testkit.processes import RedisServer
-from tests.bounds.support import JSON_V1, eventually
+from testkit.waiting import wait_until
+from tests.bounds.support import JSON_V1
 from tests.raw_client import closed_with
 from tests.servers import InProcessServer, serve_in_thread
 
@@ -46,7 +47,7 @@ def server_with_redis(tmp_path: Path, redis_server: RedisServer) -> Iterator[InP
         room_history_seconds=HISTORY_SECONDS,
     )
     with serve_in_thread(settings) as running:
-        eventually(lambda: "connected to Redis" in running.log(), 10, "the broker connected")
+        wait_until(lambda: "connected to Redis" in running.log(), 10, "the broker connected")
         yield running
 
 
@@ -147,7 +148,7 @@ def test_with_redis_a_left_room_makes_room_once_its_history_has_aged_and_keys_ex
     newcomer = joined_soon(server, 40, "room-new", HISTORY_SECONDS + 1 + 3)
     assert time.monotonic() - left_at > HISTORY_SECONDS + 1  # not before it aged out
     # room-0's keys, unused, are gone from Redis within the meta key's lifetime.
-    eventually(
+    wait_until(
         lambda: not store.exists("ch:{chat:room-0}:meta", "ch:{chat:room-0}:log"),
         ceiling_ms / 1000 + 2,
         "room-0's keys expired",

@@ -15,7 +15,8 @@ from pydantic import SecretStr
 from app.security.tokens import issue_token
 from app.settings import Settings
 from testkit.processes import RedisMissing, RedisServer
-from tests.channels.realtime_client import RealtimeClient, wait_until
+from testkit.waiting import wait_until_async
+from tests.channels.realtime_client import RealtimeClient
 from tests.servers import InProcessServer, serve_in_thread
 
 SECRET = "channel-outage-tests-secret-of-32-chars"
@@ -80,7 +81,7 @@ def test_a_resume_asked_during_an_outage_is_served_from_its_position_once_redis_
         await client.start()
         assert (await client.subscribe("announcements"))["type"] == "subscribed"
         await asyncio.to_thread(announce, server, "seen")
-        await wait_until(lambda: "seen" in client.texts("announcements"), 5, "seen")
+        await wait_until_async(lambda: "seen" in client.texts("announcements"), 5, "seen")
         await client.go_away()
         for text in missed:
             await asyncio.to_thread(announce, server, text)
@@ -105,12 +106,12 @@ def test_a_resume_asked_during_an_outage_is_served_from_its_position_once_redis_
                 assert loop.time() < deadline, "the outage was never noticed"
                 await asyncio.sleep(0.2)
             await client.come_back()  # subscribes again with since: told `unavailable`
-            await wait_until(lambda: len(client.syncs["announcements"]) == 2, 10, "a sync")
+            await wait_until_async(lambda: len(client.syncs["announcements"]) == 2, 10, "a sync")
             told = client.syncs["announcements"][-1]
             assert (told["recovered"], told["reason"]) == (False, "unavailable")
         finally:
             redis.process.send_signal(signal.SIGCONT)  # type: ignore[union-attr]
-        await wait_until(lambda: len(client.syncs["announcements"]) == 3, 20, "a sync after")
+        await wait_until_async(lambda: len(client.syncs["announcements"]) == 3, 20, "a sync after")
         sync = client.syncs["announcements"][-1]
         # Every missed one, once and in order; "during" only if Redis ran it when it woke.
         texts = client.texts("announcements")

@@ -23,7 +23,8 @@ from app.deps import start_conversation
 from app.features import Feature, discover
 from app.main import create_app
 from app.settings import Settings
-from tests.channels.realtime_client import RealtimeClient, wait_until
+from testkit.waiting import wait_until_async
+from tests.channels.realtime_client import RealtimeClient
 from tests.channels.serving import serve_app_in_thread
 from tests.servers import InProcessServer
 
@@ -113,12 +114,12 @@ def test_what_the_route_publishes_reaches_a_subscriber(server: InProcessServer) 
         client = RealtimeClient([server.ws_url])
         await client.start()
         assert (await client.subscribe("scores:final"))["type"] == "subscribed"
-        await wait_until(lambda: client.last_sync("scores:final"), 5, "synced")
+        await wait_until_async(lambda: client.last_sync("scores:final"), 5, "synced")
         response = await asyncio.to_thread(
             httpx2.post, f"{server.http_url}/api/games/final/score", json={"home": 2, "away": 1}
         )
         assert response.status_code == 201, response.text
-        await wait_until(lambda: client.published("scores:final"), 5, "the score")
+        await wait_until_async(lambda: client.published("scores:final"), 5, "the score")
         event = client.published("scores:final")[-1]
         assert event["data"] == {"home": 2, "away": 1}
         assert event["sender"] == "referee"

@@ -19,7 +19,8 @@ import pytest
 from app.security.tokens import issue_token
 from app.settings import REPOSITORY_ROOT
 from testkit.processes import RedisMissing, RedisServer
-from tests.channels.realtime_client import RealtimeClient, wait_until
+from testkit.waiting import wait_until_async
+from tests.channels.realtime_client import RealtimeClient
 from tests.servers import LiveServer, start_live_server, stop_live_server, write_frontend
 
 SECRET = "channel-publish-tests-secret-of-32-chars"
@@ -122,7 +123,7 @@ def test_an_http_publish_to_one_process_reaches_both_once_and_in_order(
         for client in (here, there):
             await client.start()
             assert (await client.subscribe("announcements"))["type"] == "subscribed"
-            await wait_until(partial(client.last_sync, "announcements"), 5, "synced")
+            await wait_until_async(partial(client.last_sync, "announcements"), 5, "synced")
         before = {id(c): len(c.published("announcements")) for c in (here, there)}
         offsets = []
         for number in range(50):
@@ -141,7 +142,7 @@ def test_an_http_publish_to_one_process_reaches_both_once_and_in_order(
             return len(client.published("announcements")) - before[id(client)] >= 50
 
         for client in (here, there):
-            await wait_until(partial(has_all, client), 10, "all 50 delivered")
+            await wait_until_async(partial(has_all, client), 10, "all 50 delivered")
         await asyncio.sleep(0.3)  # time for a repeat, were there one
         for client in (here, there):
             got = client.published("announcements")[before[id(client)] :]
@@ -168,14 +169,14 @@ def test_a_subscriber_away_meanwhile_gets_exactly_what_it_missed(
         assert (await client.subscribe("announcements"))["type"] == "subscribed"
         response = await asyncio.to_thread(post_event, first, "announcements", {"text": "seen"})
         assert response.status_code == 201
-        await wait_until(lambda: "seen" in client.texts("announcements"), 5, "seen")
+        await wait_until_async(lambda: "seen" in client.texts("announcements"), 5, "seen")
         await client.go_away()
         missed = [f"missed {n}" for n in range(7)]
         for text in missed:
             response = await asyncio.to_thread(post_event, first, "announcements", {"text": text})
             assert response.status_code == 201
         await client.come_back()
-        await wait_until(lambda: len(client.syncs["announcements"]) == 2, 5, "a second sync")
+        await wait_until_async(lambda: len(client.syncs["announcements"]) == 2, 5, "a second sync")
         sync = client.syncs["announcements"][-1]
         assert sync["recovered"] is True
         assert sync["reason"] is None
@@ -212,7 +213,7 @@ def test_the_same_idempotency_key_places_one_event(two_processes: list[LiveServe
         )
         after = await asyncio.to_thread(post_event, first, "announcements", {"text": "next"})
         assert after.status_code == 201
-        await wait_until(lambda: "next" in client.texts("announcements"), 5, "the next one")
+        await wait_until_async(lambda: "next" in client.texts("announcements"), 5, "the next one")
         assert client.texts("announcements").count("only once") == 1
         assert client.duplicates == 0
         await client.stop()
@@ -262,7 +263,7 @@ def test_with_redis_away_a_publish_is_refused_and_never_delivered_later(
             assert (await client.subscribe("announcements"))["type"] == "subscribed"
             ok = await asyncio.to_thread(post_event, first, "announcements", {"text": "before"})
             assert ok.status_code == 201
-            await wait_until(lambda: "before" in client.texts("announcements"), 5, "before")
+            await wait_until_async(lambda: "before" in client.texts("announcements"), 5, "before")
             redis.stop()
             refused = await asyncio.to_thread(
                 post_event, first, "announcements", {"text": "during"}
@@ -288,7 +289,7 @@ def test_with_redis_away_a_publish_is_refused_and_never_delivered_later(
                 assert response.status_code == 503
                 assert loop.time() < deadline, "publishing never worked again"
                 await asyncio.sleep(0.3)
-            await wait_until(lambda: "after" in client.texts("announcements"), 10, "after")
+            await wait_until_async(lambda: "after" in client.texts("announcements"), 10, "after")
             await asyncio.sleep(0.5)
             texts = client.texts("announcements")
             assert "during" not in texts
@@ -327,7 +328,7 @@ def test_a_shell_publishes_to_the_subscribers_of_a_running_process(
         assert done.returncode == 0, done.stderr
         printed = json.loads(done.stdout)
         assert printed["channel"] == "announcements"
-        await wait_until(lambda: "Back at noon" in client.texts("announcements"), 10, "heard")
+        await wait_until_async(lambda: "Back at noon" in client.texts("announcements"), 10, "heard")
         event = client.published("announcements")[-1]
         assert (event["epoch"], event["offset"]) == (printed["epoch"], printed["offset"])
         again = await asyncio.to_thread(

@@ -16,7 +16,8 @@ from websockets.exceptions import InvalidStatus
 from websockets.sync.client import connect
 
 from app.settings import Settings
-from tests.channels.realtime_client import JSON_V1, RealtimeClient, wait_until
+from testkit.waiting import wait_until_async
+from tests.channels.realtime_client import JSON_V1, RealtimeClient
 from tests.raw_client import closed_with
 from tests.servers import InProcessServer, serve_in_thread
 
@@ -89,13 +90,13 @@ def test_subscribe_and_publish_and_a_guide_client_in_the_same_room(
                 "reply_to": answer["reply_to"],
                 "channel": "chat:general",
             }
-            await wait_until(lambda: client.last_sync("chat:general"), 5, "a sync")
+            await wait_until_async(lambda: client.last_sync("chat:general"), 5, "a sync")
             assert "before" in client.texts("chat:general")  # history, before the sync
             sync = client.last_sync("chat:general")
             assert sync is not None
             assert sync["recovered"] is False
             assert sync["reason"] == "first_join"
-            await wait_until(
+            await wait_until_async(
                 lambda: any(
                     p["online"] == ["7", "8"] for p in client.presences.get("chat:general", [])
                 ),
@@ -106,7 +107,9 @@ def test_subscribe_and_publish_and_a_guide_client_in_the_same_room(
             assert ack["type"] == "ack"
             assert ack["channel"] == "chat:general"
             assert isinstance(ack["offset"], int)
-            await wait_until(lambda: "hello guide" in client.texts("chat:general"), 5, "own event")
+            await wait_until_async(
+                lambda: "hello guide" in client.texts("chat:general"), 5, "own event"
+            )
             event = next(
                 e for e in client.published("chat:general") if e["data"]["text"] == "hello guide"
             )
@@ -119,7 +122,9 @@ def test_subscribe_and_publish_and_a_guide_client_in_the_same_room(
             guide.send("hello page")
             assert guide.recv(timeout=5) == "You wrote: hello page"
             assert guide.recv(timeout=5) == "Client #8 says: hello page"
-            await wait_until(lambda: "hello page" in client.texts("chat:general"), 5, "guide's")
+            await wait_until_async(
+                lambda: "hello page" in client.texts("chat:general"), 5, "guide's"
+            )
             said = client.published("chat:general")[-1]
             assert said["sender"] == "8"
             assert client.duplicates == 0
@@ -187,7 +192,7 @@ def test_each_refusal_names_its_request_and_the_connection_stays(
         assert (await alice.subscribe("announcements"))["type"] == "subscribed"
         ack = await alice.publish("chat:refusals", {"text": "still here"})
         assert ack["type"] == "ack"
-        await wait_until(lambda: "still here" in alice.texts("chat:refusals"), 5, "delivered")
+        await wait_until_async(lambda: "still here" in alice.texts("chat:refusals"), 5, "delivered")
         assert len(alice.connection_ids) == 1  # never reconnected
         await alice.stop()
 
@@ -274,7 +279,7 @@ def test_a_connection_follows_at_most_its_channels(server: InProcessServer) -> N
         await other.start()
         assert (await other.subscribe("chat:limit-b", member="2"))["type"] == "subscribed"
         assert (await other.publish("chat:limit-b", {"text": "anyone?"}))["type"] == "ack"
-        await wait_until(lambda: "anyone?" in other.texts("chat:limit-b"), 5, "delivered")
+        await wait_until_async(lambda: "anyone?" in other.texts("chat:limit-b"), 5, "delivered")
         await asyncio.sleep(0.3)
         assert "anyone?" not in client.texts("chat:limit-b")
         await client.stop()
@@ -315,16 +320,18 @@ def test_a_connection_that_stops_reading_is_dropped_and_the_others_get_everythin
             for number in range(300):
                 ack = await talker.publish(channel, {"text": f"{number} {text}"}, f"t-{number}")
                 assert ack["type"] == "ack"
-            await wait_until(lambda: len(listener.texts(channel)) == 300, 10, "listener has all")
-            await wait_until(
+            await wait_until_async(
+                lambda: len(listener.texts(channel)) == 300, 10, "listener has all"
+            )
+            await wait_until_async(
                 lambda: "did not keep up" in running.log(), 10, "the stalled one dropped"
             )
             assert time.monotonic() - started < 30
             stalled.reading.set()  # it reads again, reconnects, resumes from its position
-            await wait_until(lambda: len(stalled.closes) >= 1, 10, "its connection ended")
+            await wait_until_async(lambda: len(stalled.closes) >= 1, 10, "its connection ended")
             code = stalled.closes[0][0]
             assert code in (1013, 1006), stalled.closes  # closed as too slow, or cut off
-            await wait_until(lambda: len(stalled.texts(channel)) == 300, 15, "it recovered")
+            await wait_until_async(lambda: len(stalled.texts(channel)) == 300, 15, "it recovered")
             assert stalled.texts(channel) == [f"{n} {text}" for n in range(300)]
             assert stalled.duplicates == 0
             assert stalled.gaps == 0
@@ -365,7 +372,7 @@ def test_a_publish_sent_again_with_its_id_and_sender_key_is_placed_once(
         assert (await other.subscribe(channel, member="2"))["type"] == "subscribed"
         theirs = await other.publish(channel, {"text": "mine"}, "m-1")
         assert theirs["offset"] > first["offset"]
-        await wait_until(lambda: "mine" in sender.texts(channel), 5, "the other's")
+        await wait_until_async(lambda: "mine" in sender.texts(channel), 5, "the other's")
         assert sender.texts(channel).count("once") == 1
         assert sender.duplicates == 0
         await sender.stop()
@@ -385,11 +392,11 @@ def test_subscribing_again_starts_the_channel_afresh_from_the_since_given(
         await client.start()
         assert (await client.subscribe(channel, member="4"))["type"] == "subscribed"
         acks = [await client.publish(channel, {"text": f"line {n}"}) for n in range(3)]
-        await wait_until(lambda: len(client.texts(channel)) == 3, 5, "three lines")
+        await wait_until_async(lambda: len(client.texts(channel)) == 3, 5, "three lines")
         since = f"{acks[0]['epoch']}:{acks[0]['offset']}"
         client.positions.pop(channel)  # as a page that lost its place would
         assert (await client.subscribe(channel, member="4", since=since))["type"] == "subscribed"
-        await wait_until(lambda: len(client.syncs[channel]) == 2, 5, "a second sync")
+        await wait_until_async(lambda: len(client.syncs[channel]) == 2, 5, "a second sync")
         sync = client.syncs[channel][-1]
         assert sync["recovered"] is True
         assert client.texts(channel)[-2:] == ["line 1", "line 2"]

@@ -2,7 +2,6 @@
 
 import asyncio
 import json
-from collections.abc import Awaitable, Callable
 from typing import Any
 
 import pytest
@@ -11,6 +10,7 @@ from app.channels.events import ChannelEvent, ChannelUnavailable, EventDraft, Po
 from app.channels.history import HistoryLimits
 from app.channels.redis_broker import RedisBroker
 from testkit.processes import RedisServer
+from testkit.waiting import wait_until_async
 
 
 @pytest.fixture
@@ -18,21 +18,10 @@ def anyio_backend() -> str:
     return "asyncio"
 
 
-async def eventually(check: Callable[[], Awaitable[bool] | bool], seconds: float = 10) -> None:
-    deadline = asyncio.get_running_loop().time() + seconds
-    while True:
-        outcome = check()
-        if await outcome if isinstance(outcome, Awaitable) else outcome:
-            return
-        if asyncio.get_running_loop().time() > deadline:
-            raise AssertionError(f"not true within {seconds} s")
-        await asyncio.sleep(0.05)
-
-
 async def started(server: RedisServer, **options: Any) -> RedisBroker:
     broker = RedisBroker(server.url, limits=HistoryLimits(max_events=5), **options)
     await broker.start()
-    await eventually(lambda: broker.health().connected)
+    await wait_until_async(lambda: broker.health().connected, 10, "the broker connected")
     return broker
 
 
@@ -62,7 +51,11 @@ async def test_events_are_placed_in_order_and_reach_every_process(
     placed = [(await sender.append(said(f"m{n}")))[0] for n in range(3)]
     assert [event.offset for event in placed] == [1, 2, 3]
     assert len({event.epoch for event in placed}) == 1
-    await eventually(lambda: [text_of(event) for event in received] == ["m0", "m1", "m2"])
+    await wait_until_async(
+        lambda: [text_of(event) for event in received] == ["m0", "m1", "m2"],
+        10,
+        "m0 to m2 received",
+    )
     assert [event.offset for event in received] == [1, 2, 3]
     await sender.stop()
     await receiver.stop()
@@ -105,11 +98,11 @@ async def test_a_redis_that_comes_back_empty_starts_a_new_epoch(
     broker = await started(redis_server)
     before, _ = await broker.append(said("before"))
     redis_server.stop()
-    await eventually(lambda: not broker.health().connected)
+    await wait_until_async(lambda: not broker.health().connected, 10, "the broker disconnected")
     with pytest.raises(ChannelUnavailable):  # fails fast, without waiting on a timeout
         await broker.append(said("into the void"))
     redis_server.start()
-    await eventually(lambda: broker.health().connected)
+    await wait_until_async(lambda: broker.health().connected, 10, "the broker connected")
     replay = await broker.replay(CHANNEL, Position(before.epoch, before.offset))
     assert (replay.recovered, replay.reason) == (False, "epoch_changed")
     after, _ = await broker.append(said("after"))

@@ -21,7 +21,8 @@ from websockets.sync.client import connect
 
 from app.security.tokens import issue_token
 from testkit.redis_topologies import RedisClusterSetup, RedisSentinelSetup
-from tests.channels.realtime_client import RealtimeClient, wait_until
+from testkit.waiting import wait_until_async
+from tests.channels.realtime_client import RealtimeClient
 from tests.servers import LiveServer, start_live_server, stop_live_server, write_frontend
 from tests.testkit.topologies import made_or_skipped, running
 
@@ -159,7 +160,7 @@ async def fault_scenario(
             def arrived(client: RealtimeClient = client, channel: str = channel) -> bool:
                 return f"{channel}.54" in client.texts(channel)
 
-            await wait_until(arrived, 20, last)
+            await wait_until_async(arrived, 20, last)
     await asyncio.sleep(0.5)  # a repeat would have come by now
     for client in clients:
         for channel in channels:
@@ -173,7 +174,7 @@ async def fault_scenario(
                 online = set(lists[-1].get("online", []))
                 return bool(lists[-1].get("complete")) and online == {"1", "2"}
 
-            await wait_until(whole, 20, "presence whole again with both members")
+            await wait_until_async(whole, 20, "presence whole again with both members")
     for client in clients:
         await client.stop()
     return publisher.acknowledged

@@ -15,7 +15,8 @@ from websockets.asyncio.client import ClientConnection, connect
 
 from app.security.tokens import issue_token
 from app.settings import Settings
-from tests.channels.realtime_client import JSON_V1, RealtimeClient, wait_until
+from testkit.waiting import wait_until_async
+from tests.channels.realtime_client import JSON_V1, RealtimeClient
 from tests.servers import InProcessServer, serve_in_thread
 
 SECRET = "publish-to-chat-tests-secret-of-32-chars"
@@ -62,7 +63,9 @@ def test_a_service_message_to_a_chat_room_reaches_every_member(server: InProcess
         )
         assert response.status_code == 201, response.text
 
-        await wait_until(lambda: "maintenance at noon" in page.texts("chat:svc"), 5, "the page")
+        await wait_until_async(
+            lambda: "maintenance at noon" in page.texts("chat:svc"), 5, "the page"
+        )
         assert page.published("chat:svc")[-1]["sender"] == "svc"
         said = (await messages_until(member, "chat"))[-1]
         assert said["text"] == "maintenance at noon"

@@ -4,7 +4,6 @@ road: the guarded protocol classes with the app's settings, before and after a r
 import os
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import httpx2
@@ -14,17 +13,10 @@ from websockets.sync.client import connect
 
 from app.settings import REPOSITORY_ROOT
 from testkit.processes import free_port, stop_process
+from testkit.waiting import wait_until
 from tests.servers import write_frontend
 
 WATCHED_MODULE = REPOSITORY_ROOT / "backend" / "app" / "__init__.py"
-
-
-def wait_for(check: object, seconds: float, what: str, log: Path) -> None:
-    deadline = time.monotonic() + seconds
-    while not check():  # type: ignore[operator]
-        if time.monotonic() > deadline:
-            raise AssertionError(f"not within {seconds} s: {what}\n{log.read_text()}")
-        time.sleep(0.1)
 
 
 def answers(url: str) -> bool:
@@ -67,11 +59,26 @@ def test_the_reloading_dev_server_runs_the_guarded_protocols_before_and_after_a_
         )
     modified = WATCHED_MODULE.stat()
     try:
-        wait_for(lambda: answers(http_url), 20, "the dev server answers", log)
+        wait_until(
+            lambda: answers(http_url),
+            20,
+            lambda: f"the dev server answers\n{log.read_text()}",
+            every=0.1,
+        )
         assert connection_cap_holds(ws_url)
         os.utime(WATCHED_MODULE)  # as an editor's save: the reloader restarts the server
-        wait_for(lambda: "Reloading" in log.read_text(), 10, "a reload", log)
-        wait_for(lambda: log.read_text().count("Application startup complete") == 2, 20, "", log)
+        wait_until(
+            lambda: "Reloading" in log.read_text(),
+            10,
+            lambda: f"a reload\n{log.read_text()}",
+            every=0.1,
+        )
+        wait_until(
+            lambda: log.read_text().count("Application startup complete") == 2,
+            20,
+            lambda: f"the reloaded server started\n{log.read_text()}",
+            every=0.1,
+        )
         assert connection_cap_holds(ws_url)
     finally:
         stop_process(process)

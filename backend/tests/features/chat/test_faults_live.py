@@ -16,6 +16,7 @@ from websockets.sync.client import connect
 
 from app.settings import Settings
 from testkit.processes import RedisServer
+from testkit.waiting import wait_until_async
 from tests.features.chat.chat_client import ChatClient
 from tests.servers import (
     LiveServer,
@@ -45,14 +46,6 @@ def two_processes(tmp_path: Path, redis_server: RedisServer) -> Iterator[list[Li
         assert "Traceback" not in server.log()
 
 
-async def wait_until(check: object, seconds: float, what: str) -> None:
-    deadline = asyncio.get_running_loop().time() + seconds
-    while not check():  # type: ignore[operator]
-        if asyncio.get_running_loop().time() > deadline:
-            raise AssertionError(f"not within {seconds} s: {what}")
-        await asyncio.sleep(0.05)
-
-
 def test_clients_of_a_stopped_process_move_on_and_miss_nothing(
     two_processes: list[LiveServer],
 ) -> None:
@@ -79,7 +72,7 @@ def test_clients_of_a_stopped_process_move_on_and_miss_nothing(
         await talking
         expected = {f"{c}:{n}" for c in range(1, 6) for n in range(20)}
         for client in clients:
-            await wait_until(lambda c=client: set(c.said()) >= expected, 15, "all delivered")
+            await wait_until_async(lambda c=client: set(c.said()) >= expected, 15, "all delivered")
         await asyncio.sleep(0.3)  # time for a duplicate, were there one
         for client in clients:
             assert sorted(client.said()) == sorted(expected)  # each message, exactly once
@@ -108,7 +101,7 @@ def test_redis_restarting_empty_loses_no_message_and_presence_stays_true(
         everyone = [alice, bob, carol]
         for client in everyone:
             await client.start()
-        await wait_until(
+        await wait_until_async(
             lambda: all(c.presences and c.presences[-1]["online"] == [1, 2, 3] for c in everyone),
             10,
             "everyone sees everyone",
@@ -125,7 +118,7 @@ def test_redis_restarting_empty_loses_no_message_and_presence_stays_true(
         returned_at = time.monotonic()
         await during
         for client in everyone:
-            await wait_until(
+            await wait_until_async(
                 lambda c=client: {"during", "also during"} <= set(c.said()), 15, "re-sent ones"
             )
             # The epoch changed, and each was told that the history was lost.
@@ -133,7 +126,7 @@ def test_redis_restarting_empty_loses_no_message_and_presence_stays_true(
             assert client.said().count("during") == 1
             assert client.said().count("before") == 1
         for client in everyone:
-            await wait_until(
+            await wait_until_async(
                 lambda c=client: (
                     c.presences[-1]["complete"] and c.presences[-1]["online"] == [1, 2, 3]
                 ),
@@ -170,7 +163,7 @@ def test_the_clients_of_a_killed_process_are_announced_as_left_once(
             connect(f"{survivor.ws_url}/ws/20?room={room}") as guide_watcher,
             connect(f"{victim.ws_url}/ws/21?room={room}") as _guide_doomed,
         ):
-            await wait_until(
+            await wait_until_async(
                 lambda: watcher.presences and watcher.presences[-1]["online"] == [10, 11, 20, 21],
                 10,
                 "all four online",
@@ -214,15 +207,15 @@ def test_a_client_that_stops_reading_is_cut_off_and_recovers_later(tmp_path: Pat
             for number in range(400):
                 await talker.say(f"{number} {text}", f"t-{number}")
             # The others were not slowed: everything reached the listener meanwhile.
-            await wait_until(lambda: len(listener.said()) == 400, 10, "the listener has all")
-            await wait_until(
+            await wait_until_async(lambda: len(listener.said()) == 400, 10, "the listener has all")
+            await wait_until_async(
                 lambda: "took no close frame: connection aborted" in server.log(),
                 10,
                 "stalled one cut off",
             )
             assert time.monotonic() - started < 20
             stalled.paused = False  # it reads again, reconnects, resumes from its position
-            await wait_until(lambda: len(stalled.said()) == 400, 15, "stalled one recovered")
+            await wait_until_async(lambda: len(stalled.said()) == 400, 15, "stalled one recovered")
             assert stalled.said() == [f"{n} {text}" for n in range(400)]
             assert stalled.duplicates == 0
             assert any(sync["recovered"] for sync in stalled.syncs[1:])
@@ -254,7 +247,7 @@ def test_guide_clients_across_two_processes_hear_everything_through_a_redis_rest
             for number, server in senders.items()
         }
         everyone = {1, 2, 3, 4, 10, 20}
-        await wait_until(
+        await wait_until_async(
             lambda: all(
                 w.presences and set(w.presences[-1]["online"]) == everyone for w in watchers
             ),
@@ -290,7 +283,7 @@ def test_guide_clients_across_two_processes_hear_everything_through_a_redis_rest
         expected = {f"Client #{n} says: {text}" for n in said for text in said[n]}
         for number in guides:
             try:
-                await wait_until(
+                await wait_until_async(
                     lambda n=number: expected <= set(heard[n]), 30, f"guide #{number} heard all"
                 )
             except AssertionError:
@@ -311,7 +304,7 @@ def test_guide_clients_across_two_processes_hear_everything_through_a_redis_rest
                 assert mine == said[sender], (number, sender)
         all_texts = {text for texts in said.values() for text in texts}
         for watcher in watchers:
-            await wait_until(
+            await wait_until_async(
                 lambda w=watcher: all_texts <= set(w.said()), 15, "the watcher has the new epoch"
             )
             assert len(watcher.said()) == len(set(watcher.said())), "a watcher got a repeat"

@@ -12,7 +12,8 @@ from pydantic import SecretStr
 
 from app.security.tokens import issue_token
 from app.settings import Settings
-from tests.channels.realtime_client import Credentials, RealtimeClient, wait_until
+from testkit.waiting import wait_until_async
+from tests.channels.realtime_client import Credentials, RealtimeClient
 from tests.servers import InProcessServer, serve_in_thread
 
 SECRET = "notifications-tests-secret-of-32-chars!"
@@ -72,12 +73,12 @@ def test_a_notification_reaches_its_recipient_now_or_when_they_come_back(
         bob = RealtimeClient([server.ws_url], credentials=ticketed(server, BOB))
         await bob.start()
         assert (await bob.subscribe("user:bob"))["type"] == "subscribed"
-        await wait_until(lambda: bob.last_sync("user:bob"), 5, "synced")
+        await wait_until_async(lambda: bob.last_sync("user:bob"), 5, "synced")
 
         sent = await asyncio.to_thread(notify, server, "bob", "hi", cookie=ALICE)
         assert sent.status_code == 201, sent.text
         assert sent.json()["channel"] == "user:bob"
-        await wait_until(lambda: bob.published("user:bob"), 5, "the notification")
+        await wait_until_async(lambda: bob.published("user:bob"), 5, "the notification")
         event = bob.published("user:bob")[-1]
         assert event["data"] == {"sender": "alice", "text": "hi"}
         assert event["sender"] == "alice"
@@ -88,7 +89,7 @@ def test_a_notification_reaches_its_recipient_now_or_when_they_come_back(
             response = await asyncio.to_thread(notify, server, "bob", text, bearer=ALICE)
             assert response.status_code == 201
         await bob.come_back()  # with a fresh ticket, from where it was
-        await wait_until(lambda: len(bob.syncs["user:bob"]) == 2, 5, "synced again")
+        await wait_until_async(lambda: len(bob.syncs["user:bob"]) == 2, 5, "synced again")
         sync = bob.syncs["user:bob"][-1]
         assert (sync["recovered"], sync["replayed"]) == (True, 2)
         assert bob.texts("user:bob") == ["hi", "while you were out", "and again"]
@@ -114,7 +115,7 @@ def test_a_member_away_beyond_the_history_is_told_so(server: InProcessServer) ->
             headers={"Authorization": f"Bearer {SERVICE}"},
         )
         assert first.status_code == 201, first.text
-        await wait_until(lambda: carol.published("user:carol"), 5, "the first")
+        await wait_until_async(lambda: carol.published("user:carol"), 5, "the first")
         await carol.go_away()
 
         def flood() -> None:
@@ -128,7 +129,7 @@ def test_a_member_away_beyond_the_history_is_told_so(server: InProcessServer) ->
 
         await asyncio.to_thread(flood)
         await carol.come_back()
-        await wait_until(lambda: len(carol.syncs["user:carol"]) == 2, 5, "synced again")
+        await wait_until_async(lambda: len(carol.syncs["user:carol"]) == 2, 5, "synced again")
         sync = carol.syncs["user:carol"][-1]
         assert sync["recovered"] is False
         assert sync["reason"] == "too_far_behind"
