@@ -28,14 +28,12 @@ import asyncio
 import contextlib
 import threading
 import time
-from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 from websockets.asyncio.client import connect
 
 from tests.bounds.support import MIB, JsonMember, never_reading, rss_kib
-from tests.servers import LiveServer, start_live_server, stop_live_server, write_frontend
+from tests.servers import LiveServer, ProcessServers
 
 ROOM = "backlog"
 HISTORY = 900  # messages of TEXT characters to catch up on (some 15 MB)
@@ -50,17 +48,13 @@ RSS_GROWTH_BOUND_KIB = 3 * 1024
 
 
 @pytest.fixture
-def server(tmp_path: Path) -> Iterator[LiveServer]:
-    running = start_live_server(
-        tmp_path / "uvicorn.log",
-        write_frontend(tmp_path / "dist"),
+def server(process_servers: ProcessServers) -> LiveServer:
+    return process_servers.start(
         APP_LOG_LEVEL="info",
         APP_ROOM_HISTORY_BYTES=str(32 * MIB),
         APP_WS_MESSAGES_PER_SECOND="100000",
         APP_WS_MESSAGE_BURST="100000",
     )
-    yield running
-    stop_live_server(running)
 
 
 def test_what_waits_for_a_member_catching_up_is_bounded(server: LiveServer) -> None:

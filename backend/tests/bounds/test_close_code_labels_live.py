@@ -10,8 +10,6 @@ Without it (867e375: the code as the label) the scrape below has over 200 series
 import asyncio
 import contextlib
 import struct
-from collections.abc import Iterator
-from pathlib import Path
 
 import httpx2
 import pytest
@@ -20,10 +18,9 @@ from pydantic import SecretStr
 from websockets.asyncio.client import connect
 from websockets.exceptions import ConnectionClosed
 
-from app.settings import Settings
 from testkit.waiting import wait_until
 from tests.raw_client import handshake, raw_socket
-from tests.servers import InProcessServer, serve_in_thread
+from tests.servers import InProcessServer, ThreadServers
 
 OPERATOR_TOKEN = "operator-token-for-the-bounds"
 CODES = [*range(3000, 3100), *range(4000, 4100)]
@@ -35,10 +32,8 @@ KNOWN |= {"1011", "1012", "1013", "1014", "1015"}
 
 
 @pytest.fixture
-def server(tmp_path: Path) -> Iterator[InProcessServer]:
-    settings = Settings(frontend_dir=tmp_path, metrics_token=SecretStr(OPERATOR_TOKEN))
-    with serve_in_thread(settings) as running:
-        yield running
+def server(thread_servers: ThreadServers) -> InProcessServer:
+    return thread_servers.start(metrics_token=SecretStr(OPERATOR_TOKEN))
 
 
 def disconnect_series(server: InProcessServer) -> dict[tuple[str, str, str], float]:

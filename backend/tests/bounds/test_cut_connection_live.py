@@ -16,7 +16,6 @@ import asyncio
 import contextlib
 import socket
 import time
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -24,7 +23,7 @@ from websockets.asyncio.client import connect
 
 from testkit.waiting import wait_until_async
 from tests.bounds.support import MIB, JsonMember, never_reading
-from tests.servers import LiveServer, start_live_server, stop_live_server, write_frontend
+from tests.servers import LiveServer, ProcessServers
 
 ROOM = "stuck"
 HISTORY = 600
@@ -36,17 +35,13 @@ LEFT_UNSENT_BOUND = 64 * 1024
 
 
 @pytest.fixture
-def server(tmp_path: Path) -> Iterator[LiveServer]:
-    running = start_live_server(
-        tmp_path / "uvicorn.log",
-        write_frontend(tmp_path / "dist"),
+def server(process_servers: ProcessServers) -> LiveServer:
+    return process_servers.start(
         APP_LOG_LEVEL="info",
         APP_ROOM_HISTORY_BYTES=str(32 * MIB),
         APP_WS_MESSAGES_PER_SECOND="100000",
         APP_WS_MESSAGE_BURST="100000",
     )
-    yield running
-    stop_live_server(running)
 
 
 def server_side(port: int) -> list[tuple[int, int]]:

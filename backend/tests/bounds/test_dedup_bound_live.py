@@ -12,17 +12,13 @@ with its old position and never heard again.
 """
 
 import asyncio
-from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 import redis
 
-from app.settings import Settings
 from testkit.processes import RedisServer
-from testkit.waiting import wait_until
 from tests.bounds.support import JsonMember
-from tests.servers import InProcessServer, serve_in_thread
+from tests.servers import InProcessServer, ThreadServers
 
 ROOM = "dedup"
 EVENTS = 50  # APP_ROOM_HISTORY_EVENTS
@@ -32,17 +28,14 @@ ROOM_KEYS = {f"ch:{{chat:{ROOM}}}:{part}" for part in ("meta", "log", "ids", "pr
 
 
 @pytest.fixture
-def server(tmp_path: Path, redis_server: RedisServer) -> Iterator[InProcessServer]:
-    settings = Settings(
-        frontend_dir=tmp_path,
+def server(redis_server: RedisServer, thread_servers: ThreadServers) -> InProcessServer:
+    return thread_servers.start(
+        broker=True,
         redis_url=redis_server.url,
         room_history_events=EVENTS,
         ws_messages_per_second=10_000,
         ws_message_burst=10_000,
     )
-    with serve_in_thread(settings) as running:
-        wait_until(lambda: "connected to Redis" in running.log(), 10, "the broker connected")
-        yield running
 
 
 def test_dedup_entries_live_as_long_as_their_events(

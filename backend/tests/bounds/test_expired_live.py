@@ -12,34 +12,26 @@ here it guards the history that now drops them for their age (``aged_out``).
 
 import asyncio
 import time
-from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 from websockets.asyncio.client import connect
 
-from app.settings import Settings
 from testkit.processes import RedisServer
-from testkit.waiting import wait_until
 from tests.bounds.support import JsonMember, position_of
-from tests.servers import InProcessServer, serve_in_thread
+from tests.servers import InProcessServer, ThreadServers
 
 ROOM = "aging"
 AGE = 2.0  # APP_ROOM_HISTORY_SECONDS
 
 
 @pytest.fixture
-def in_memory(tmp_path: Path) -> Iterator[InProcessServer]:
-    with serve_in_thread(Settings(frontend_dir=tmp_path, room_history_seconds=AGE)) as running:
-        yield running
+def in_memory(thread_servers: ThreadServers) -> InProcessServer:
+    return thread_servers.start(room_history_seconds=AGE)
 
 
 @pytest.fixture
-def with_redis(tmp_path: Path, redis_server: RedisServer) -> Iterator[InProcessServer]:
-    settings = Settings(frontend_dir=tmp_path, redis_url=redis_server.url, room_history_seconds=AGE)
-    with serve_in_thread(settings) as running:
-        wait_until(lambda: "connected to Redis" in running.log(), 10, "the broker connected")
-        yield running
+def with_redis(redis_server: RedisServer, thread_servers: ThreadServers) -> InProcessServer:
+    return thread_servers.start(broker=True, redis_url=redis_server.url, room_history_seconds=AGE)
 
 
 def away_too_long_is_expired(server: InProcessServer) -> None:

@@ -10,18 +10,15 @@ here: all 30 of its 8 KB messages are echoed and kept, and the test fails on tha
 
 import asyncio
 import contextlib
-from collections.abc import Iterator
-from pathlib import Path
 
 import httpx2
 import pytest
 from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed
 
-from app.settings import Settings
 from testkit.processes import RedisServer
-from testkit.waiting import wait_until, wait_until_async
-from tests.servers import InProcessServer, serve_in_thread
+from testkit.waiting import wait_until_async
+from tests.servers import InProcessServer, ThreadServers
 
 ROOM = "held"
 HELD_BYTES = 64 * 1024  # APP_CHAT_HELD_BYTES (its least)
@@ -36,14 +33,11 @@ def connected(server: InProcessServer) -> bool:
 
 
 @pytest.fixture
-def two_servers(tmp_path: Path, redis_server: RedisServer) -> Iterator[list[InProcessServer]]:
-    settings = Settings(
-        frontend_dir=tmp_path, redis_url=redis_server.url, chat_held_bytes=HELD_BYTES
-    )
-    with serve_in_thread(settings) as first, serve_in_thread(settings) as second:
-        for server in (first, second):
-            wait_until(lambda s=server: connected(s), 10, "the broker connected")
-        yield [first, second]
+def two_servers(redis_server: RedisServer, thread_servers: ThreadServers) -> list[InProcessServer]:
+    return [
+        thread_servers.start(broker=True, redis_url=redis_server.url, chat_held_bytes=HELD_BYTES)
+        for _ in range(2)
+    ]
 
 
 class Listener:

@@ -14,18 +14,15 @@ in 2.2 s, +4 MiB RSS). 867e375 did the same.
 
 import asyncio
 import time
-from collections.abc import Iterator
-from pathlib import Path
 
 import httpx2
 import pytest
 import redis
 from websockets.asyncio.client import connect
 
-from app.settings import Settings
 from testkit.processes import RedisServer
 from testkit.waiting import wait_until
-from tests.servers import InProcessServer, serve_in_thread
+from tests.servers import InProcessServer, ThreadServers
 
 ROOM = "revolving-door"
 HELD_BYTES = 64 * 1024  # APP_CHAT_HELD_BYTES (its least)
@@ -40,17 +37,14 @@ def connected(server: InProcessServer) -> bool:
 
 
 @pytest.fixture
-def server(tmp_path: Path, redis_server: RedisServer) -> Iterator[InProcessServer]:
-    settings = Settings(
-        frontend_dir=tmp_path,
+def server(redis_server: RedisServer, thread_servers: ThreadServers) -> InProcessServer:
+    return thread_servers.start(
+        broker=True,
         redis_url=redis_server.url,
         chat_held_bytes=HELD_BYTES,
         max_connections=MAX_CONNECTIONS,
         room_history_events=10 * CYCLES,  # the log keeps every event placed: they are counted
     )
-    with serve_in_thread(settings) as running:
-        wait_until(lambda: connected(running), 10, "the broker connected")
-        yield running
 
 
 def test_joins_kept_during_an_outage_are_bounded(

@@ -9,8 +9,7 @@ and a member resuming from before the flood would get ``recovered: true``.
 """
 
 import asyncio
-from collections.abc import Iterator
-from pathlib import Path
+from typing import Any
 
 import pytest
 import redis
@@ -18,7 +17,7 @@ from websockets.asyncio.client import connect
 
 from testkit.processes import RedisServer
 from tests.bounds.support import MIB, JsonMember, position_of, rss_kib
-from tests.servers import LiveServer, start_live_server, stop_live_server, write_frontend
+from tests.servers import LiveServer, ProcessServers
 
 ROOMS = [f"big-{n}" for n in range(8)]
 MESSAGES = 100  # per room, each of TEXT characters
@@ -29,7 +28,7 @@ EVENT_OVERHEAD = 700  # what the in-memory history counts per event beyond its t
 # Resident memory the flood may add to a process that keeps at most TOTAL_BYTES of history:
 # what the allocator keeps of 48 MB of messages passing through (measured: 2-6 MiB).
 RSS_GROWTH_BOUND_KIB = 20 * 1024
-SETTINGS = {
+SETTINGS: dict[str, Any] = {  # APP_ settings, for ProcessServers.start
     "APP_LOG_LEVEL": "warning",
     "APP_ROOM_HISTORY_BYTES": str(ROOM_BYTES),
     "APP_HISTORY_TOTAL_BYTES": str(TOTAL_BYTES),
@@ -41,26 +40,13 @@ SETTINGS = {
 
 
 @pytest.fixture
-def in_memory(tmp_path: Path) -> Iterator[LiveServer]:
-    server = start_live_server(
-        tmp_path / "uvicorn.log", write_frontend(tmp_path / "dist"), **SETTINGS
-    )
-    yield server
-    stop_live_server(server)
-    assert "Traceback" not in server.log()
+def in_memory(process_servers: ProcessServers) -> LiveServer:
+    return process_servers.start(clean_log=True, **SETTINGS)
 
 
 @pytest.fixture
-def with_redis(tmp_path: Path, redis_server: RedisServer) -> Iterator[LiveServer]:
-    server = start_live_server(
-        tmp_path / "uvicorn.log",
-        write_frontend(tmp_path / "dist"),
-        APP_REDIS_URL=redis_server.url,
-        **SETTINGS,
-    )
-    yield server
-    stop_live_server(server)
-    assert "Traceback" not in server.log()
+def with_redis(redis_server: RedisServer, process_servers: ProcessServers) -> LiveServer:
+    return process_servers.start(clean_log=True, APP_REDIS_URL=redis_server.url, **SETTINGS)
 
 
 async def flood(server: LiveServer, room: str, client_id: int, first: int, count: int) -> int:

@@ -11,15 +11,13 @@ import contextlib
 import socket
 import threading
 import time
-from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 from websockets.asyncio.client import connect
 
 from testkit.waiting import wait_until_async
 from tests.bounds.support import MIB, JsonMember, never_reading, rss_kib
-from tests.servers import LiveServer, start_live_server, stop_live_server, write_frontend
+from tests.servers import LiveServer, ProcessServers
 
 ROOM = "hungry"
 HISTORY = 900  # messages in the room's history (under its 1,000 events)
@@ -34,19 +32,14 @@ DROPPED_WITHIN = 10.0
 
 
 @pytest.fixture
-def server(tmp_path: Path) -> Iterator[LiveServer]:
-    running = start_live_server(
-        tmp_path / "uvicorn.log",
-        write_frontend(tmp_path / "dist"),
+def server(process_servers: ProcessServers) -> LiveServer:
+    return process_servers.start(
         APP_LOG_LEVEL="info",
         APP_CHAT_OUTBOX_BYTES=str(OUTBOX_BYTES),
         APP_ROOM_HISTORY_BYTES=str(32 * MIB),
         APP_WS_MESSAGES_PER_SECOND="100000",
         APP_WS_MESSAGE_BURST="100000",
     )
-    yield running
-    stop_live_server(running)
-    assert "Traceback" not in running.log()
 
 
 def test_a_joiner_that_never_reads_holds_a_bounded_amount_and_is_dropped(

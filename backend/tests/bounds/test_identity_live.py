@@ -9,32 +9,25 @@ and nobody ever hears its text. This test fails at the first ack's position.
 """
 
 import asyncio
-from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 
-from app.settings import Settings
 from testkit.processes import RedisServer
-from testkit.waiting import wait_until
 from tests.bounds.support import JsonMember
-from tests.servers import InProcessServer, serve_in_thread
+from tests.servers import InProcessServer, ThreadServers
 
 ROOM = "hijack"
 VICTIM = 7
 
 
 @pytest.fixture
-def in_memory(tmp_path: Path) -> Iterator[InProcessServer]:
-    with serve_in_thread(Settings(frontend_dir=tmp_path)) as running:
-        yield running
+def in_memory(thread_servers: ThreadServers) -> InProcessServer:
+    return thread_servers.start()
 
 
 @pytest.fixture
-def with_redis(tmp_path: Path, redis_server: RedisServer) -> Iterator[InProcessServer]:
-    with serve_in_thread(Settings(frontend_dir=tmp_path, redis_url=redis_server.url)) as running:
-        wait_until(lambda: "connected to Redis" in running.log(), 10, "the broker connected")
-        yield running
+def with_redis(redis_server: RedisServer, thread_servers: ThreadServers) -> InProcessServer:
+    return thread_servers.start(broker=True, redis_url=redis_server.url)
 
 
 def victims_messages_cannot_be_hijacked(server: InProcessServer) -> None:

@@ -8,15 +8,13 @@ Without it (867e375: the whole list pushed on every join) the watcher gets one l
 
 import asyncio
 import json
-from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 from websockets.asyncio.client import ClientConnection, connect
 
 from testkit.waiting import wait_until_async
 from tests.bounds.support import JsonMember
-from tests.servers import LiveServer, start_live_server, stop_live_server, write_frontend
+from tests.servers import LiveServer, ProcessServers
 
 ROOM = "crowd"
 JOINERS = [10_000 + n for n in range(320)]
@@ -25,13 +23,8 @@ REFRESH_SECONDS = 10 / 3
 
 
 @pytest.fixture
-def server(tmp_path: Path) -> Iterator[LiveServer]:
-    running = start_live_server(
-        tmp_path / "uvicorn.log", write_frontend(tmp_path / "dist"), APP_LOG_LEVEL="warning"
-    )
-    yield running
-    stop_live_server(running)
-    assert "Traceback" not in running.log()
+def server(process_servers: ProcessServers) -> LiveServer:
+    return process_servers.start(clean_log=True, APP_LOG_LEVEL="warning")
 
 
 def list_bytes(online: list[int]) -> int:

@@ -3,7 +3,6 @@ partition looks: connections hang, nothing is lost) rather than restarted empty,
 history is still there when it returns and a subscriber can be given what it missed."""
 
 import asyncio
-import os
 import signal
 from collections.abc import Iterator
 from pathlib import Path
@@ -13,11 +12,11 @@ import pytest
 from pydantic import SecretStr
 
 from app.security.tokens import issue_token
-from app.settings import Settings
-from testkit.processes import RedisMissing, RedisServer
+from testkit.processes import RedisServer
 from testkit.waiting import wait_until_async
 from tests.channels.realtime_client import RealtimeClient
-from tests.servers import InProcessServer, serve_in_thread
+from tests.servers import InProcessServer, ThreadServers
+from tests.testkit.topologies import made_or_skipped
 
 SECRET = "channel-outage-tests-secret-of-32-chars"
 PUBLISHER = {
@@ -27,13 +26,7 @@ PUBLISHER = {
 
 @pytest.fixture
 def redis(tmp_path: Path) -> Iterator[RedisServer]:
-    try:
-        server = RedisServer(tmp_path)
-    except RedisMissing as missing:
-        if os.environ.get("CI"):
-            pytest.fail(str(missing))
-        pytest.skip(str(missing))
-    server.start()
+    server = made_or_skipped(lambda: RedisServer(tmp_path)).start()
     yield server
     assert server.process is not None
     server.process.send_signal(signal.SIGCONT)
@@ -41,10 +34,8 @@ def redis(tmp_path: Path) -> Iterator[RedisServer]:
 
 
 @pytest.fixture
-def server(tmp_path: Path, redis: RedisServer) -> Iterator[InProcessServer]:
-    settings = Settings(frontend_dir=tmp_path, redis_url=redis.url, token_secret=SecretStr(SECRET))
-    with serve_in_thread(settings) as running:
-        yield running
+def server(redis: RedisServer, thread_servers: ThreadServers) -> InProcessServer:
+    return thread_servers.start(redis_url=redis.url, token_secret=SecretStr(SECRET))
 
 
 def announce(server: InProcessServer, text: str) -> None:

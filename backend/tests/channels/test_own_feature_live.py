@@ -6,7 +6,6 @@ know of it."""
 
 import asyncio
 import time
-from collections.abc import Iterator
 
 import httpx2
 import pytest
@@ -25,8 +24,7 @@ from app.main import create_app
 from app.settings import Settings
 from testkit.waiting import wait_until_async
 from tests.channels.realtime_client import RealtimeClient
-from tests.channels.serving import serve_app_in_thread
-from tests.servers import InProcessServer
+from tests.servers import InProcessServer, ThreadServers
 
 OPERATOR_TOKEN = "operator-token-for-the-feature-test"
 
@@ -86,13 +84,13 @@ SCORES_FEATURE = Feature("scores", channels=(SCORES,), routers=(router,))
 
 
 @pytest.fixture(scope="module")
-def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[InProcessServer]:
+def server(module_thread_servers: ThreadServers) -> InProcessServer:
     settings = Settings(
-        frontend_dir=tmp_path_factory.mktemp("feature"), metrics_token=SecretStr(OPERATOR_TOKEN)
+        frontend_dir=module_thread_servers.folder, metrics_token=SecretStr(OPERATOR_TOKEN)
     )
-    app = create_app(settings, features=[*discover(), SCORES_FEATURE])
-    with serve_app_in_thread(app) as running:
-        yield running
+    return module_thread_servers.start(
+        app=create_app(settings, features=[*discover(), SCORES_FEATURE])
+    )
 
 
 def samples(server: InProcessServer) -> dict[tuple[str, tuple[tuple[str, str], ...]], float]:

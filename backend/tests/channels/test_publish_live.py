@@ -8,7 +8,6 @@ import json
 import os
 import subprocess
 import sys
-from collections.abc import Iterator
 from functools import partial
 from pathlib import Path
 from typing import Any
@@ -18,10 +17,10 @@ import pytest
 
 from app.security.tokens import issue_token
 from app.settings import REPOSITORY_ROOT
-from testkit.processes import RedisMissing, RedisServer
+from testkit.processes import RedisServer
 from testkit.waiting import wait_until_async
 from tests.channels.realtime_client import RealtimeClient
-from tests.servers import LiveServer, start_live_server, stop_live_server, write_frontend
+from tests.servers import LiveServer
 
 SECRET = "channel-publish-tests-secret-of-32-chars"
 PUBLISHER = issue_token(SECRET, "svc", 600, roles=("publisher",)).token
@@ -50,48 +49,14 @@ def post_event(
     )
 
 
-def own_redis(folder: Path) -> RedisServer:
-    folder.mkdir(parents=True, exist_ok=True)
-    try:
-        server = RedisServer(folder)
-    except RedisMissing as missing:
-        if os.environ.get("CI"):
-            pytest.fail(str(missing))
-        pytest.skip(str(missing))
-    return server.start()
-
-
-def start_two(folder: Path, redis_url: str) -> list[LiveServer]:
-    frontend = write_frontend(folder / "dist")
-    return [
-        start_live_server(
-            folder / f"uvicorn-{n}.log",
-            frontend,
-            APP_REDIS_URL=redis_url,
-            APP_TOKEN_SECRET=SECRET,
-            APP_LOG_LEVEL="info",
-            APP_SHUTDOWN_DRAIN_SECONDS="0.1",
-        )
-        for n in (1, 2)
-    ]
-
-
-@pytest.fixture(scope="module")
-def redis(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RedisServer]:
-    server = own_redis(tmp_path_factory.mktemp("redis"))
-    yield server
-    server.stop()
-
-
-@pytest.fixture(scope="module")
-def two_processes(
-    tmp_path_factory: pytest.TempPathFactory, redis: RedisServer
-) -> Iterator[list[LiveServer]]:
-    servers = start_two(tmp_path_factory.mktemp("two"), redis.url)
-    yield servers
-    for server in servers:
-        stop_live_server(server)
-        assert "Traceback" not in server.log()
+@pytest.fixture
+def two_processes_settings(redis_server: RedisServer) -> dict[str, str]:
+    return {
+        "APP_REDIS_URL": redis_server.url,
+        "APP_TOKEN_SECRET": SECRET,
+        "APP_LOG_LEVEL": "info",
+        "APP_SHUTDOWN_DRAIN_SECONDS": "0.1",
+    }
 
 
 def cli(*args: str, **env: str) -> subprocess.CompletedProcess[str]:
@@ -247,70 +212,57 @@ def test_who_may_publish_what_where(two_processes: list[LiveServer]) -> None:
 
 
 def test_with_redis_away_a_publish_is_refused_and_never_delivered_later(
-    tmp_path: Path,
+    two_processes: list[LiveServer], redis_server: RedisServer
 ) -> None:
     # Breaks if a publish during an outage were answered 201 (told placed, never heard), or
     # kept and delivered once Redis returns (the caller was told 503 and may retry), or if
     # publishing did not work again once Redis is back.
-    redis = own_redis(tmp_path / "redis")
-    servers = start_two(tmp_path, redis.url)
-    first, second = servers
-    try:
+    first, second = two_processes
 
-        async def scenario() -> None:
-            client = RealtimeClient([second.ws_url])
-            await client.start()
-            assert (await client.subscribe("announcements"))["type"] == "subscribed"
-            ok = await asyncio.to_thread(post_event, first, "announcements", {"text": "before"})
-            assert ok.status_code == 201
-            await wait_until_async(lambda: "before" in client.texts("announcements"), 5, "before")
-            redis.stop()
-            refused = await asyncio.to_thread(
-                post_event, first, "announcements", {"text": "during"}
+    async def scenario() -> None:
+        client = RealtimeClient([second.ws_url])
+        await client.start()
+        assert (await client.subscribe("announcements"))["type"] == "subscribed"
+        ok = await asyncio.to_thread(post_event, first, "announcements", {"text": "before"})
+        assert ok.status_code == 201
+        await wait_until_async(lambda: "before" in client.texts("announcements"), 5, "before")
+        redis_server.stop()
+        refused = await asyncio.to_thread(post_event, first, "announcements", {"text": "during"})
+        assert refused.status_code == 503, refused.text
+        assert refused.headers["retry-after"]
+        await asyncio.sleep(1.0)  # the processes notice
+        refused = await asyncio.to_thread(post_event, first, "announcements", {"text": "during 2"})
+        assert refused.status_code == 503
+        health = await asyncio.to_thread(httpx2.get, f"{first.http_url}/api/health")
+        assert health.json()["status"] == "degraded"
+        redis_server.start()
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + 15
+        while True:
+            response = await asyncio.to_thread(
+                post_event, first, "announcements", {"text": "after"}, key="after-1"
             )
-            assert refused.status_code == 503, refused.text
-            assert refused.headers["retry-after"]
-            await asyncio.sleep(1.0)  # the processes notice
-            refused = await asyncio.to_thread(
-                post_event, first, "announcements", {"text": "during 2"}
-            )
-            assert refused.status_code == 503
-            health = await asyncio.to_thread(httpx2.get, f"{first.http_url}/api/health")
-            assert health.json()["status"] == "degraded"
-            redis.start()
-            loop = asyncio.get_running_loop()
-            deadline = loop.time() + 15
-            while True:
-                response = await asyncio.to_thread(
-                    post_event, first, "announcements", {"text": "after"}, key="after-1"
-                )
-                if response.status_code in (200, 201):
-                    break
-                assert response.status_code == 503
-                assert loop.time() < deadline, "publishing never worked again"
-                await asyncio.sleep(0.3)
-            await wait_until_async(lambda: "after" in client.texts("announcements"), 10, "after")
-            await asyncio.sleep(0.5)
-            texts = client.texts("announcements")
-            assert "during" not in texts
-            assert "during 2" not in texts
-            assert texts.count("after") == 1
-            await client.stop()
+            if response.status_code in (200, 201):
+                break
+            assert response.status_code == 503
+            assert loop.time() < deadline, "publishing never worked again"
+            await asyncio.sleep(0.3)
+        await wait_until_async(lambda: "after" in client.texts("announcements"), 10, "after")
+        await asyncio.sleep(0.5)
+        texts = client.texts("announcements")
+        assert "during" not in texts
+        assert "during 2" not in texts
+        assert texts.count("after") == 1
+        await client.stop()
 
-        asyncio.run(scenario())
-    finally:
-        for server in servers:
-            stop_live_server(server)
-        redis.stop()
-    for server in servers:
-        assert "Traceback" not in server.log()
+    asyncio.run(scenario())
 
 
 # --- python -m app publish -------------------------------------------------------------------
 
 
 def test_a_shell_publishes_to_the_subscribers_of_a_running_process(
-    two_processes: list[LiveServer], redis: RedisServer
+    two_processes: list[LiveServer], redis_server: RedisServer
 ) -> None:
     # Breaks if `python -m app publish` did not reach the app's processes through their
     # Redis, printed no position, or placed a repeated key twice.
@@ -323,7 +275,7 @@ def test_a_shell_publishes_to_the_subscribers_of_a_running_process(
         data = json.dumps({"text": "Back at noon"})
         done = await asyncio.to_thread(
             cli, "publish", "announcements", data, "--idempotency-key", "noon",
-            APP_REDIS_URL=redis.url,
+            APP_REDIS_URL=redis_server.url,
         )  # fmt: skip
         assert done.returncode == 0, done.stderr
         printed = json.loads(done.stdout)
@@ -333,7 +285,7 @@ def test_a_shell_publishes_to_the_subscribers_of_a_running_process(
         assert (event["epoch"], event["offset"]) == (printed["epoch"], printed["offset"])
         again = await asyncio.to_thread(
             cli, "publish", "announcements", data, "--idempotency-key", "noon",
-            APP_REDIS_URL=redis.url,
+            APP_REDIS_URL=redis_server.url,
         )  # fmt: skip
         assert again.returncode == 0, again.stderr
         assert json.loads(again.stdout)["offset"] == printed["offset"]
@@ -344,7 +296,7 @@ def test_a_shell_publishes_to_the_subscribers_of_a_running_process(
     asyncio.run(scenario())
 
 
-def test_a_shell_is_told_what_does_not_fit(redis: RedisServer, tmp_path: Path) -> None:
+def test_a_shell_is_told_what_does_not_fit(redis_server: RedisServer, tmp_path: Path) -> None:
     # Breaks if a publish that cannot be made exited 0, or without saying why.
     no_redis = cli("publish", "announcements", '{"text": "hi"}')
     assert no_redis.returncode == 2
@@ -355,7 +307,7 @@ def test_a_shell_is_told_what_does_not_fit(redis: RedisServer, tmp_path: Path) -
         ("announcements", '{"txt": "typo"}', "text"),
         ("nothing:here", '{"text": "hi"}', "no channel"),
     ):
-        done = cli("publish", channel, data, APP_REDIS_URL=redis.url)
+        done = cli("publish", channel, data, APP_REDIS_URL=redis_server.url)
         assert done.returncode == 2, (channel, data, done.stdout)
         assert said in done.stderr, done.stderr
     gone = RedisServer(tmp_path)  # a port nobody listens on

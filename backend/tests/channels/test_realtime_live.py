@@ -5,7 +5,6 @@ per connection (channels, bytes)."""
 import asyncio
 import json
 import time
-from collections.abc import Iterator
 from pathlib import Path
 
 import httpx2
@@ -19,21 +18,16 @@ from app.settings import Settings
 from testkit.waiting import wait_until_async
 from tests.channels.realtime_client import JSON_V1, RealtimeClient
 from tests.raw_client import closed_with
-from tests.servers import InProcessServer, serve_in_thread
+from tests.servers import InProcessServer, ThreadServers, serve_in_thread
 
 OPERATOR_TOKEN = "operator-token-for-the-channel-tests"
 
 
 @pytest.fixture(scope="module")
-def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[InProcessServer]:
-    folder: Path = tmp_path_factory.mktemp("realtime")
-    settings = Settings(
-        frontend_dir=folder,
-        metrics_token=SecretStr(OPERATOR_TOKEN),
-        channels_per_connection=3,
+def server(module_thread_servers: ThreadServers) -> InProcessServer:
+    return module_thread_servers.start(
+        metrics_token=SecretStr(OPERATOR_TOKEN), channels_per_connection=3
     )
-    with serve_in_thread(settings) as running:
-        yield running
 
 
 def refusals(server: InProcessServer, reason: str) -> float:

@@ -4,8 +4,6 @@ leaves the room usable for whoever joins after it."""
 
 import asyncio
 import json
-from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import httpx2
@@ -14,20 +12,17 @@ from pydantic import SecretStr
 from websockets.asyncio.client import ClientConnection, connect
 
 from app.security.tokens import issue_token
-from app.settings import Settings
 from testkit.waiting import wait_until_async
 from tests.channels.realtime_client import JSON_V1, RealtimeClient
-from tests.servers import InProcessServer, serve_in_thread
+from tests.servers import InProcessServer, ThreadServers
 
 SECRET = "publish-to-chat-tests-secret-of-32-chars"
 PUBLISHER = issue_token(SECRET, "svc", 600, roles=("publisher",)).token
 
 
 @pytest.fixture
-def server(tmp_path: Path) -> Iterator[InProcessServer]:
-    settings = Settings(frontend_dir=tmp_path, token_secret=SecretStr(SECRET))
-    with serve_in_thread(settings) as running:
-        yield running
+def server(thread_servers: ThreadServers) -> InProcessServer:
+    return thread_servers.start(token_secret=SecretStr(SECRET))
 
 
 async def messages_until(websocket: ClientConnection, kind: str) -> list[dict[str, Any]]:

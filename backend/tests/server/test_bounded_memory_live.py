@@ -21,8 +21,8 @@ import os
 import random
 import socket
 import time
-from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import httpx2
 import pytest
@@ -30,11 +30,11 @@ from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed, InvalidStatus
 from websockets.typing import Subprotocol
 
-from tests.servers import LiveServer, start_live_server, stop_live_server, write_frontend
+from tests.servers import LiveServer, ProcessServers
 
 # Bounds as an operator might tighten them for a small box; the sum of what they let a client
 # make the process keep is about 60 MiB (history 16, outboxes 32, tickets ~4, held, buffers).
-BOUNDS = {
+BOUNDS: dict[str, Any] = {  # APP_ settings, for ProcessServers.start
     "APP_ROOM_HISTORY_BYTES": str(512 * 1024),
     "APP_HISTORY_TOTAL_BYTES": str(16 * 1024 * 1024),
     "APP_MAX_ROOMS": "100",
@@ -57,15 +57,8 @@ def rss_mib(pid: int) -> float:
 
 
 @pytest.fixture
-def server(tmp_path: Path) -> Iterator[LiveServer]:
-    started = start_live_server(
-        tmp_path / "uvicorn.log",
-        write_frontend(tmp_path / "dist"),
-        APP_LOG_LEVEL="warning",
-        **BOUNDS,
-    )
-    yield started
-    stop_live_server(started)
+def server(process_servers: ProcessServers) -> LiveServer:
+    return process_servers.start(APP_LOG_LEVEL="warning", **BOUNDS)
 
 
 @pytest.mark.timeout(240)

@@ -5,7 +5,6 @@ import contextlib
 import re
 import struct
 import time
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -18,33 +17,23 @@ from tests.raw_client import close_frame, handshake, raw_socket, read_all
 from tests.servers import (
     InProcessServer,
     LiveServer,
+    ProcessServers,
+    ThreadServers,
     serve_in_thread,
-    start_live_server,
-    stop_live_server,
-    write_frontend,
 )
 
 
 @pytest.fixture(scope="module")
-def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[InProcessServer]:
-    folder: Path = tmp_path_factory.mktemp("limits")
-    with serve_in_thread(Settings(frontend_dir=folder)) as running:
-        yield running
+def server(module_thread_servers: ThreadServers) -> InProcessServer:
+    return module_thread_servers.start()
 
 
 @pytest.fixture(scope="module")
-def own_process(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
+def own_process(module_process_servers: ProcessServers) -> LiveServer:
     """A process of its own: its memory is measured, and a flood must not share our GIL."""
-    folder = tmp_path_factory.mktemp("limits-process")
-    server = start_live_server(
-        folder / "uvicorn.log",
-        write_frontend(folder / "dist"),
-        APP_LOG_LEVEL="info",
-        APP_WS_MESSAGES_PER_SECOND="50",
-        APP_WS_MESSAGE_BURST="20",
+    return module_process_servers.start(
+        APP_LOG_LEVEL="info", APP_WS_MESSAGES_PER_SECOND="50", APP_WS_MESSAGE_BURST="20"
     )
-    yield server
-    stop_live_server(server)
 
 
 def test_an_oversized_message_is_refused_on_its_header_alone(server: InProcessServer) -> None:

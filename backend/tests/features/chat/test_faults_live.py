@@ -7,7 +7,6 @@ process killed outright, a client that stops reading) and checks what the chat's
 import asyncio
 import signal
 import time
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -18,32 +17,16 @@ from app.settings import Settings
 from testkit.processes import RedisServer
 from testkit.waiting import wait_until_async
 from tests.features.chat.chat_client import ChatClient
-from tests.servers import (
-    LiveServer,
-    serve_in_thread,
-    start_live_server,
-    stop_live_server,
-    write_frontend,
-)
+from tests.servers import LiveServer, serve_in_thread
 
 
 @pytest.fixture
-def two_processes(tmp_path: Path, redis_server: RedisServer) -> Iterator[list[LiveServer]]:
-    frontend = write_frontend(tmp_path / "dist")
-    servers = [
-        start_live_server(
-            tmp_path / f"uvicorn-{n}.log",
-            frontend,
-            APP_REDIS_URL=redis_server.url,
-            APP_LOG_LEVEL="info",
-            APP_SHUTDOWN_DRAIN_SECONDS="0.2",
-        )
-        for n in (1, 2)
-    ]
-    yield servers
-    for server in servers:
-        stop_live_server(server)
-        assert "Traceback" not in server.log()
+def two_processes_settings(redis_server: RedisServer) -> dict[str, str]:
+    return {
+        "APP_REDIS_URL": redis_server.url,
+        "APP_LOG_LEVEL": "info",
+        "APP_SHUTDOWN_DRAIN_SECONDS": "0.2",
+    }
 
 
 def test_clients_of_a_stopped_process_move_on_and_miss_nothing(

@@ -1,34 +1,11 @@
 """The guide's chat over real sockets: one process in memory, two processes through Redis."""
 
-from collections.abc import Iterator
-from pathlib import Path
-
 import httpx2
-import pytest
 from websockets.sync.client import ClientConnection, connect
 
 from testkit.processes import RedisServer
 from testkit.waiting import wait_until
-from tests.servers import LiveServer, start_live_server, stop_live_server
-
-
-def broker_connected(server: LiveServer) -> bool:
-    health = httpx2.get(f"{server.http_url}/api/health", timeout=2).json()
-    connected: bool = health["chat_broker"]["connected"]
-    return connected
-
-
-@pytest.fixture
-def two_processes(tmp_path: Path, redis_server: RedisServer) -> Iterator[list[LiveServer]]:
-    servers = [
-        start_live_server(tmp_path / f"uvicorn-{n}.log", tmp_path, APP_REDIS_URL=redis_server.url)
-        for n in (1, 2)
-    ]
-    for server in servers:
-        wait_until(lambda server=server: broker_connected(server), 15, "the broker connected")
-    yield servers
-    for server in servers:
-        stop_live_server(server)
+from tests.servers import LiveServer, broker_connected
 
 
 def guide_chat_holds(alice: ClientConnection, bob: ClientConnection) -> None:

@@ -3,18 +3,15 @@
 at once or when they come back; who may send, and how often; and ``GET /api/me``."""
 
 import asyncio
-from collections.abc import Iterator
-from pathlib import Path
 
 import httpx2
 import pytest
 from pydantic import SecretStr
 
 from app.security.tokens import issue_token
-from app.settings import Settings
 from testkit.waiting import wait_until_async
 from tests.channels.realtime_client import Credentials, RealtimeClient
-from tests.servers import InProcessServer, serve_in_thread
+from tests.servers import InProcessServer, ThreadServers
 
 SECRET = "notifications-tests-secret-of-32-chars!"
 
@@ -29,11 +26,8 @@ SERVICE = token_of("billing", "publisher")
 
 
 @pytest.fixture(scope="module")
-def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[InProcessServer]:
-    folder: Path = tmp_path_factory.mktemp("notifications")
-    settings = Settings(frontend_dir=folder, token_secret=SecretStr(SECRET))
-    with serve_in_thread(settings) as running:
-        yield running
+def server(module_thread_servers: ThreadServers) -> InProcessServer:
+    return module_thread_servers.start(token_secret=SecretStr(SECRET))
 
 
 def ticketed(server: InProcessServer, token: str) -> Credentials:
