@@ -1,3 +1,17 @@
+"""What every test may ask for: the app in a TestClient, servers in threads or processes of
+their own, a Redis.
+
+One async style: a test that awaits is an ``async def test_...`` and nothing more. anyio's
+pytest plugin runs it (``anyio_mode = "auto"`` in pyproject.toml) on the asyncio loop that
+``anyio_backend`` below names, a fresh loop per test, closed with the test; async fixtures
+(a Redis Cluster client) run on the same loop. Not ``asyncio.run(scenario())`` inside a sync
+test: the test says what it awaits directly, without a nested coroutine and its returned
+tuple, and a fixture can be async. Not pytest-asyncio: anyio's plugin comes with anyio,
+which Starlette brings already. The servers run in threads or processes of their own, so a
+blocking call in a test (``httpx2.get``, a process stopped) holds up the test's own clients
+only; where they must go on meanwhile, the test calls it with ``asyncio.to_thread``.
+"""
+
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -9,6 +23,11 @@ from app.settings import Settings
 from testkit.processes import RedisServer
 from tests.servers import LiveServer, ProcessServers, ThreadServers, write_frontend
 from tests.testkit.topologies import made_or_skipped
+
+
+@pytest.fixture
+def anyio_backend() -> str:
+    return "asyncio"
 
 
 @pytest.fixture

@@ -64,7 +64,7 @@ def close_raw(server: InProcessServer, code: int) -> None:
                 pass
 
 
-def test_two_hundred_client_close_codes_leave_a_bounded_number_of_series(
+async def test_two_hundred_client_close_codes_leave_a_bounded_number_of_series(
     server: InProcessServer,
 ) -> None:
     async def close_with(code: int) -> None:
@@ -74,11 +74,8 @@ def test_two_hundred_client_close_codes_leave_a_bounded_number_of_series(
             with contextlib.suppress(ConnectionClosed):
                 await websocket.close(code=code, reason="bye")
 
-    async def every_code() -> None:
-        for start in range(0, len(CODES), 20):
-            await asyncio.gather(*(close_with(code) for code in CODES[start : start + 20]))
-
-    asyncio.run(every_code())
+    for start in range(0, len(CODES), 20):
+        await asyncio.gather(*(close_with(code) for code in CODES[start : start + 20]))
     for code in INVALID_CODES:
         close_raw(server, code)
 

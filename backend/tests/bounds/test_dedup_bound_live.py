@@ -11,8 +11,6 @@ finds 200 keys beside the room's five, and the message pushed out of the history
 with its old position and never heard again.
 """
 
-import asyncio
-
 import pytest
 import redis
 
@@ -38,7 +36,7 @@ def server(redis_server: RedisServer, thread_servers: ThreadServers) -> InProces
     )
 
 
-def test_dedup_entries_live_as_long_as_their_events(
+async def test_dedup_entries_live_as_long_as_their_events(
     server: InProcessServer, redis_server: RedisServer
 ) -> None:
     store = redis.Redis.from_url(redis_server.url)
@@ -51,7 +49,7 @@ def test_dedup_entries_live_as_long_as_their_events(
     def held() -> tuple[int, int]:
         return int(store.zcard(ids)), int(store.xlen(log))
 
-    async def scenario() -> None:
+    try:
         url = f"{server.ws_url}/ws/1?room={ROOM}"
         sender = await JsonMember.join(url)
         await sender.sync()
@@ -96,8 +94,5 @@ def test_dedup_entries_live_as_long_as_their_events(
         assert heard[:MESSAGES] == [f"t{n}" for n in range(MESSAGES)]
         await sender.close()
         await watcher.close()
-
-    try:
-        asyncio.run(scenario())
     finally:
         store.close()

@@ -34,52 +34,49 @@ def with_redis(redis_server: RedisServer, thread_servers: ThreadServers) -> InPr
     return thread_servers.start(broker=True, redis_url=redis_server.url, room_history_seconds=AGE)
 
 
-def away_too_long_is_expired(server: InProcessServer) -> None:
-    async def scenario() -> None:
-        url = f"{server.ws_url}/ws/1?room={ROOM}"
-        talker = await connect(f"{server.ws_url}/ws/2?room={ROOM}")
+async def away_too_long_is_expired(server: InProcessServer) -> None:
+    url = f"{server.ws_url}/ws/1?room={ROOM}"
+    talker = await connect(f"{server.ws_url}/ws/2?room={ROOM}")
 
-        async def said(text: str) -> None:
-            await talker.send(text)
-            while await talker.recv() != f"Client #2 says: {text}":
-                pass
+    async def said(text: str) -> None:
+        await talker.send(text)
+        while await talker.recv() != f"Client #2 says: {text}":
+            pass
 
-        member = await JsonMember.join(url)
-        position = position_of(await member.sync())
-        await member.close()
-        await said("while you were briefly away")
-        # Back within the history's age: everything it missed.
+    member = await JsonMember.join(url)
+    position = position_of(await member.sync())
+    await member.close()
+    await said("while you were briefly away")
+    # Back within the history's age: everything it missed.
+    member = await JsonMember.join(f"{url}&since={position}")
+    sync = await member.sync()
+    assert (sync["recovered"], sync["reason"]) == (True, None)
+    assert "while you were briefly away" in member.texts()
+    position = position_of(member.of("joined")[-1])
+    await member.close()
+
+    for away_for in (AGE + 0.5, AGE + 2):
+        for text in ("one", "two", "three"):  # 1,000 events may be kept: far from it
+            await said(f"{text} ({away_for} s)")
+        left_at = time.monotonic()
+        await asyncio.sleep(away_for)
         member = await JsonMember.join(f"{url}&since={position}")
         sync = await member.sync()
-        assert (sync["recovered"], sync["reason"]) == (True, None)
-        assert "while you were briefly away" in member.texts()
+        away = time.monotonic() - left_at
+        assert (sync["recovered"], sync["reason"]) == (False, "expired"), (sync, away)
+        assert not member.texts()  # nothing older than the age is given
         position = position_of(member.of("joined")[-1])
         await member.close()
-
-        for away_for in (AGE + 0.5, AGE + 2):
-            for text in ("one", "two", "three"):  # 1,000 events may be kept: far from it
-                await said(f"{text} ({away_for} s)")
-            left_at = time.monotonic()
-            await asyncio.sleep(away_for)
-            member = await JsonMember.join(f"{url}&since={position}")
-            sync = await member.sync()
-            away = time.monotonic() - left_at
-            assert (sync["recovered"], sync["reason"]) == (False, "expired"), (sync, away)
-            assert not member.texts()  # nothing older than the age is given
-            position = position_of(member.of("joined")[-1])
-            await member.close()
-        await talker.close()
-
-    asyncio.run(scenario())
+    await talker.close()
 
 
-def test_a_member_away_longer_than_the_history_is_told_expired_in_memory(
+async def test_a_member_away_longer_than_the_history_is_told_expired_in_memory(
     in_memory: InProcessServer,
 ) -> None:
-    away_too_long_is_expired(in_memory)
+    await away_too_long_is_expired(in_memory)
 
 
-def test_a_member_away_longer_than_the_history_is_told_expired_with_redis(
+async def test_a_member_away_longer_than_the_history_is_told_expired_with_redis(
     with_redis: InProcessServer,
 ) -> None:
-    away_too_long_is_expired(with_redis)
+    await away_too_long_is_expired(with_redis)

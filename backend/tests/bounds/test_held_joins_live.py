@@ -13,27 +13,20 @@ in 2.2 s, +4 MiB RSS). 867e375 did the same.
 """
 
 import asyncio
-import time
 
-import httpx2
 import pytest
 import redis
 from websockets.asyncio.client import connect
 
 from testkit.processes import RedisServer
-from testkit.waiting import wait_until
-from tests.servers import InProcessServer, ThreadServers
+from testkit.waiting import wait_until, wait_until_async
+from tests.servers import InProcessServer, ThreadServers, broker_connected
 
 ROOM = "revolving-door"
 HELD_BYTES = 64 * 1024  # APP_CHAT_HELD_BYTES (its least)
 DRAFT_OVERHEAD = 500  # what app/channels/held.py counts for a join
 MAX_CONNECTIONS = 50
 CYCLES = 1000
-
-
-def connected(server: InProcessServer) -> bool:
-    health = httpx2.get(f"{server.http_url}/api/health", timeout=2).json()
-    return bool(health["chat_broker"]["connected"])
 
 
 @pytest.fixture
@@ -47,7 +40,7 @@ def server(redis_server: RedisServer, thread_servers: ThreadServers) -> InProces
     )
 
 
-def test_joins_kept_during_an_outage_are_bounded(
+async def test_joins_kept_during_an_outage_are_bounded(
     server: InProcessServer, redis_server: RedisServer
 ) -> None:
     async def revolving_door(first: int, count: int) -> None:
@@ -55,20 +48,22 @@ def test_joins_kept_during_an_outage_are_bounded(
             async with connect(f"{server.ws_url}/ws/{client_id}?room={ROOM}"):
                 pass
 
-    async def outage() -> None:
-        await asyncio.gather(*(revolving_door(n * CYCLES, CYCLES // 4) for n in range(4)))
-
     redis_server.stop()
-    wait_until(lambda: not connected(server), 10, "Redis gone")
-    asyncio.run(outage())
+    wait_until(lambda: not broker_connected(server), 10, "Redis gone")
+    await asyncio.gather(*(revolving_door(n * CYCLES, CYCLES // 4) for n in range(4)))
     redis_server.start()
-    wait_until(lambda: connected(server), 15, "Redis back")
+    wait_until(lambda: broker_connected(server), 15, "Redis back")
     store = redis.Redis.from_url(redis_server.url)
     meta = f"ch:{{chat:{ROOM}}}:meta"
     # What waited is placed once the broker is back: let it settle.
     placed = -1
-    while placed != (placed := int(store.hget(meta, "offset") or 0)):
-        time.sleep(1.0)
+
+    def settled() -> bool:
+        nonlocal placed
+        placed, before = int(store.hget(meta, "offset") or 0), placed
+        return placed == before
+
+    await wait_until_async(settled, 30, "the placed offset settled", every=1.0)
     events: list[tuple[bytes, dict[bytes, bytes]]] = store.xrange(f"ch:{{chat:{ROOM}}}:log")  # type: ignore[assignment]
     assert len(events) == placed  # all of them
     joins = sum(b'"kind":"joined"' in fields[b"e"] for _, fields in events)

@@ -80,59 +80,56 @@ async def what_a_newcomer_is_given(server: LiveServer, room: str) -> list[dict[s
     return history
 
 
-def test_in_memory_history_stays_within_its_bytes_per_room_and_in_all(
+async def test_in_memory_history_stays_within_its_bytes_per_room_and_in_all(
     in_memory: LiveServer,
 ) -> None:
-    async def scenario() -> None:
-        # A member that will come back with its position from before the flood.
-        away = await JsonMember.join(f"{in_memory.ws_url}/ws/1?room={ROOMS[0]}")
-        before = position_of(await away.sync())
-        await away.close()
-        # A member that stays, and reads: it must get every message, live.
-        watcher = await JsonMember.join(f"{in_memory.ws_url}/ws/2?room={ROOMS[0]}")
-        await watcher.sync()
+    # A member that will come back with its position from before the flood.
+    away = await JsonMember.join(f"{in_memory.ws_url}/ws/1?room={ROOMS[0]}")
+    before = position_of(await away.sync())
+    await away.close()
+    # A member that stays, and reads: it must get every message, live.
+    watcher = await JsonMember.join(f"{in_memory.ws_url}/ws/2?room={ROOMS[0]}")
+    await watcher.sync()
 
-        await flood_every_room(in_memory, 0, 5)  # warms up the allocator
-        baseline = rss_kib(in_memory.process.pid)
-        await flood_every_room(in_memory, 5, MESSAGES - 5)
-        grown = rss_kib(in_memory.process.pid) - baseline
+    await flood_every_room(in_memory, 0, 5)  # warms up the allocator
+    baseline = rss_kib(in_memory.process.pid)
+    await flood_every_room(in_memory, 5, MESSAGES - 5)
+    grown = rss_kib(in_memory.process.pid) - baseline
 
-        await watcher.wait_for(lambda m: m.get("text", "").startswith(f"{ROOMS[0]}/99 "), 20)
-        assert len(watcher.texts()) == MESSAGES  # nothing said was lost to the live members
-        assert grown < RSS_GROWTH_BOUND_KIB, f"the server grew by {grown} KiB"
+    await watcher.wait_for(lambda m: m.get("text", "").startswith(f"{ROOMS[0]}/99 "), 20)
+    assert len(watcher.texts()) == MESSAGES  # nothing said was lost to the live members
+    assert grown < RSS_GROWTH_BOUND_KIB, f"the server grew by {grown} KiB"
 
-        kept = {room: await what_a_newcomer_is_given(in_memory, room) for room in ROOMS}
-        counted = {
-            room: sum(EVENT_OVERHEAD + len(str(event.get("text", ""))) for event in events)
-            for room, events in kept.items()
-        }
-        for room, size in counted.items():
-            assert size <= ROOM_BYTES, f"{room} keeps {size} bytes"
-            assert kept[room], f"{room} keeps nothing"  # a bound, not a wipe
-        # All rooms together: each newcomer's own arrival may trim another room meanwhile.
-        assert sum(counted.values()) <= TOTAL_BYTES + len(ROOMS) * EVENT_OVERHEAD
-        assert sum(counted.values()) > TOTAL_BYTES // 2  # and the budget is used
+    kept = {room: await what_a_newcomer_is_given(in_memory, room) for room in ROOMS}
+    counted = {
+        room: sum(EVENT_OVERHEAD + len(str(event.get("text", ""))) for event in events)
+        for room, events in kept.items()
+    }
+    for room, size in counted.items():
+        assert size <= ROOM_BYTES, f"{room} keeps {size} bytes"
+        assert kept[room], f"{room} keeps nothing"  # a bound, not a wipe
+    # All rooms together: each newcomer's own arrival may trim another room meanwhile.
+    assert sum(counted.values()) <= TOTAL_BYTES + len(ROOMS) * EVENT_OVERHEAD
+    assert sum(counted.values()) > TOTAL_BYTES // 2  # and the budget is used
 
-        back = await JsonMember.join(f"{in_memory.ws_url}/ws/1?room={ROOMS[0]}&since={before}")
-        sync = await back.sync()
-        assert (sync["recovered"], sync["reason"]) == (False, "too_far_behind")
-        await back.close()
-        # The server still serves others.
-        other = await JsonMember.join(f"{in_memory.ws_url}/ws/3?room=elsewhere")
-        await other.sync()
-        assert (await other.say("hi", "still here"))["type"] == "ack"
-        await other.close()
-        await watcher.close()
-
-    asyncio.run(scenario())
+    back = await JsonMember.join(f"{in_memory.ws_url}/ws/1?room={ROOMS[0]}&since={before}")
+    sync = await back.sync()
+    assert (sync["recovered"], sync["reason"]) == (False, "too_far_behind")
+    await back.close()
+    # The server still serves others.
+    other = await JsonMember.join(f"{in_memory.ws_url}/ws/3?room=elsewhere")
+    await other.sync()
+    assert (await other.say("hi", "still here"))["type"] == "ack"
+    await other.close()
+    await watcher.close()
 
 
-def test_redis_streams_stay_within_their_bytes_per_room_and_in_all(
+async def test_redis_streams_stay_within_their_bytes_per_room_and_in_all(
     with_redis: LiveServer, redis_server: RedisServer
 ) -> None:
     store = redis.Redis.from_url(redis_server.url)
 
-    async def scenario() -> None:
+    try:
         away = await JsonMember.join(f"{with_redis.ws_url}/ws/1?room={ROOMS[0]}")
         before = position_of(await away.sync())
         await away.close()
@@ -169,8 +166,5 @@ def test_redis_streams_stay_within_their_bytes_per_room_and_in_all(
         assert (sync["recovered"], sync["reason"]) == (False, "too_far_behind")
         await back.close()
         await watcher.close()
-
-    try:
-        asyncio.run(scenario())
     finally:
         store.close()

@@ -53,7 +53,7 @@ def connected(server: InProcessServer) -> bool:
     return bool(health["chat_broker"]["connected"])
 
 
-def test_a_resume_asked_during_an_outage_is_served_from_its_position_once_redis_is_back(
+async def test_a_resume_asked_during_an_outage_is_served_from_its_position_once_redis_is_back(
     server: InProcessServer, redis: RedisServer
 ) -> None:
     # protocol.md: `unavailable` (the history cannot be read right now; it follows, with
@@ -67,48 +67,45 @@ def test_a_resume_asked_during_an_outage_is_served_from_its_position_once_redis_
     assert redis.process is not None
     missed = [f"missed {n}" for n in range(12)]  # more than announcements' replay_on_join (5)
 
-    async def scenario() -> None:
-        client = RealtimeClient([server.ws_url])
-        await client.start()
-        assert (await client.subscribe("announcements"))["type"] == "subscribed"
-        await asyncio.to_thread(announce, server, "seen")
-        await wait_until_async(lambda: "seen" in client.texts("announcements"), 5, "seen")
-        await client.go_away()
-        for text in missed:
-            await asyncio.to_thread(announce, server, text)
+    client = RealtimeClient([server.ws_url])
+    await client.start()
+    assert (await client.subscribe("announcements"))["type"] == "subscribed"
+    await asyncio.to_thread(announce, server, "seen")
+    await wait_until_async(lambda: "seen" in client.texts("announcements"), 5, "seen")
+    await client.go_away()
+    for text in missed:
+        await asyncio.to_thread(announce, server, text)
 
-        redis.process.send_signal(signal.SIGSTOP)  # type: ignore[union-attr]
-        try:
-            # An idle broker notices a frozen Redis on its next command: a publish, refused.
-            refused = await asyncio.to_thread(
-                httpx2.post,
-                f"{server.http_url}/api/channels/announcements/events",
-                json={"data": {"text": "during"}},
-                headers=PUBLISHER,
-                timeout=10,
-            )
-            # Sent, and then no answer: it may have been placed (Redis holds the command and runs
-            # it when it wakes), and the publisher is told exactly that, not "nothing placed".
-            assert refused.status_code == 503
-            assert "may or may not have been placed" in refused.json()["detail"]
-            loop = asyncio.get_running_loop()
-            deadline = loop.time() + 15
-            while await asyncio.to_thread(connected, server):
-                assert loop.time() < deadline, "the outage was never noticed"
-                await asyncio.sleep(0.2)
-            await client.come_back()  # subscribes again with since: told `unavailable`
-            await wait_until_async(lambda: len(client.syncs["announcements"]) == 2, 10, "a sync")
-            told = client.syncs["announcements"][-1]
-            assert (told["recovered"], told["reason"]) == (False, "unavailable")
-        finally:
-            redis.process.send_signal(signal.SIGCONT)  # type: ignore[union-attr]
-        await wait_until_async(lambda: len(client.syncs["announcements"]) == 3, 20, "a sync after")
-        sync = client.syncs["announcements"][-1]
-        # Every missed one, once and in order; "during" only if Redis ran it when it woke.
-        texts = client.texts("announcements")
-        assert texts in (["seen", *missed], ["seen", *missed, "during"]), texts
-        assert (sync["recovered"], sync["reason"]) == (True, None)
-        assert sync["replayed"] == len(texts) - 1
-        await client.stop()
-
-    asyncio.run(scenario())
+    redis.process.send_signal(signal.SIGSTOP)
+    try:
+        # An idle broker notices a frozen Redis on its next command: a publish, refused.
+        refused = await asyncio.to_thread(
+            httpx2.post,
+            f"{server.http_url}/api/channels/announcements/events",
+            json={"data": {"text": "during"}},
+            headers=PUBLISHER,
+            timeout=10,
+        )
+        # Sent, and then no answer: it may have been placed (Redis holds the command and runs
+        # it when it wakes), and the publisher is told exactly that, not "nothing placed".
+        assert refused.status_code == 503
+        assert "may or may not have been placed" in refused.json()["detail"]
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + 15
+        while await asyncio.to_thread(connected, server):
+            assert loop.time() < deadline, "the outage was never noticed"
+            await asyncio.sleep(0.2)
+        await client.come_back()  # subscribes again with since: told `unavailable`
+        await wait_until_async(lambda: len(client.syncs["announcements"]) == 2, 10, "a sync")
+        told = client.syncs["announcements"][-1]
+        assert (told["recovered"], told["reason"]) == (False, "unavailable")
+    finally:
+        redis.process.send_signal(signal.SIGCONT)
+    await wait_until_async(lambda: len(client.syncs["announcements"]) == 3, 20, "a sync after")
+    sync = client.syncs["announcements"][-1]
+    # Every missed one, once and in order; "during" only if Redis ran it when it woke.
+    texts = client.texts("announcements")
+    assert texts in (["seen", *missed], ["seen", *missed, "during"]), texts
+    assert (sync["recovered"], sync["reason"]) == (True, None)
+    assert sync["replayed"] == len(texts) - 1
+    await client.stop()

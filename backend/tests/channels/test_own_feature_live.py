@@ -105,39 +105,36 @@ def samples(server: InProcessServer) -> dict[tuple[str, tuple[tuple[str, str], .
     }
 
 
-def test_what_the_route_publishes_reaches_a_subscriber(server: InProcessServer) -> None:
+async def test_what_the_route_publishes_reaches_a_subscriber(server: InProcessServer) -> None:
     # Breaks if a feature's channel were not registered from create_app's features, if
     # PublisherDep did not place what a route publishes, or the subscriber did not get it.
-    async def scenario() -> None:
-        client = RealtimeClient([server.ws_url])
-        await client.start()
-        assert (await client.subscribe("scores:final"))["type"] == "subscribed"
-        await wait_until_async(lambda: client.last_sync("scores:final"), 5, "synced")
-        response = await asyncio.to_thread(
-            httpx2.post, f"{server.http_url}/api/games/final/score", json={"home": 2, "away": 1}
-        )
-        assert response.status_code == 201, response.text
-        await wait_until_async(lambda: client.published("scores:final"), 5, "the score")
-        event = client.published("scores:final")[-1]
-        assert event["data"] == {"home": 2, "away": 1}
-        assert event["sender"] == "referee"
-        assert (event["epoch"], event["offset"]) == (
-            response.json()["epoch"],
-            response.json()["offset"],
-        )
-        # Its rules hold on the socket: nobody publishes there, a bad name is not a channel.
-        refused = await client.publish("scores:final", {"home": 9, "away": 0})
-        assert refused["code"] == "forbidden"
-        assert (await client.subscribe("scores:NOT_A_GAME"))["code"] == "unknown_channel"
-        bad = await asyncio.to_thread(
-            httpx2.post, f"{server.http_url}/api/games/final/score", json={"home": -1, "away": 0}
-        )
-        assert bad.status_code == 422
-        # The chat, discovered as always, is still there beside it.
-        assert (await client.subscribe("chat:general", member="3"))["type"] == "subscribed"
-        await client.stop()
-
-    asyncio.run(scenario())
+    client = RealtimeClient([server.ws_url])
+    await client.start()
+    assert (await client.subscribe("scores:final"))["type"] == "subscribed"
+    await wait_until_async(lambda: client.last_sync("scores:final"), 5, "synced")
+    response = await asyncio.to_thread(
+        httpx2.post, f"{server.http_url}/api/games/final/score", json={"home": 2, "away": 1}
+    )
+    assert response.status_code == 201, response.text
+    await wait_until_async(lambda: client.published("scores:final"), 5, "the score")
+    event = client.published("scores:final")[-1]
+    assert event["data"] == {"home": 2, "away": 1}
+    assert event["sender"] == "referee"
+    assert (event["epoch"], event["offset"]) == (
+        response.json()["epoch"],
+        response.json()["offset"],
+    )
+    # Its rules hold on the socket: nobody publishes there, a bad name is not a channel.
+    refused = await client.publish("scores:final", {"home": 9, "away": 0})
+    assert refused["code"] == "forbidden"
+    assert (await client.subscribe("scores:NOT_A_GAME"))["code"] == "unknown_channel"
+    bad = await asyncio.to_thread(
+        httpx2.post, f"{server.http_url}/api/games/final/score", json={"home": -1, "away": 0}
+    )
+    assert bad.status_code == 422
+    # The chat, discovered as always, is still there beside it.
+    assert (await client.subscribe("chat:general", member="3"))["type"] == "subscribed"
+    await client.stop()
 
 
 def test_its_websocket_route_is_counted_described_and_ticketed(server: InProcessServer) -> None:

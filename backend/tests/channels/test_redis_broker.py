@@ -13,11 +13,6 @@ from testkit.processes import RedisServer
 from testkit.waiting import wait_until_async
 
 
-@pytest.fixture
-def anyio_backend() -> str:
-    return "asyncio"
-
-
 async def started(server: RedisServer, **options: Any) -> RedisBroker:
     broker = RedisBroker(server.url, limits=HistoryLimits(max_events=5), **options)
     await broker.start()
@@ -39,7 +34,6 @@ def text_of(event: ChannelEvent) -> str:
     return text
 
 
-@pytest.mark.anyio
 async def test_events_are_placed_in_order_and_reach_every_process(
     redis_server: RedisServer,
 ) -> None:
@@ -61,7 +55,6 @@ async def test_events_are_placed_in_order_and_reach_every_process(
     await receiver.stop()
 
 
-@pytest.mark.anyio
 async def test_a_message_sent_again_is_placed_once(redis_server: RedisServer) -> None:
     broker = await started(redis_server)
     first, duplicate = await broker.append(said("once", message_id="m1"), "sender-a:m1")
@@ -74,7 +67,6 @@ async def test_a_message_sent_again_is_placed_once(redis_server: RedisServer) ->
     await broker.stop()
 
 
-@pytest.mark.anyio
 async def test_replay_gives_what_was_missed_or_says_why_not(redis_server: RedisServer) -> None:
     broker = await started(redis_server)
     events = [(await broker.append(said(f"m{n}")))[0] for n in range(8)]  # history holds 5
@@ -91,7 +83,6 @@ async def test_replay_gives_what_was_missed_or_says_why_not(redis_server: RedisS
     await broker.stop()
 
 
-@pytest.mark.anyio
 async def test_a_redis_that_comes_back_empty_starts_a_new_epoch(
     redis_server: RedisServer,
 ) -> None:
@@ -110,7 +101,6 @@ async def test_a_redis_that_comes_back_empty_starts_a_new_epoch(
     await broker.stop()
 
 
-@pytest.mark.anyio
 async def test_presence_is_shared_and_a_dead_process_is_reaped_once(
     redis_server: RedisServer,
 ) -> None:

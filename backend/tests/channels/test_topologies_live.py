@@ -184,7 +184,7 @@ async def fault_scenario(
 
 
 @pytest.mark.timeout(240)
-def test_a_sentinel_failover_loses_nothing_acknowledged(
+async def test_a_sentinel_failover_loses_nothing_acknowledged(
     sentinel_setup: RedisSentinelSetup, two_processes: list[LiveServer]
 ) -> None:
     # With APP_REDIS_WAIT_REPLICAS=1 an event is acknowledged only once the replica has it, so
@@ -200,8 +200,8 @@ def test_a_sentinel_failover_loses_nothing_acknowledged(
         # The old master back, as the new one's replica: WAIT has a replica again.
         sentinel_setup.restart(killed[0])
 
-    acknowledged = asyncio.run(
-        fault_scenario(servers, ["announcements", "chat:failover"], fault, recovered)
+    acknowledged = await fault_scenario(
+        servers, ["announcements", "chat:failover"], fault, recovered
     )
     assert all(len(texts) == 55 for texts in acknowledged.values())
     for server in servers:
@@ -214,7 +214,7 @@ def test_a_sentinel_failover_loses_nothing_acknowledged(
 
 
 @pytest.mark.timeout(240)
-def test_a_cluster_shard_losing_its_master_loses_nothing_without_saying_so(
+async def test_a_cluster_shard_losing_its_master_loses_nothing_without_saying_so(
     cluster_setup: RedisClusterSetup, two_processes: list[LiveServer]
 ) -> None:
     # Rooms spread over the shards; one shard's master is killed and its replica promoted.
@@ -230,7 +230,7 @@ def test_a_cluster_shard_losing_its_master_loses_nothing_without_saying_so(
         cluster_setup.kill_master_of(victim)
         cluster_setup.wait_for_failover(victim)
 
-    acknowledged = asyncio.run(fault_scenario(servers, channels, fault, lambda: None))
+    acknowledged = await fault_scenario(servers, channels, fault, lambda: None)
     assert all(len(texts) == 55 for texts in acknowledged.values())
     for server in servers:
         broker = health(server)
