@@ -1,6 +1,8 @@
-"""Child processes for tests and benchmarks: free ports, stopping, a redis-server of their own."""
+"""Child processes for tests and benchmarks: free ports, their memory, stopping, a redis-server
+of their own."""
 
 import os
+import re
 import shutil
 import socket
 import subprocess
@@ -21,6 +23,14 @@ def free_port() -> int:
         sock.bind(("127.0.0.1", 0))
         port: int = sock.getsockname()[1]
         return port
+
+
+def rss_kib(pid: int) -> int:
+    """The process's resident memory (VmRSS), in KiB."""
+    status = Path(f"/proc/{pid}/status").read_text()
+    match = re.search(r"VmRSS:\s+(\d+) kB", status)
+    assert match is not None
+    return int(match.group(1))
 
 
 def stop_process(process: subprocess.Popen[bytes] | None, timeout: float = 10) -> None:

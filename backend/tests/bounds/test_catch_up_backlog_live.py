@@ -32,7 +32,8 @@ import time
 import pytest
 from websockets.asyncio.client import connect
 
-from tests.bounds.support import MIB, JsonMember, never_reading, rss_kib
+from testkit.processes import rss_kib
+from tests.bounds.members import FAST_FILLED_ROOMS, JsonMember, never_reading, say_and_hear
 from tests.servers import LiveServer, ProcessServers
 
 ROOM = "backlog"
@@ -49,12 +50,7 @@ RSS_GROWTH_BOUND_KIB = 3 * 1024
 
 @pytest.fixture
 def server(process_servers: ProcessServers) -> LiveServer:
-    return process_servers.start(
-        APP_LOG_LEVEL="info",
-        APP_ROOM_HISTORY_BYTES=str(32 * MIB),
-        APP_WS_MESSAGES_PER_SECOND="100000",
-        APP_WS_MESSAGE_BURST="100000",
-    )
+    return process_servers.start(**FAST_FILLED_ROOMS)
 
 
 async def test_what_waits_for_a_member_catching_up_is_bounded(server: LiveServer) -> None:
@@ -62,10 +58,7 @@ async def test_what_waits_for_a_member_catching_up_is_bounded(server: LiveServer
     epoch = (await watcher.sync())["epoch"]
     async with connect(f"{server.ws_url}/ws/2?room={ROOM}", max_size=None) as talker:
         for number in range(HISTORY):
-            text = f"{number} " + "x" * TEXT
-            await talker.send(text)
-            while str(await talker.recv()) != f"Client #2 says: {text}":
-                pass
+            await say_and_hear(talker, number, TEXT)
 
     slow = never_reading(
         server.port, f"/ws/3?room={ROOM}&since={epoch}:0", "realtime.json.v1", 65536

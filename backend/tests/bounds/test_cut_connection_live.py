@@ -22,7 +22,7 @@ import pytest
 from websockets.asyncio.client import connect
 
 from testkit.waiting import wait_until_async
-from tests.bounds.support import MIB, JsonMember, never_reading
+from tests.bounds.members import FAST_FILLED_ROOMS, JsonMember, never_reading, say_and_hear
 from tests.servers import LiveServer, ProcessServers
 
 ROOM = "stuck"
@@ -36,12 +36,7 @@ LEFT_UNSENT_BOUND = 64 * 1024
 
 @pytest.fixture
 def server(process_servers: ProcessServers) -> LiveServer:
-    return process_servers.start(
-        APP_LOG_LEVEL="info",
-        APP_ROOM_HISTORY_BYTES=str(32 * MIB),
-        APP_WS_MESSAGES_PER_SECOND="100000",
-        APP_WS_MESSAGE_BURST="100000",
-    )
+    return process_servers.start(**FAST_FILLED_ROOMS)
 
 
 def server_side(port: int) -> list[tuple[int, int]]:
@@ -62,10 +57,7 @@ async def test_a_cut_connection_leaves_no_unsent_megabytes_in_the_kernel(
     epoch = (await watcher.sync())["epoch"]
     async with connect(f"{server.ws_url}/ws/2?room={ROOM}", max_size=None) as talker:
         for number in range(HISTORY):
-            text = f"{number} " + "x" * TEXT
-            await talker.send(text)
-            while str(await talker.recv()) != f"Client #2 says: {text}":
-                pass
+            await say_and_hear(talker, number, TEXT)
     stuck: list[socket.socket] = [
         never_reading(server.port, f"/ws/{n}?room={ROOM}&since={epoch}:0", "realtime.json.v1")
         for n in STUCK

@@ -15,7 +15,7 @@ import pytest
 import redis
 
 from testkit.processes import RedisServer
-from tests.bounds.support import JsonMember
+from tests.bounds.members import JsonMember
 from tests.servers import InProcessServer, ThreadServers
 
 ROOM = "dedup"

@@ -17,7 +17,7 @@ import pytest
 from websockets.asyncio.client import connect
 
 from testkit.processes import RedisServer
-from tests.bounds.support import JsonMember, position_of
+from tests.bounds.members import JsonMember, position_of
 from tests.servers import InProcessServer, ThreadServers
 
 ROOM = "aging"

@@ -15,8 +15,8 @@ import pytest
 import redis
 from websockets.asyncio.client import connect
 
-from testkit.processes import RedisServer
-from tests.bounds.support import MIB, JsonMember, position_of, rss_kib
+from testkit.processes import RedisServer, rss_kib
+from tests.bounds.members import MIB, JsonMember, position_of
 from tests.servers import LiveServer, ProcessServers
 
 ROOMS = [f"big-{n}" for n in range(8)]

@@ -15,8 +15,9 @@ import time
 import pytest
 from websockets.asyncio.client import connect
 
+from testkit.processes import rss_kib
 from testkit.waiting import wait_until_async
-from tests.bounds.support import MIB, JsonMember, never_reading, rss_kib
+from tests.bounds.members import FAST_FILLED_ROOMS, JsonMember, never_reading, say_and_hear
 from tests.servers import LiveServer, ProcessServers
 
 ROOM = "hungry"
@@ -33,13 +34,7 @@ DROPPED_WITHIN = 10.0
 
 @pytest.fixture
 def server(process_servers: ProcessServers) -> LiveServer:
-    return process_servers.start(
-        APP_LOG_LEVEL="info",
-        APP_CHAT_OUTBOX_BYTES=str(OUTBOX_BYTES),
-        APP_ROOM_HISTORY_BYTES=str(32 * MIB),
-        APP_WS_MESSAGES_PER_SECOND="100000",
-        APP_WS_MESSAGE_BURST="100000",
-    )
+    return process_servers.start(APP_CHAT_OUTBOX_BYTES=str(OUTBOX_BYTES), **FAST_FILLED_ROOMS)
 
 
 async def test_a_joiner_that_never_reads_holds_a_bounded_amount_and_is_dropped(
@@ -49,14 +44,8 @@ async def test_a_joiner_that_never_reads_holds_a_bounded_amount_and_is_dropped(
     epoch = (await watcher.sync())["epoch"]
     talker = await connect(f"{server.ws_url}/ws/2?room={ROOM}", max_size=None)
 
-    async def say(number: int) -> None:
-        text = f"{number} " + "x" * TEXT
-        await talker.send(text)
-        while str(await talker.recv()) != f"Client #2 says: {text}":
-            pass
-
     for number in range(HISTORY):
-        await say(number)
+        await say_and_hear(talker, number, TEXT)
     await wait_until_async(lambda: len(watcher.texts()) == HISTORY, 20, "the history is said")
     baseline = rss_kib(server.process.pid)
 
@@ -83,7 +72,7 @@ async def test_a_joiner_that_never_reads_holds_a_bounded_amount_and_is_dropped(
         f"/ws/{n}: a subscriber of 'chat:{ROOM}' did not keep up" in server.log() for n in HUNGRY
     ):
         assert time.monotonic() - joined_at < DROPPED_WITHIN, "not dropped in time"
-        await say(number)
+        await say_and_hear(talker, number, TEXT)
         number += 1
         await asyncio.sleep(0.02)
     dropped_after = time.monotonic() - joined_at

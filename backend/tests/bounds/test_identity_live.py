@@ -11,7 +11,7 @@ and nobody ever hears its text. This test fails at the first ack's position.
 import pytest
 
 from testkit.processes import RedisServer
-from tests.bounds.support import JsonMember
+from tests.bounds.members import JsonMember
 from tests.servers import InProcessServer, ThreadServers
 
 ROOM = "hijack"

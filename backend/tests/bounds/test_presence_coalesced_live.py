@@ -13,7 +13,7 @@ import pytest
 from websockets.asyncio.client import ClientConnection, connect
 
 from testkit.waiting import wait_until_async
-from tests.bounds.support import JsonMember
+from tests.bounds.members import JsonMember
 from tests.servers import LiveServer, ProcessServers
 
 ROOM = "crowd"

@@ -13,7 +13,7 @@ import pytest
 from websockets.sync.client import connect
 
 from testkit.processes import RedisServer
-from tests.bounds.support import JSON_V1
+from tests.bounds.members import JSON_V1
 from tests.raw_client import closed_with
 from tests.servers import InProcessServer, ThreadServers
 

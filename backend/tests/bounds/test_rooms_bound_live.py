@@ -20,7 +20,7 @@ from websockets.sync.client import ClientConnection, connect
 
 from testkit.processes import RedisServer
 from testkit.waiting import wait_until
-from tests.bounds.support import JSON_V1
+from tests.bounds.members import JSON_V1
 from tests.raw_client import closed_with
 from tests.servers import InProcessServer, ThreadServers
 

@@ -15,7 +15,7 @@ from collections import Counter
 import httpx2
 import pytest
 
-from tests.bounds.support import rss_kib
+from testkit.processes import rss_kib
 from tests.servers import LiveServer, ProcessServers
 
 PAGE = "https://app.example"

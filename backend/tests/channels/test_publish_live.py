@@ -59,6 +59,26 @@ def two_processes_settings(redis_server: RedisServer) -> dict[str, str]:
     }
 
 
+async def following_announcements(server: LiveServer) -> RealtimeClient:
+    """A client of ``server`` subscribed to ``announcements``."""
+    client = RealtimeClient([server.ws_url])
+    await client.start()
+    assert (await client.subscribe("announcements"))["type"] == "subscribed"
+    return client
+
+
+async def hearing_announcements(
+    server: LiveServer, text: str, published_to: LiveServer
+) -> RealtimeClient:
+    """A client of ``server`` subscribed to ``announcements`` that has heard ``text``,
+    published to the other process."""
+    client = await following_announcements(server)
+    response = await asyncio.to_thread(post_event, published_to, "announcements", {"text": text})
+    assert response.status_code == 201
+    await wait_until_async(lambda: text in client.texts("announcements"), 5, text)
+    return client
+
+
 def cli(*args: str, **env: str) -> subprocess.CompletedProcess[str]:
     """``python -m app ARGS`` with only the APP_ settings given here."""
     clean = {k: v for k, v in os.environ.items() if not k.startswith("APP_")}
@@ -124,13 +144,7 @@ async def test_a_subscriber_away_meanwhile_gets_exactly_what_it_missed(
     # Breaks if resuming with since lost or repeated events, or if its sync did not say
     # recovered with the number replayed.
     first, second = two_processes
-
-    client = RealtimeClient([second.ws_url])
-    await client.start()
-    assert (await client.subscribe("announcements"))["type"] == "subscribed"
-    response = await asyncio.to_thread(post_event, first, "announcements", {"text": "seen"})
-    assert response.status_code == 201
-    await wait_until_async(lambda: "seen" in client.texts("announcements"), 5, "seen")
+    client = await hearing_announcements(second, "seen", published_to=first)
     await client.go_away()
     missed = [f"missed {n}" for n in range(7)]
     for text in missed:
@@ -152,10 +166,7 @@ async def test_the_same_idempotency_key_places_one_event(two_processes: list[Liv
     # Breaks if a retried POST (the same Idempotency-Key) were placed twice, or answered with
     # another position, or with 201 again.
     first, second = two_processes
-
-    client = RealtimeClient([second.ws_url])
-    await client.start()
-    assert (await client.subscribe("announcements"))["type"] == "subscribed"
+    client = await following_announcements(second)
     once = await asyncio.to_thread(
         post_event, first, "announcements", {"text": "only once"}, key="deploy-42"
     )
@@ -209,13 +220,7 @@ async def test_with_redis_away_a_publish_is_refused_and_never_delivered_later(
     # kept and delivered once Redis returns (the caller was told 503 and may retry), or if
     # publishing did not work again once Redis is back.
     first, second = two_processes
-
-    client = RealtimeClient([second.ws_url])
-    await client.start()
-    assert (await client.subscribe("announcements"))["type"] == "subscribed"
-    ok = await asyncio.to_thread(post_event, first, "announcements", {"text": "before"})
-    assert ok.status_code == 201
-    await wait_until_async(lambda: "before" in client.texts("announcements"), 5, "before")
+    client = await hearing_announcements(second, "before", published_to=first)
     redis_server.stop()
     refused = await asyncio.to_thread(post_event, first, "announcements", {"text": "during"})
     assert refused.status_code == 503, refused.text
@@ -255,10 +260,7 @@ async def test_a_shell_publishes_to_the_subscribers_of_a_running_process(
     # Breaks if `python -m app publish` did not reach the app's processes through their
     # Redis, printed no position, or placed a repeated key twice.
     first, _ = two_processes
-
-    client = RealtimeClient([first.ws_url])
-    await client.start()
-    assert (await client.subscribe("announcements"))["type"] == "subscribed"
+    client = await following_announcements(first)
     data = json.dumps({"text": "Back at noon"})
     done = await asyncio.to_thread(
         cli, "publish", "announcements", data, "--idempotency-key", "noon",

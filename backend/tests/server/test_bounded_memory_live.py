@@ -20,7 +20,6 @@ import json
 import random
 import socket
 import time
-from pathlib import Path
 from typing import Any
 
 import httpx2
@@ -29,6 +28,7 @@ from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed, InvalidStatus
 from websockets.typing import Subprotocol
 
+from testkit.processes import rss_kib
 from tests.servers import LiveServer, ProcessServers
 
 # Bounds as an operator might tighten them for a small box; the sum of what they let a client
@@ -49,10 +49,7 @@ JSON_V1 = [Subprotocol("realtime.json.v1")]
 
 
 def rss_mib(pid: int) -> float:
-    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith("VmRSS:"):
-            return int(line.split()[1]) / 1024
-    raise AssertionError("no VmRSS")
+    return rss_kib(pid) / 1024
 
 
 @pytest.fixture

@@ -2,7 +2,6 @@
 
 import asyncio
 import contextlib
-import re
 import struct
 import time
 from pathlib import Path
@@ -13,6 +12,7 @@ from websockets.exceptions import ConnectionClosed
 from websockets.sync.client import connect
 
 from app.settings import Settings
+from testkit.processes import rss_kib
 from tests.raw_client import close_frame, handshake, raw_socket, read_all
 from tests.servers import (
     InProcessServer,
@@ -47,15 +47,8 @@ def test_an_oversized_message_is_refused_on_its_header_alone(server: InProcessSe
     assert "1009 frame with 16777216 bytes exceeds limit of 65536 bytes" in server.log()
 
 
-def _rss_kib(pid: int) -> int:
-    status = Path(f"/proc/{pid}/status").read_text()
-    match = re.search(r"VmRSS:\s+(\d+) kB", status)
-    assert match is not None
-    return int(match.group(1))
-
-
 def test_oversized_messages_leave_the_servers_memory_unchanged(own_process: LiveServer) -> None:
-    before = _rss_kib(own_process.process.pid)
+    before = rss_kib(own_process.process.pid)
     for _ in range(8):  # 8 x 16 MiB: uvicorn's own limit would have buffered every one
         # The server closes while the client is still sending: no clean close to read.
         with (
@@ -64,7 +57,7 @@ def test_oversized_messages_leave_the_servers_memory_unchanged(own_process: Live
         ):
             websocket.send(b"\x00" * (16 * 1024 * 1024))
             websocket.recv(timeout=5)
-    grown = _rss_kib(own_process.process.pid) - before
+    grown = rss_kib(own_process.process.pid) - before
     assert grown < 8 * 1024, f"the server grew by {grown} KiB"
     with connect(f"{own_process.ws_url}/ws") as websocket:  # 64 KiB is still fine
         websocket.send(b"\x01" * 65536)

@@ -55,6 +55,18 @@ class RecordingTransport(asyncio.Transport):
         return default
 
 
+async def accepted(app: Any) -> tuple[GuardedWebSocketProtocol, RecordingTransport]:
+    """The protocol serving ``app``, its handshake received and given time to be accepted."""
+    config = Config(app, ws_ping_interval=None, lifespan="off")
+    config.load()
+    protocol = GuardedWebSocketProtocol(config, ServerState(), {})
+    transport = RecordingTransport()
+    protocol.connection_made(transport)
+    protocol.data_received(HANDSHAKE)
+    await asyncio.sleep(0.01)  # the app accepts
+    return protocol, transport
+
+
 async def test_reading_pauses_only_once_eight_messages_wait_and_resumes_once_taken() -> None:
     may_read = asyncio.Event()
     taken: list[str] = []
@@ -67,13 +79,7 @@ async def test_reading_pauses_only_once_eight_messages_wait_and_resumes_once_tak
             taken.append((await receive())["text"])
         await asyncio.Event().wait()  # stays connected
 
-    config = Config(app, ws_ping_interval=None, lifespan="off")
-    config.load()
-    protocol = GuardedWebSocketProtocol(config, ServerState(), {})
-    transport = RecordingTransport()
-    protocol.connection_made(transport)
-    protocol.data_received(HANDSHAKE)
-    await asyncio.sleep(0.01)  # the app accepts
+    protocol, transport = await accepted(app)
     calls: list[str] = []
     for number in range(8):
         protocol.data_received(masked_text_frame(f"m{number}"))
@@ -103,13 +109,7 @@ async def test_reading_is_not_paused_or_resumed_for_messages_taken_one_by_one() 
                 return
             taken.append(message["text"])
 
-    config = Config(app, ws_ping_interval=None, lifespan="off")
-    config.load()
-    protocol = GuardedWebSocketProtocol(config, ServerState(), {})
-    transport = RecordingTransport()
-    protocol.connection_made(transport)
-    protocol.data_received(HANDSHAKE)
-    await asyncio.sleep(0.01)
+    protocol, transport = await accepted(app)
     for number in range(20):
         protocol.data_received(masked_text_frame(f"m{number}"))
         await asyncio.sleep(0)  # the app takes each before the next comes
@@ -134,13 +134,7 @@ async def test_reading_pauses_once_big_messages_add_up_whatever_their_count() ->
             assert len((await receive())["text"]) == 40_000
         await asyncio.Event().wait()
 
-    config = Config(app, ws_ping_interval=None, lifespan="off")
-    config.load()
-    protocol = GuardedWebSocketProtocol(config, ServerState(), {})
-    transport = RecordingTransport()
-    protocol.connection_made(transport)
-    protocol.data_received(HANDSHAKE)
-    await asyncio.sleep(0.01)
+    protocol, transport = await accepted(app)
     calls = []
     for _ in range(2):
         protocol.data_received(masked_frame("x" * 40_000))
