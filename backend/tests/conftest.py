@@ -50,16 +50,14 @@ def client(built_frontend: Path) -> Iterator[TestClient]:
 
 @pytest.fixture
 def thread_servers(tmp_path: Path) -> Iterator[ThreadServers]:
-    servers = ThreadServers(tmp_path)
-    yield servers
-    servers.stop()
+    with ThreadServers(tmp_path) as servers:
+        yield servers
 
 
 @pytest.fixture(scope="module")
 def module_thread_servers(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ThreadServers]:
-    servers = ThreadServers(tmp_path_factory.mktemp("threads"))
-    yield servers
-    servers.stop()
+    with ThreadServers(tmp_path_factory.mktemp("threads")) as servers:
+        yield servers
 
 
 @pytest.fixture

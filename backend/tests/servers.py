@@ -1,5 +1,10 @@
 """The app over real sockets: in this process (for an app built with its own settings) or as
-``python -m app`` in a process of its own (for signals, memory, and several processes)."""
+``python -m app`` in a process of its own (for signals, memory, and several processes).
+
+Tests get them from the two factories at the end, ``ThreadServers`` and ``ProcessServers``,
+which conftest.py hands out per test (``thread_servers``, ``process_servers``) and per module
+(``module_thread_servers``, ``module_process_servers``); ``serve_in_thread`` is the context
+manager under the first, for a test that stops its server itself."""
 
 import logging
 import os
@@ -213,6 +218,12 @@ class ThreadServers:
 
     def stop(self) -> None:
         self._running.close()
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self.stop()
 
 
 class ProcessServers:
