@@ -10,10 +10,10 @@ import shutil
 import socket
 import subprocess
 import tempfile
-import time
 from pathlib import Path
 
 from testkit.processes import free_port, stop_process
+from testkit.waiting import wait_until
 
 NGINX_PACKAGE_HINT = (
     "nginx not found: install Debian's package 'nginx' (scripts/test.sh does so when run as root)"
@@ -94,17 +94,19 @@ http {{
                 stdout=subprocess.DEVNULL,
                 stderr=stderr,
             )
-        deadline = time.monotonic() + 10
-        while time.monotonic() < deadline:
-            if self.process.poll() is not None:
-                error = (self.folder / "stderr.log").read_text()
-                raise RuntimeError(f"nginx exited with {self.process.returncode}: {error}")
-            try:
-                socket.create_connection(("127.0.0.1", self.port), timeout=0.5).close()
-                return self
-            except OSError:
-                time.sleep(0.05)
-        raise RuntimeError(f"nginx did not listen on port {self.port}")
+        wait_until(self._listening, 10, f"nginx listening on port {self.port}")
+        return self
+
+    def _listening(self) -> bool:
+        assert self.process is not None
+        if self.process.poll() is not None:
+            error = (self.folder / "stderr.log").read_text()
+            raise RuntimeError(f"nginx exited with {self.process.returncode}: {error}")
+        try:
+            socket.create_connection(("127.0.0.1", self.port), timeout=0.5).close()
+        except OSError:
+            return False
+        return True
 
     def stop(self) -> None:
         stop_process(self.process)

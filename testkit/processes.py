@@ -1,13 +1,16 @@
-"""Child processes for tests and benchmarks: free ports, stopping, a redis-server of their own."""
+"""Child processes for tests and benchmarks: free ports, their memory, stopping, a redis-server
+of their own."""
 
 import os
+import re
 import shutil
 import socket
 import subprocess
 import tempfile
-import time
 from collections.abc import Callable
 from pathlib import Path
+
+from testkit.waiting import wait_until
 
 REDIS_PACKAGE_HINT = (
     "redis-server not found: install Debian's package 'redis-server' "
@@ -20,6 +23,14 @@ def free_port() -> int:
         sock.bind(("127.0.0.1", 0))
         port: int = sock.getsockname()[1]
         return port
+
+
+def rss_kib(pid: int) -> int:
+    """The process's resident memory (VmRSS), in KiB."""
+    status = Path(f"/proc/{pid}/status").read_text()
+    match = re.search(r"VmRSS:\s+(\d+) kB", status)
+    assert match is not None
+    return int(match.group(1))
 
 
 def stop_process(process: subprocess.Popen[bytes] | None, timeout: float = 10) -> None:
@@ -78,12 +89,8 @@ class RedisServer:
             stderr=subprocess.DEVNULL,
             preexec_fn=pinned_to(self.cores),
         )  # fmt: skip
-        deadline = time.monotonic() + 10
-        while time.monotonic() < deadline:
-            if self.answers():
-                return self
-            time.sleep(0.05)
-        raise RuntimeError(f"redis-server did not start on port {self.port}")
+        wait_until(self.answers, 10, f"redis-server answering on port {self.port}")
+        return self
 
     def answers(self) -> bool:
         try:

@@ -21,13 +21,13 @@ import socket
 import subprocess
 import tempfile
 import threading
-import time
 from collections.abc import Callable
 from pathlib import Path
 from types import TracebackType
 from typing import BinaryIO, Self
 
 from testkit.processes import REDIS_PACKAGE_HINT, RedisMissing, pinned_to
+from testkit.waiting import NotWithin, wait_until
 
 CLI_PACKAGE_HINT = (
     "redis-cli not found (Redis Cluster is created with `redis-cli --cluster create`): "
@@ -131,19 +131,12 @@ def _free_ports(count: int) -> list[int]:
 
 
 def _wait_until(what: str, timeout: float, check: Callable[[], bool]) -> None:
-    deadline = time.monotonic() + timeout
-    last_error: BaseException | None = None
-    while True:
-        try:
-            if check():
-                return
-            last_error = None
-        except (OSError, ReplyError, TypeError, ValueError, KeyError) as exc:
-            last_error = exc
-        if time.monotonic() > deadline:
-            because = f" (last error: {last_error!r})" if last_error else ""
-            raise TopologyError(f"{what}: not within {timeout} s{because}")
-        time.sleep(0.05)
+    """``wait_until``, with a node's usual answers before it is up counted as "not yet"."""
+    try:
+        not_yet = (OSError, ReplyError, TypeError, ValueError, KeyError)
+        wait_until(check, timeout, what, ignoring=not_yet)
+    except NotWithin as late:
+        raise TopologyError(str(late)) from None
 
 
 # --- one process ---------------------------------------------------------------------------------

@@ -28,14 +28,13 @@ import asyncio
 import contextlib
 import threading
 import time
-from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 from websockets.asyncio.client import connect
 
-from tests.bounds.support import MIB, JsonMember, never_reading, rss_kib
-from tests.servers import LiveServer, start_live_server, stop_live_server, write_frontend
+from testkit.processes import rss_kib
+from tests.bounds.members import FAST_FILLED_ROOMS, JsonMember, never_reading, say_and_hear
+from tests.servers import LiveServer, ProcessServers
 
 ROOM = "backlog"
 HISTORY = 900  # messages of TEXT characters to catch up on (some 15 MB)
@@ -50,87 +49,72 @@ RSS_GROWTH_BOUND_KIB = 3 * 1024
 
 
 @pytest.fixture
-def server(tmp_path: Path) -> Iterator[LiveServer]:
-    running = start_live_server(
-        tmp_path / "uvicorn.log",
-        write_frontend(tmp_path / "dist"),
-        APP_LOG_LEVEL="info",
-        APP_ROOM_HISTORY_BYTES=str(32 * MIB),
-        APP_WS_MESSAGES_PER_SECOND="100000",
-        APP_WS_MESSAGE_BURST="100000",
+def server(process_servers: ProcessServers) -> LiveServer:
+    return process_servers.start(**FAST_FILLED_ROOMS)
+
+
+async def test_what_waits_for_a_member_catching_up_is_bounded(server: LiveServer) -> None:
+    watcher = await JsonMember.join(f"{server.ws_url}/ws/1?room={ROOM}")
+    epoch = (await watcher.sync())["epoch"]
+    async with connect(f"{server.ws_url}/ws/2?room={ROOM}", max_size=None) as talker:
+        for number in range(HISTORY):
+            await say_and_hear(talker, number, TEXT)
+
+    slow = never_reading(
+        server.port, f"/ws/3?room={ROOM}&since={epoch}:0", "realtime.json.v1", 65536
     )
-    yield running
-    stop_live_server(running)
+    reading = True
 
+    def read_slowly() -> None:
+        """At most READ_RATE: enough never to stall for seconds (kernel buffers wake a
+        writer only once a good part of them is free), too slow to catch up soon."""
+        started, taken = time.monotonic(), 0
+        while reading:
+            try:
+                chunk = slow.recv(65536)
+            except OSError:
+                return
+            if not chunk:
+                return
+            taken += len(chunk)
+            time.sleep(max(0.0, started + taken / READ_RATE - time.monotonic()))
 
-def test_what_waits_for_a_member_catching_up_is_bounded(server: LiveServer) -> None:
-    async def scenario() -> None:
-        watcher = await JsonMember.join(f"{server.ws_url}/ws/1?room={ROOM}")
-        epoch = (await watcher.sync())["epoch"]
-        async with connect(f"{server.ws_url}/ws/2?room={ROOM}", max_size=None) as talker:
-            for number in range(HISTORY):
-                text = f"{number} " + "x" * TEXT
-                await talker.send(text)
-                while str(await talker.recv()) != f"Client #2 says: {text}":
-                    pass
+    reader = threading.Thread(target=read_slowly)
+    reader.start()
+    await asyncio.sleep(0.5)
+    baseline = rss_kib(server.process.pid)
+    peak = baseline
 
-        slow = never_reading(
-            server.port, f"/ws/3?room={ROOM}&since={epoch}:0", "realtime.json.v1", 65536
-        )
-        reading = True
-
-        def read_slowly() -> None:
-            """At most READ_RATE: enough never to stall for seconds (kernel buffers wake a
-            writer only once a good part of them is free), too slow to catch up soon."""
-            started, taken = time.monotonic(), 0
-            while reading:
-                try:
-                    chunk = slow.recv(65536)
-                except OSError:
-                    return
-                if not chunk:
-                    return
-                taken += len(chunk)
-                time.sleep(max(0.0, started + taken / READ_RATE - time.monotonic()))
-
-        reader = threading.Thread(target=read_slowly)
-        reader.start()
-        await asyncio.sleep(0.5)
-        baseline = rss_kib(server.process.pid)
-        peak = baseline
-
-        async def flood(client_id: int) -> None:
-            async with connect(f"{server.ws_url}/ws/{client_id}?room={ROOM}") as websocket:
-                draining = asyncio.create_task(drain(websocket))
-                until = time.monotonic() + FLOOD_SECONDS
-                while time.monotonic() < until:
-                    await websocket.send("")  # an event with no text at all
-                    await asyncio.sleep(0.01)
-                draining.cancel()
-
-        async def drain(websocket: object) -> None:
-            async for _ in websocket:  # type: ignore[attr-defined]
-                pass
-
-        async def sample() -> None:
-            nonlocal peak
+    async def flood(client_id: int) -> None:
+        async with connect(f"{server.ws_url}/ws/{client_id}?room={ROOM}") as websocket:
+            draining = asyncio.create_task(drain(websocket))
             until = time.monotonic() + FLOOD_SECONDS
             while time.monotonic() < until:
-                peak = max(peak, rss_kib(server.process.pid))
-                await asyncio.sleep(0.1)
+                await websocket.send("")  # an event with no text at all
+                await asyncio.sleep(0.01)
+            draining.cancel()
 
-        await asyncio.gather(sample(), *(flood(100 + n) for n in range(FLOODERS)))
-        dropped = "/ws/3: a subscriber of 'chat:backlog' did not keep up" in server.log()
-        reading = False
-        reader.join()
-        with contextlib.suppress(OSError):
-            slow.close()
-        said = len(watcher.texts())
-        await watcher.close()
-        grown = peak - baseline
-        assert dropped or grown < RSS_GROWTH_BOUND_KIB, (
-            f"a member catching up held the room's {said - HISTORY} empty messages: not "
-            f"dropped, and the server grew by {grown} KiB"
-        )
+    async def drain(websocket: object) -> None:
+        async for _ in websocket:  # type: ignore[attr-defined]
+            pass
 
-    asyncio.run(scenario())
+    async def sample() -> None:
+        nonlocal peak
+        until = time.monotonic() + FLOOD_SECONDS
+        while time.monotonic() < until:
+            peak = max(peak, rss_kib(server.process.pid))
+            await asyncio.sleep(0.1)
+
+    await asyncio.gather(sample(), *(flood(100 + n) for n in range(FLOODERS)))
+    dropped = "/ws/3: a subscriber of 'chat:backlog' did not keep up" in server.log()
+    reading = False
+    reader.join()
+    with contextlib.suppress(OSError):
+        slow.close()
+    said = len(watcher.texts())
+    await watcher.close()
+    grown = peak - baseline
+    assert dropped or grown < RSS_GROWTH_BOUND_KIB, (
+        f"a member catching up held the room's {said - HISTORY} empty messages: not "
+        f"dropped, and the server grew by {grown} KiB"
+    )

@@ -10,8 +10,6 @@ Without it (867e375: the code as the label) the scrape below has over 200 series
 import asyncio
 import contextlib
 import struct
-from collections.abc import Iterator
-from pathlib import Path
 
 import httpx2
 import pytest
@@ -20,10 +18,9 @@ from pydantic import SecretStr
 from websockets.asyncio.client import connect
 from websockets.exceptions import ConnectionClosed
 
-from app.settings import Settings
-from tests.bounds.support import eventually
+from testkit.waiting import wait_until
 from tests.raw_client import handshake, raw_socket
-from tests.servers import InProcessServer, serve_in_thread
+from tests.servers import InProcessServer, ThreadServers
 
 OPERATOR_TOKEN = "operator-token-for-the-bounds"
 CODES = [*range(3000, 3100), *range(4000, 4100)]
@@ -35,10 +32,8 @@ KNOWN |= {"1011", "1012", "1013", "1014", "1015"}
 
 
 @pytest.fixture
-def server(tmp_path: Path) -> Iterator[InProcessServer]:
-    settings = Settings(frontend_dir=tmp_path, metrics_token=SecretStr(OPERATOR_TOKEN))
-    with serve_in_thread(settings) as running:
-        yield running
+def server(thread_servers: ThreadServers) -> InProcessServer:
+    return thread_servers.start(metrics_token=SecretStr(OPERATOR_TOKEN))
 
 
 def disconnect_series(server: InProcessServer) -> dict[tuple[str, str, str], float]:
@@ -69,7 +64,7 @@ def close_raw(server: InProcessServer, code: int) -> None:
                 pass
 
 
-def test_two_hundred_client_close_codes_leave_a_bounded_number_of_series(
+async def test_two_hundred_client_close_codes_leave_a_bounded_number_of_series(
     server: InProcessServer,
 ) -> None:
     async def close_with(code: int) -> None:
@@ -79,11 +74,8 @@ def test_two_hundred_client_close_codes_leave_a_bounded_number_of_series(
             with contextlib.suppress(ConnectionClosed):
                 await websocket.close(code=code, reason="bye")
 
-    async def every_code() -> None:
-        for start in range(0, len(CODES), 20):
-            await asyncio.gather(*(close_with(code) for code in CODES[start : start + 20]))
-
-    asyncio.run(every_code())
+    for start in range(0, len(CODES), 20):
+        await asyncio.gather(*(close_with(code) for code in CODES[start : start + 20]))
     for code in INVALID_CODES:
         close_raw(server, code)
 
@@ -91,7 +83,7 @@ def test_two_hundred_client_close_codes_leave_a_bounded_number_of_series(
         series = disconnect_series(server)
         return sum(v for (endpoint, _, _), v in series.items() if endpoint == "/ws")
 
-    eventually(lambda: counted() >= len(CODES) + len(INVALID_CODES), 10, "every close counted")
+    wait_until(lambda: counted() >= len(CODES) + len(INVALID_CODES), 10, "every close counted")
 
     series = disconnect_series(server)
     on_ws = {key: count for key, count in series.items() if key[0] == "/ws"}

@@ -16,14 +16,14 @@ import asyncio
 import contextlib
 import socket
 import time
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from websockets.asyncio.client import connect
 
-from tests.bounds.support import MIB, JsonMember, never_reading, until
-from tests.servers import LiveServer, start_live_server, stop_live_server, write_frontend
+from testkit.waiting import wait_until_async
+from tests.bounds.members import FAST_FILLED_ROOMS, JsonMember, never_reading, say_and_hear
+from tests.servers import LiveServer, ProcessServers
 
 ROOM = "stuck"
 HISTORY = 600
@@ -35,17 +35,8 @@ LEFT_UNSENT_BOUND = 64 * 1024
 
 
 @pytest.fixture
-def server(tmp_path: Path) -> Iterator[LiveServer]:
-    running = start_live_server(
-        tmp_path / "uvicorn.log",
-        write_frontend(tmp_path / "dist"),
-        APP_LOG_LEVEL="info",
-        APP_ROOM_HISTORY_BYTES=str(32 * MIB),
-        APP_WS_MESSAGES_PER_SECOND="100000",
-        APP_WS_MESSAGE_BURST="100000",
-    )
-    yield running
-    stop_live_server(running)
+def server(process_servers: ProcessServers) -> LiveServer:
+    return process_servers.start(**FAST_FILLED_ROOMS)
 
 
 def server_side(port: int) -> list[tuple[int, int]]:
@@ -59,45 +50,40 @@ def server_side(port: int) -> list[tuple[int, int]]:
     return found
 
 
-def test_a_cut_connection_leaves_no_unsent_megabytes_in_the_kernel(server: LiveServer) -> None:
-    async def scenario() -> None:
-        watcher = await JsonMember.join(f"{server.ws_url}/ws/1?room={ROOM}")
-        epoch = (await watcher.sync())["epoch"]
-        async with connect(f"{server.ws_url}/ws/2?room={ROOM}", max_size=None) as talker:
-            for number in range(HISTORY):
-                text = f"{number} " + "x" * TEXT
-                await talker.send(text)
-                while str(await talker.recv()) != f"Client #2 says: {text}":
-                    pass
-        stuck: list[socket.socket] = [
-            never_reading(server.port, f"/ws/{n}?room={ROOM}&since={epoch}:0", "realtime.json.v1")
-            for n in STUCK
-        ]
-        closing_at: float | None = None
+async def test_a_cut_connection_leaves_no_unsent_megabytes_in_the_kernel(
+    server: LiveServer,
+) -> None:
+    watcher = await JsonMember.join(f"{server.ws_url}/ws/1?room={ROOM}")
+    epoch = (await watcher.sync())["epoch"]
+    async with connect(f"{server.ws_url}/ws/2?room={ROOM}", max_size=None) as talker:
+        for number in range(HISTORY):
+            await say_and_hear(talker, number, TEXT)
+    stuck: list[socket.socket] = [
+        never_reading(server.port, f"/ws/{n}?room={ROOM}&since={epoch}:0", "realtime.json.v1")
+        for n in STUCK
+    ]
+    closing_at: float | None = None
 
-        def closing() -> bool:
-            nonlocal closing_at
-            if closing_at is None and all(
-                f"/ws/{n}: a subscriber of 'chat:{ROOM}' did not keep up" in server.log()
-                for n in STUCK
-            ):
-                closing_at = time.monotonic()
-            return closing_at is not None
+    def closing() -> bool:
+        nonlocal closing_at
+        if closing_at is None and all(
+            f"/ws/{n}: a subscriber of 'chat:{ROOM}' did not keep up" in server.log() for n in STUCK
+        ):
+            closing_at = time.monotonic()
+        return closing_at is not None
 
-        await until(closing, 15, "all three closed with 1013")
-        await until(
-            lambda: server.log().count("took no close frame: connection aborted") == 3, 5, "cut"
-        )
-        cut_after = time.monotonic() - (closing_at or 0)
-        await asyncio.sleep(2.0)  # a reset is at once; give an orderly close time to end too
-        held = [(state, unsent) for state, unsent in server_side(server.port) if unsent]
-        for sock in stuck:
-            with contextlib.suppress(OSError):
-                sock.close()
-        await watcher.close()
-        assert cut_after < 2.5, f"cut {cut_after:.1f} s after the close"
-        lingering = [unsent for state, unsent in held if state == FIN_WAIT_1]
-        assert not lingering, f"cut connections still hold {lingering} bytes unsent (FIN-WAIT-1)"
-        assert all(unsent <= LEFT_UNSENT_BOUND for _, unsent in held), held
-
-    asyncio.run(scenario())
+    await wait_until_async(closing, 15, "all three closed with 1013")
+    await wait_until_async(
+        lambda: server.log().count("took no close frame: connection aborted") == 3, 5, "cut"
+    )
+    cut_after = time.monotonic() - (closing_at or 0)
+    await asyncio.sleep(2.0)  # a reset is at once; give an orderly close time to end too
+    held = [(state, unsent) for state, unsent in server_side(server.port) if unsent]
+    for sock in stuck:
+        with contextlib.suppress(OSError):
+            sock.close()
+    await watcher.close()
+    assert cut_after < 2.5, f"cut {cut_after:.1f} s after the close"
+    lingering = [unsent for state, unsent in held if state == FIN_WAIT_1]
+    assert not lingering, f"cut connections still hold {lingering} bytes unsent (FIN-WAIT-1)"
+    assert all(unsent <= LEFT_UNSENT_BOUND for _, unsent in held), held

@@ -11,17 +11,12 @@ finds 200 keys beside the room's five, and the message pushed out of the history
 with its old position and never heard again.
 """
 
-import asyncio
-from collections.abc import Iterator
-from pathlib import Path
-
 import pytest
 import redis
 
-from app.settings import Settings
 from testkit.processes import RedisServer
-from tests.bounds.support import JsonMember, eventually
-from tests.servers import InProcessServer, serve_in_thread
+from tests.bounds.members import JsonMember
+from tests.servers import InProcessServer, ThreadServers
 
 ROOM = "dedup"
 EVENTS = 50  # APP_ROOM_HISTORY_EVENTS
@@ -31,20 +26,17 @@ ROOM_KEYS = {f"ch:{{chat:{ROOM}}}:{part}" for part in ("meta", "log", "ids", "pr
 
 
 @pytest.fixture
-def server(tmp_path: Path, redis_server: RedisServer) -> Iterator[InProcessServer]:
-    settings = Settings(
-        frontend_dir=tmp_path,
+def server(redis_server: RedisServer, thread_servers: ThreadServers) -> InProcessServer:
+    return thread_servers.start(
+        broker=True,
         redis_url=redis_server.url,
         room_history_events=EVENTS,
         ws_messages_per_second=10_000,
         ws_message_burst=10_000,
     )
-    with serve_in_thread(settings) as running:
-        eventually(lambda: "connected to Redis" in running.log(), 10, "the broker connected")
-        yield running
 
 
-def test_dedup_entries_live_as_long_as_their_events(
+async def test_dedup_entries_live_as_long_as_their_events(
     server: InProcessServer, redis_server: RedisServer
 ) -> None:
     store = redis.Redis.from_url(redis_server.url)
@@ -57,7 +49,7 @@ def test_dedup_entries_live_as_long_as_their_events(
     def held() -> tuple[int, int]:
         return int(store.zcard(ids)), int(store.xlen(log))
 
-    async def scenario() -> None:
+    try:
         url = f"{server.ws_url}/ws/1?room={ROOM}"
         sender = await JsonMember.join(url)
         await sender.sync()
@@ -102,8 +94,5 @@ def test_dedup_entries_live_as_long_as_their_events(
         assert heard[:MESSAGES] == [f"t{n}" for n in range(MESSAGES)]
         await sender.close()
         await watcher.close()
-
-    try:
-        asyncio.run(scenario())
     finally:
         store.close()

@@ -12,81 +12,71 @@ here it guards the history that now drops them for their age (``aged_out``).
 
 import asyncio
 import time
-from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 from websockets.asyncio.client import connect
 
-from app.settings import Settings
 from testkit.processes import RedisServer
-from tests.bounds.support import JsonMember, eventually, position_of
-from tests.servers import InProcessServer, serve_in_thread
+from tests.bounds.members import JsonMember, position_of
+from tests.servers import InProcessServer, ThreadServers
 
 ROOM = "aging"
 AGE = 2.0  # APP_ROOM_HISTORY_SECONDS
 
 
 @pytest.fixture
-def in_memory(tmp_path: Path) -> Iterator[InProcessServer]:
-    with serve_in_thread(Settings(frontend_dir=tmp_path, room_history_seconds=AGE)) as running:
-        yield running
+def in_memory(thread_servers: ThreadServers) -> InProcessServer:
+    return thread_servers.start(room_history_seconds=AGE)
 
 
 @pytest.fixture
-def with_redis(tmp_path: Path, redis_server: RedisServer) -> Iterator[InProcessServer]:
-    settings = Settings(frontend_dir=tmp_path, redis_url=redis_server.url, room_history_seconds=AGE)
-    with serve_in_thread(settings) as running:
-        eventually(lambda: "connected to Redis" in running.log(), 10, "the broker connected")
-        yield running
+def with_redis(redis_server: RedisServer, thread_servers: ThreadServers) -> InProcessServer:
+    return thread_servers.start(broker=True, redis_url=redis_server.url, room_history_seconds=AGE)
 
 
-def away_too_long_is_expired(server: InProcessServer) -> None:
-    async def scenario() -> None:
-        url = f"{server.ws_url}/ws/1?room={ROOM}"
-        talker = await connect(f"{server.ws_url}/ws/2?room={ROOM}")
+async def away_too_long_is_expired(server: InProcessServer) -> None:
+    url = f"{server.ws_url}/ws/1?room={ROOM}"
+    talker = await connect(f"{server.ws_url}/ws/2?room={ROOM}")
 
-        async def said(text: str) -> None:
-            await talker.send(text)
-            while await talker.recv() != f"Client #2 says: {text}":
-                pass
+    async def said(text: str) -> None:
+        await talker.send(text)
+        while await talker.recv() != f"Client #2 says: {text}":
+            pass
 
-        member = await JsonMember.join(url)
-        position = position_of(await member.sync())
-        await member.close()
-        await said("while you were briefly away")
-        # Back within the history's age: everything it missed.
+    member = await JsonMember.join(url)
+    position = position_of(await member.sync())
+    await member.close()
+    await said("while you were briefly away")
+    # Back within the history's age: everything it missed.
+    member = await JsonMember.join(f"{url}&since={position}")
+    sync = await member.sync()
+    assert (sync["recovered"], sync["reason"]) == (True, None)
+    assert "while you were briefly away" in member.texts()
+    position = position_of(member.of("joined")[-1])
+    await member.close()
+
+    for away_for in (AGE + 0.5, AGE + 2):
+        for text in ("one", "two", "three"):  # 1,000 events may be kept: far from it
+            await said(f"{text} ({away_for} s)")
+        left_at = time.monotonic()
+        await asyncio.sleep(away_for)
         member = await JsonMember.join(f"{url}&since={position}")
         sync = await member.sync()
-        assert (sync["recovered"], sync["reason"]) == (True, None)
-        assert "while you were briefly away" in member.texts()
+        away = time.monotonic() - left_at
+        assert (sync["recovered"], sync["reason"]) == (False, "expired"), (sync, away)
+        assert not member.texts()  # nothing older than the age is given
         position = position_of(member.of("joined")[-1])
         await member.close()
-
-        for away_for in (AGE + 0.5, AGE + 2):
-            for text in ("one", "two", "three"):  # 1,000 events may be kept: far from it
-                await said(f"{text} ({away_for} s)")
-            left_at = time.monotonic()
-            await asyncio.sleep(away_for)
-            member = await JsonMember.join(f"{url}&since={position}")
-            sync = await member.sync()
-            away = time.monotonic() - left_at
-            assert (sync["recovered"], sync["reason"]) == (False, "expired"), (sync, away)
-            assert not member.texts()  # nothing older than the age is given
-            position = position_of(member.of("joined")[-1])
-            await member.close()
-        await talker.close()
-
-    asyncio.run(scenario())
+    await talker.close()
 
 
-def test_a_member_away_longer_than_the_history_is_told_expired_in_memory(
+async def test_a_member_away_longer_than_the_history_is_told_expired_in_memory(
     in_memory: InProcessServer,
 ) -> None:
-    away_too_long_is_expired(in_memory)
+    await away_too_long_is_expired(in_memory)
 
 
-def test_a_member_away_longer_than_the_history_is_told_expired_with_redis(
+async def test_a_member_away_longer_than_the_history_is_told_expired_with_redis(
     with_redis: InProcessServer,
 ) -> None:
-    away_too_long_is_expired(with_redis)
+    await away_too_long_is_expired(with_redis)

@@ -10,18 +10,14 @@ here: all 30 of its 8 KB messages are echoed and kept, and the test fails on tha
 
 import asyncio
 import contextlib
-from collections.abc import Iterator
-from pathlib import Path
 
-import httpx2
 import pytest
 from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed
 
-from app.settings import Settings
 from testkit.processes import RedisServer
-from tests.bounds.support import eventually, until
-from tests.servers import InProcessServer, serve_in_thread
+from testkit.waiting import wait_until_async
+from tests.servers import InProcessServer, ThreadServers, broker_connected
 
 ROOM = "held"
 HELD_BYTES = 64 * 1024  # APP_CHAT_HELD_BYTES (its least)
@@ -30,20 +26,12 @@ ATTEMPTS = 30  # 240 KB: far beyond the bound
 CANNOT_KEEP = (1013, "the room cannot keep what you say right now: try again later")
 
 
-def connected(server: InProcessServer) -> bool:
-    health = httpx2.get(f"{server.http_url}/api/health", timeout=2).json()
-    return bool(health["chat_broker"]["connected"])
-
-
 @pytest.fixture
-def two_servers(tmp_path: Path, redis_server: RedisServer) -> Iterator[list[InProcessServer]]:
-    settings = Settings(
-        frontend_dir=tmp_path, redis_url=redis_server.url, chat_held_bytes=HELD_BYTES
-    )
-    with serve_in_thread(settings) as first, serve_in_thread(settings) as second:
-        for server in (first, second):
-            eventually(lambda s=server: connected(s), 10, "the broker connected")  # type: ignore[misc]
-        yield [first, second]
+def two_servers(redis_server: RedisServer, thread_servers: ThreadServers) -> list[InProcessServer]:
+    return [
+        thread_servers.start(broker=True, redis_url=redis_server.url, chat_held_bytes=HELD_BYTES)
+        for _ in range(2)
+    ]
 
 
 class Listener:
@@ -61,58 +49,59 @@ class Listener:
         return [line for line in self.lines if line.startswith("Client #1 says: ")]
 
 
-def test_guide_messages_held_in_an_outage_are_bounded_and_none_echoed_is_lost(
+async def test_guide_messages_held_in_an_outage_are_bounded_and_none_echoed_is_lost(
     two_servers: list[InProcessServer], redis_server: RedisServer
 ) -> None:
     first, second = two_servers
 
-    async def scenario() -> None:
-        sender = await connect(f"{first.ws_url}/ws/1?room={ROOM}")
-        here = Listener(await connect(f"{first.ws_url}/ws/2?room={ROOM}"))
-        there = Listener(await connect(f"{second.ws_url}/ws/3?room={ROOM}"))
-        await sender.send("before")
-        assert await sender.recv() == "You wrote: before"
-        for listener in (here, there):
-            await until(lambda one=listener: "Client #1 says: before" in one.said(), 10, "before")  # type: ignore[misc]
+    sender = await connect(f"{first.ws_url}/ws/1?room={ROOM}")
+    here = Listener(await connect(f"{first.ws_url}/ws/2?room={ROOM}"))
+    there = Listener(await connect(f"{second.ws_url}/ws/3?room={ROOM}"))
+    await sender.send("before")
+    assert await sender.recv() == "You wrote: before"
+    for listener in (here, there):
+        await wait_until_async(
+            lambda one=listener: "Client #1 says: before" in one.said(), 10, "before"
+        )
 
-        redis_server.stop()
-        await until(lambda: not connected(first) and not connected(second), 10, "Redis gone")
-        echoed: list[str] = []
-        refused: str | None = None
-        for number in range(ATTEMPTS):
-            text = f"{number} " + "x" * TEXT
-            await sender.send(text)
-            lines: list[str] = []
-            try:
-                while not lines or lines[-1] != f"You wrote: {text}":
-                    lines.append(str(await asyncio.wait_for(sender.recv(), 10)))
-            except ConnectionClosed:
-                refused = text
-                assert not lines, lines  # closed before any echo of it
-                break
-            echoed.append(text)
-        assert refused is not None, f"all {ATTEMPTS} messages of {TEXT} characters were kept"
-        assert sender.close_code == CANNOT_KEEP[0]
-        assert sender.close_reason == CANNOT_KEEP[1]
-        assert 1 <= len(echoed) <= HELD_BYTES // TEXT
+    redis_server.stop()
+    await wait_until_async(
+        lambda: not broker_connected(first) and not broker_connected(second), 10, "Redis gone"
+    )
+    echoed: list[str] = []
+    refused: str | None = None
+    for number in range(ATTEMPTS):
+        text = f"{number} " + "x" * TEXT
+        await sender.send(text)
+        lines: list[str] = []
+        try:
+            while not lines or lines[-1] != f"You wrote: {text}":
+                lines.append(str(await asyncio.wait_for(sender.recv(), 10)))
+        except ConnectionClosed:
+            refused = text
+            assert not lines, lines  # closed before any echo of it
+            break
+        echoed.append(text)
+    assert refused is not None, f"all {ATTEMPTS} messages of {TEXT} characters were kept"
+    assert sender.close_code == CANNOT_KEEP[0]
+    assert sender.close_reason == CANNOT_KEEP[1]
+    assert 1 <= len(echoed) <= HELD_BYTES // TEXT
 
-        redis_server.start()  # empty, as a Redis without persistence comes back
-        wanted = ["Client #1 says: before", *(f"Client #1 says: {text}" for text in echoed)]
-        for listener in (here, there):
-            await until(lambda one=listener: one.said() == wanted, 30, "every echoed message")  # type: ignore[misc]
-        await asyncio.sleep(0.5)  # time for a repeat, or for the refused one, were there one
-        for listener in (here, there):
-            assert listener.said() == wanted
-            assert f"Client #1 says: {refused}" not in listener.lines
-        # Both processes serve again.
-        for server, client_id in ((first, 4), (second, 5)):
-            async with connect(
-                f"{server.ws_url}/ws/{client_id}?room=after-{client_id}"
-            ) as websocket:
-                await websocket.send("hello")
-                assert await websocket.recv() == "You wrote: hello"
-        for listener in (here, there):
-            await listener.connection.close()
-            listener.task.cancel()
-
-    asyncio.run(scenario())
+    redis_server.start()  # empty, as a Redis without persistence comes back
+    wanted = ["Client #1 says: before", *(f"Client #1 says: {text}" for text in echoed)]
+    for listener in (here, there):
+        await wait_until_async(
+            lambda one=listener: one.said() == wanted, 30, "every echoed message"
+        )
+    await asyncio.sleep(0.5)  # time for a repeat, or for the refused one, were there one
+    for listener in (here, there):
+        assert listener.said() == wanted
+        assert f"Client #1 says: {refused}" not in listener.lines
+    # Both processes serve again.
+    for server, client_id in ((first, 4), (second, 5)):
+        async with connect(f"{server.ws_url}/ws/{client_id}?room=after-{client_id}") as websocket:
+            await websocket.send("hello")
+            assert await websocket.recv() == "You wrote: hello"
+    for listener in (here, there):
+        await listener.connection.close()
+        listener.task.cancel()

@@ -13,19 +13,14 @@ in 2.2 s, +4 MiB RSS). 867e375 did the same.
 """
 
 import asyncio
-import time
-from collections.abc import Iterator
-from pathlib import Path
 
-import httpx2
 import pytest
 import redis
 from websockets.asyncio.client import connect
 
-from app.settings import Settings
 from testkit.processes import RedisServer
-from tests.bounds.support import eventually
-from tests.servers import InProcessServer, serve_in_thread
+from testkit.waiting import wait_until, wait_until_async
+from tests.servers import InProcessServer, ThreadServers, broker_connected
 
 ROOM = "revolving-door"
 HELD_BYTES = 64 * 1024  # APP_CHAT_HELD_BYTES (its least)
@@ -34,26 +29,18 @@ MAX_CONNECTIONS = 50
 CYCLES = 1000
 
 
-def connected(server: InProcessServer) -> bool:
-    health = httpx2.get(f"{server.http_url}/api/health", timeout=2).json()
-    return bool(health["chat_broker"]["connected"])
-
-
 @pytest.fixture
-def server(tmp_path: Path, redis_server: RedisServer) -> Iterator[InProcessServer]:
-    settings = Settings(
-        frontend_dir=tmp_path,
+def server(redis_server: RedisServer, thread_servers: ThreadServers) -> InProcessServer:
+    return thread_servers.start(
+        broker=True,
         redis_url=redis_server.url,
         chat_held_bytes=HELD_BYTES,
         max_connections=MAX_CONNECTIONS,
         room_history_events=10 * CYCLES,  # the log keeps every event placed: they are counted
     )
-    with serve_in_thread(settings) as running:
-        eventually(lambda: connected(running), 10, "the broker connected")
-        yield running
 
 
-def test_joins_kept_during_an_outage_are_bounded(
+async def test_joins_kept_during_an_outage_are_bounded(
     server: InProcessServer, redis_server: RedisServer
 ) -> None:
     async def revolving_door(first: int, count: int) -> None:
@@ -61,20 +48,22 @@ def test_joins_kept_during_an_outage_are_bounded(
             async with connect(f"{server.ws_url}/ws/{client_id}?room={ROOM}"):
                 pass
 
-    async def outage() -> None:
-        await asyncio.gather(*(revolving_door(n * CYCLES, CYCLES // 4) for n in range(4)))
-
     redis_server.stop()
-    eventually(lambda: not connected(server), 10, "Redis gone")
-    asyncio.run(outage())
+    wait_until(lambda: not broker_connected(server), 10, "Redis gone")
+    await asyncio.gather(*(revolving_door(n * CYCLES, CYCLES // 4) for n in range(4)))
     redis_server.start()
-    eventually(lambda: connected(server), 15, "Redis back")
+    wait_until(lambda: broker_connected(server), 15, "Redis back")
     store = redis.Redis.from_url(redis_server.url)
     meta = f"ch:{{chat:{ROOM}}}:meta"
     # What waited is placed once the broker is back: let it settle.
     placed = -1
-    while placed != (placed := int(store.hget(meta, "offset") or 0)):
-        time.sleep(1.0)
+
+    def settled() -> bool:
+        nonlocal placed
+        placed, before = int(store.hget(meta, "offset") or 0), placed
+        return placed == before
+
+    await wait_until_async(settled, 30, "the placed offset settled", every=1.0)
     events: list[tuple[bytes, dict[bytes, bytes]]] = store.xrange(f"ch:{{chat:{ROOM}}}:log")  # type: ignore[assignment]
     assert len(events) == placed  # all of them
     joins = sum(b'"kind":"joined"' in fields[b"e"] for _, fields in events)

@@ -9,16 +9,15 @@ and a member resuming from before the flood would get ``recovered: true``.
 """
 
 import asyncio
-from collections.abc import Iterator
-from pathlib import Path
+from typing import Any
 
 import pytest
 import redis
 from websockets.asyncio.client import connect
 
-from testkit.processes import RedisServer
-from tests.bounds.support import MIB, JsonMember, position_of, rss_kib
-from tests.servers import LiveServer, start_live_server, stop_live_server, write_frontend
+from testkit.processes import RedisServer, rss_kib
+from tests.bounds.members import MIB, JsonMember, position_of
+from tests.servers import LiveServer, ProcessServers
 
 ROOMS = [f"big-{n}" for n in range(8)]
 MESSAGES = 100  # per room, each of TEXT characters
@@ -29,7 +28,7 @@ EVENT_OVERHEAD = 700  # what the in-memory history counts per event beyond its t
 # Resident memory the flood may add to a process that keeps at most TOTAL_BYTES of history:
 # what the allocator keeps of 48 MB of messages passing through (measured: 2-6 MiB).
 RSS_GROWTH_BOUND_KIB = 20 * 1024
-SETTINGS = {
+SETTINGS: dict[str, Any] = {  # APP_ settings, for ProcessServers.start
     "APP_LOG_LEVEL": "warning",
     "APP_ROOM_HISTORY_BYTES": str(ROOM_BYTES),
     "APP_HISTORY_TOTAL_BYTES": str(TOTAL_BYTES),
@@ -41,26 +40,13 @@ SETTINGS = {
 
 
 @pytest.fixture
-def in_memory(tmp_path: Path) -> Iterator[LiveServer]:
-    server = start_live_server(
-        tmp_path / "uvicorn.log", write_frontend(tmp_path / "dist"), **SETTINGS
-    )
-    yield server
-    stop_live_server(server)
-    assert "Traceback" not in server.log()
+def in_memory(process_servers: ProcessServers) -> LiveServer:
+    return process_servers.start(clean_log=True, **SETTINGS)
 
 
 @pytest.fixture
-def with_redis(tmp_path: Path, redis_server: RedisServer) -> Iterator[LiveServer]:
-    server = start_live_server(
-        tmp_path / "uvicorn.log",
-        write_frontend(tmp_path / "dist"),
-        APP_REDIS_URL=redis_server.url,
-        **SETTINGS,
-    )
-    yield server
-    stop_live_server(server)
-    assert "Traceback" not in server.log()
+def with_redis(redis_server: RedisServer, process_servers: ProcessServers) -> LiveServer:
+    return process_servers.start(clean_log=True, APP_REDIS_URL=redis_server.url, **SETTINGS)
 
 
 async def flood(server: LiveServer, room: str, client_id: int, first: int, count: int) -> int:
@@ -94,59 +80,56 @@ async def what_a_newcomer_is_given(server: LiveServer, room: str) -> list[dict[s
     return history
 
 
-def test_in_memory_history_stays_within_its_bytes_per_room_and_in_all(
+async def test_in_memory_history_stays_within_its_bytes_per_room_and_in_all(
     in_memory: LiveServer,
 ) -> None:
-    async def scenario() -> None:
-        # A member that will come back with its position from before the flood.
-        away = await JsonMember.join(f"{in_memory.ws_url}/ws/1?room={ROOMS[0]}")
-        before = position_of(await away.sync())
-        await away.close()
-        # A member that stays, and reads: it must get every message, live.
-        watcher = await JsonMember.join(f"{in_memory.ws_url}/ws/2?room={ROOMS[0]}")
-        await watcher.sync()
+    # A member that will come back with its position from before the flood.
+    away = await JsonMember.join(f"{in_memory.ws_url}/ws/1?room={ROOMS[0]}")
+    before = position_of(await away.sync())
+    await away.close()
+    # A member that stays, and reads: it must get every message, live.
+    watcher = await JsonMember.join(f"{in_memory.ws_url}/ws/2?room={ROOMS[0]}")
+    await watcher.sync()
 
-        await flood_every_room(in_memory, 0, 5)  # warms up the allocator
-        baseline = rss_kib(in_memory.process.pid)
-        await flood_every_room(in_memory, 5, MESSAGES - 5)
-        grown = rss_kib(in_memory.process.pid) - baseline
+    await flood_every_room(in_memory, 0, 5)  # warms up the allocator
+    baseline = rss_kib(in_memory.process.pid)
+    await flood_every_room(in_memory, 5, MESSAGES - 5)
+    grown = rss_kib(in_memory.process.pid) - baseline
 
-        await watcher.wait_for(lambda m: m.get("text", "").startswith(f"{ROOMS[0]}/99 "), 20)
-        assert len(watcher.texts()) == MESSAGES  # nothing said was lost to the live members
-        assert grown < RSS_GROWTH_BOUND_KIB, f"the server grew by {grown} KiB"
+    await watcher.wait_for(lambda m: m.get("text", "").startswith(f"{ROOMS[0]}/99 "), 20)
+    assert len(watcher.texts()) == MESSAGES  # nothing said was lost to the live members
+    assert grown < RSS_GROWTH_BOUND_KIB, f"the server grew by {grown} KiB"
 
-        kept = {room: await what_a_newcomer_is_given(in_memory, room) for room in ROOMS}
-        counted = {
-            room: sum(EVENT_OVERHEAD + len(str(event.get("text", ""))) for event in events)
-            for room, events in kept.items()
-        }
-        for room, size in counted.items():
-            assert size <= ROOM_BYTES, f"{room} keeps {size} bytes"
-            assert kept[room], f"{room} keeps nothing"  # a bound, not a wipe
-        # All rooms together: each newcomer's own arrival may trim another room meanwhile.
-        assert sum(counted.values()) <= TOTAL_BYTES + len(ROOMS) * EVENT_OVERHEAD
-        assert sum(counted.values()) > TOTAL_BYTES // 2  # and the budget is used
+    kept = {room: await what_a_newcomer_is_given(in_memory, room) for room in ROOMS}
+    counted = {
+        room: sum(EVENT_OVERHEAD + len(str(event.get("text", ""))) for event in events)
+        for room, events in kept.items()
+    }
+    for room, size in counted.items():
+        assert size <= ROOM_BYTES, f"{room} keeps {size} bytes"
+        assert kept[room], f"{room} keeps nothing"  # a bound, not a wipe
+    # All rooms together: each newcomer's own arrival may trim another room meanwhile.
+    assert sum(counted.values()) <= TOTAL_BYTES + len(ROOMS) * EVENT_OVERHEAD
+    assert sum(counted.values()) > TOTAL_BYTES // 2  # and the budget is used
 
-        back = await JsonMember.join(f"{in_memory.ws_url}/ws/1?room={ROOMS[0]}&since={before}")
-        sync = await back.sync()
-        assert (sync["recovered"], sync["reason"]) == (False, "too_far_behind")
-        await back.close()
-        # The server still serves others.
-        other = await JsonMember.join(f"{in_memory.ws_url}/ws/3?room=elsewhere")
-        await other.sync()
-        assert (await other.say("hi", "still here"))["type"] == "ack"
-        await other.close()
-        await watcher.close()
-
-    asyncio.run(scenario())
+    back = await JsonMember.join(f"{in_memory.ws_url}/ws/1?room={ROOMS[0]}&since={before}")
+    sync = await back.sync()
+    assert (sync["recovered"], sync["reason"]) == (False, "too_far_behind")
+    await back.close()
+    # The server still serves others.
+    other = await JsonMember.join(f"{in_memory.ws_url}/ws/3?room=elsewhere")
+    await other.sync()
+    assert (await other.say("hi", "still here"))["type"] == "ack"
+    await other.close()
+    await watcher.close()
 
 
-def test_redis_streams_stay_within_their_bytes_per_room_and_in_all(
+async def test_redis_streams_stay_within_their_bytes_per_room_and_in_all(
     with_redis: LiveServer, redis_server: RedisServer
 ) -> None:
     store = redis.Redis.from_url(redis_server.url)
 
-    async def scenario() -> None:
+    try:
         away = await JsonMember.join(f"{with_redis.ws_url}/ws/1?room={ROOMS[0]}")
         before = position_of(await away.sync())
         await away.close()
@@ -183,8 +166,5 @@ def test_redis_streams_stay_within_their_bytes_per_room_and_in_all(
         assert (sync["recovered"], sync["reason"]) == (False, "too_far_behind")
         await back.close()
         await watcher.close()
-
-    try:
-        asyncio.run(scenario())
     finally:
         store.close()

@@ -11,14 +11,14 @@ import contextlib
 import socket
 import threading
 import time
-from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 from websockets.asyncio.client import connect
 
-from tests.bounds.support import MIB, JsonMember, never_reading, rss_kib, until
-from tests.servers import LiveServer, start_live_server, stop_live_server, write_frontend
+from testkit.processes import rss_kib
+from testkit.waiting import wait_until_async
+from tests.bounds.members import FAST_FILLED_ROOMS, JsonMember, never_reading, say_and_hear
+from tests.servers import LiveServer, ProcessServers
 
 ROOM = "hungry"
 HISTORY = 900  # messages in the room's history (under its 1,000 events)
@@ -33,88 +33,67 @@ DROPPED_WITHIN = 10.0
 
 
 @pytest.fixture
-def server(tmp_path: Path) -> Iterator[LiveServer]:
-    running = start_live_server(
-        tmp_path / "uvicorn.log",
-        write_frontend(tmp_path / "dist"),
-        APP_LOG_LEVEL="info",
-        APP_CHAT_OUTBOX_BYTES=str(OUTBOX_BYTES),
-        APP_ROOM_HISTORY_BYTES=str(32 * MIB),
-        APP_WS_MESSAGES_PER_SECOND="100000",
-        APP_WS_MESSAGE_BURST="100000",
-    )
-    yield running
-    stop_live_server(running)
-    assert "Traceback" not in running.log()
+def server(process_servers: ProcessServers) -> LiveServer:
+    return process_servers.start(APP_CHAT_OUTBOX_BYTES=str(OUTBOX_BYTES), **FAST_FILLED_ROOMS)
 
 
-def test_a_joiner_that_never_reads_holds_a_bounded_amount_and_is_dropped(
+async def test_a_joiner_that_never_reads_holds_a_bounded_amount_and_is_dropped(
     server: LiveServer,
 ) -> None:
-    async def scenario() -> None:
-        watcher = await JsonMember.join(f"{server.ws_url}/ws/1?room={ROOM}")
-        epoch = (await watcher.sync())["epoch"]
-        talker = await connect(f"{server.ws_url}/ws/2?room={ROOM}", max_size=None)
+    watcher = await JsonMember.join(f"{server.ws_url}/ws/1?room={ROOM}")
+    epoch = (await watcher.sync())["epoch"]
+    talker = await connect(f"{server.ws_url}/ws/2?room={ROOM}", max_size=None)
 
-        async def say(number: int) -> None:
-            text = f"{number} " + "x" * TEXT
-            await talker.send(text)
-            while str(await talker.recv()) != f"Client #2 says: {text}":
-                pass
+    for number in range(HISTORY):
+        await say_and_hear(talker, number, TEXT)
+    await wait_until_async(lambda: len(watcher.texts()) == HISTORY, 20, "the history is said")
+    baseline = rss_kib(server.process.pid)
 
-        for number in range(HISTORY):
-            await say(number)
-        await until(lambda: len(watcher.texts()) == HISTORY, 20, "the history is said")
-        baseline = rss_kib(server.process.pid)
+    peak = baseline
+    sampling = True
 
-        peak = baseline
-        sampling = True
+    def sample() -> None:
+        nonlocal peak
+        while sampling:
+            peak = max(peak, rss_kib(server.process.pid))
+            time.sleep(0.02)
 
-        def sample() -> None:
-            nonlocal peak
-            while sampling:
-                peak = max(peak, rss_kib(server.process.pid))
-                time.sleep(0.02)
+    sampler = threading.Thread(target=sample)
+    sampler.start()
+    joined_at = time.monotonic()
+    # Each asks for everything since the epoch began, and reads none of it.
+    hungry: list[socket.socket] = [
+        never_reading(server.port, f"/ws/{n}?room={ROOM}&since={epoch}:0", "realtime.json.v1")
+        for n in HUNGRY
+    ]
+    # Meanwhile the room goes on: the others must get all of it.
+    number = HISTORY
+    while not all(
+        f"/ws/{n}: a subscriber of 'chat:{ROOM}' did not keep up" in server.log() for n in HUNGRY
+    ):
+        assert time.monotonic() - joined_at < DROPPED_WITHIN, "not dropped in time"
+        await say_and_hear(talker, number, TEXT)
+        number += 1
+        await asyncio.sleep(0.02)
+    dropped_after = time.monotonic() - joined_at
+    await asyncio.sleep(1.5)  # the grace for the close frame, then the cut
+    sampling = False
+    sampler.join()
+    for sock in hungry:
+        with contextlib.suppress(OSError):
+            sock.close()
 
-        sampler = threading.Thread(target=sample)
-        sampler.start()
-        joined_at = time.monotonic()
-        # Each asks for everything since the epoch began, and reads none of it.
-        hungry: list[socket.socket] = [
-            never_reading(server.port, f"/ws/{n}?room={ROOM}&since={epoch}:0", "realtime.json.v1")
-            for n in HUNGRY
-        ]
-        # Meanwhile the room goes on: the others must get all of it.
-        number = HISTORY
-        while not all(
-            f"/ws/{n}: a subscriber of 'chat:{ROOM}' did not keep up" in server.log()
-            for n in HUNGRY
-        ):
-            assert time.monotonic() - joined_at < DROPPED_WITHIN, "not dropped in time"
-            await say(number)
-            number += 1
-            await asyncio.sleep(0.02)
-        dropped_after = time.monotonic() - joined_at
-        await asyncio.sleep(1.5)  # the grace for the close frame, then the cut
-        sampling = False
-        sampler.join()
-        for sock in hungry:
-            with contextlib.suppress(OSError):
-                sock.close()
-
-        grown = peak - baseline
-        assert grown < RSS_GROWTH_BOUND_KIB, f"the server grew by {grown} KiB"
-        assert dropped_after < DROPPED_WITHIN
-        assert "closing with 1013" in server.log()
-        # The watcher got every message, in order, while they hung.
-        await until(lambda: len(watcher.texts()) == number, 10, "the watcher has all")
-        assert [int(t.split(" ", 1)[0]) for t in watcher.texts()] == list(range(number))
-        # And the server still serves a newcomer.
-        newcomer = await JsonMember.join(f"{server.ws_url}/ws/3?room={ROOM}")
-        await newcomer.sync()
-        assert (await newcomer.say("n1", "hello"))["type"] == "ack"
-        await newcomer.close()
-        await watcher.close()
-        await talker.close()
-
-    asyncio.run(scenario())
+    grown = peak - baseline
+    assert grown < RSS_GROWTH_BOUND_KIB, f"the server grew by {grown} KiB"
+    assert dropped_after < DROPPED_WITHIN
+    assert "closing with 1013" in server.log()
+    # The watcher got every message, in order, while they hung.
+    await wait_until_async(lambda: len(watcher.texts()) == number, 10, "the watcher has all")
+    assert [int(t.split(" ", 1)[0]) for t in watcher.texts()] == list(range(number))
+    # And the server still serves a newcomer.
+    newcomer = await JsonMember.join(f"{server.ws_url}/ws/3?room={ROOM}")
+    await newcomer.sync()
+    assert (await newcomer.say("n1", "hello"))["type"] == "ack"
+    await newcomer.close()
+    await watcher.close()
+    await talker.close()

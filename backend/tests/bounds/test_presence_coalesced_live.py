@@ -8,14 +8,13 @@ Without it (867e375: the whole list pushed on every join) the watcher gets one l
 
 import asyncio
 import json
-from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 from websockets.asyncio.client import ClientConnection, connect
 
-from tests.bounds.support import JsonMember, until
-from tests.servers import LiveServer, start_live_server, stop_live_server, write_frontend
+from testkit.waiting import wait_until_async
+from tests.bounds.members import JsonMember
+from tests.servers import LiveServer, ProcessServers
 
 ROOM = "crowd"
 JOINERS = [10_000 + n for n in range(320)]
@@ -24,13 +23,8 @@ REFRESH_SECONDS = 10 / 3
 
 
 @pytest.fixture
-def server(tmp_path: Path) -> Iterator[LiveServer]:
-    running = start_live_server(
-        tmp_path / "uvicorn.log", write_frontend(tmp_path / "dist"), APP_LOG_LEVEL="warning"
-    )
-    yield running
-    stop_live_server(running)
-    assert "Traceback" not in running.log()
+def server(process_servers: ProcessServers) -> LiveServer:
+    return process_servers.start(clean_log=True, APP_LOG_LEVEL="warning")
 
 
 def list_bytes(online: list[int]) -> int:
@@ -39,53 +33,50 @@ def list_bytes(online: list[int]) -> int:
     return len(json.dumps(message, separators=(",", ":")))
 
 
-def test_presence_lists_are_coalesced_when_hundreds_join(server: LiveServer) -> None:
-    async def scenario() -> None:
-        watcher = await JsonMember.join(f"{server.ws_url}/ws/1?room={ROOM}")
-        await watcher.sync()
-        await watcher.wait_for(lambda m: m["type"] == "presence")
-        first = len(watcher.messages)
+async def test_presence_lists_are_coalesced_when_hundreds_join(server: LiveServer) -> None:
+    watcher = await JsonMember.join(f"{server.ws_url}/ws/1?room={ROOM}")
+    await watcher.sync()
+    await watcher.wait_for(lambda m: m["type"] == "presence")
+    first = len(watcher.messages)
 
-        async def join(client_id: int) -> ClientConnection:
-            return await connect(f"{server.ws_url}/ws/{client_id}?room={ROOM}")
+    async def join(client_id: int) -> ClientConnection:
+        return await connect(f"{server.ws_url}/ws/{client_id}?room={ROOM}")
 
-        # In batches of 20, over some two seconds.
-        joiners: list[ClientConnection] = []
-        for start in range(0, len(JOINERS), 20):
-            batch = JOINERS[start : start + 20]
-            joiners += await asyncio.gather(*(join(client_id) for client_id in batch))
-            await asyncio.sleep(0.12)
-        everyone = sorted([1, *JOINERS])
-        await until(
-            lambda: any(m.get("online") == everyone for m in watcher.messages[first:]),
-            15,
-            "a list with everyone",
-        )
-        await asyncio.sleep(4 * COALESCE_SECONDS)  # any list still due
-        lists = [
-            (watcher.times[at], watcher.sizes[at])
-            for at in range(first, len(watcher.messages))
-            if watcher.messages[at]["type"] == "presence"
-        ]
-        span = lists[-1][0] - lists[0][0]
-        # One per half second while they joined, one more for the last changes, and those
-        # of the presence refresh (every APP_CHAT_PRESENCE_TTL / 3), which may fall between.
-        assert len(lists) <= span / COALESCE_SECONDS + span / REFRESH_SECONDS + 3, (
-            len(lists),
-            span,
-        )
-        # Bytes: a list per join would have been this many.
-        per_join = sum(list_bytes(everyone[: n + 2]) for n in range(len(JOINERS)))
-        sent = sum(size for _, size in lists)
-        assert sent < per_join / 10, (sent, per_join)
-        assert watcher.messages[-1]["type"] != "presence" or watcher.messages[-1]["complete"]
-        # Every join is still told, as an event: linear, and in order.
-        joined = [m["client_id"] for m in watcher.of("joined")]
-        assert sorted(joined[1:]) == JOINERS
-        await watcher.close()
-        # Dropped at once: closing them one by one, each of the others would read every
-        # "left the chat" (51,000 lines in all), which takes this client most of a minute.
-        for websocket in joiners:
-            websocket.transport.abort()
-
-    asyncio.run(scenario())
+    # In batches of 20, over some two seconds.
+    joiners: list[ClientConnection] = []
+    for start in range(0, len(JOINERS), 20):
+        batch = JOINERS[start : start + 20]
+        joiners += await asyncio.gather(*(join(client_id) for client_id in batch))
+        await asyncio.sleep(0.12)
+    everyone = sorted([1, *JOINERS])
+    await wait_until_async(
+        lambda: any(m.get("online") == everyone for m in watcher.messages[first:]),
+        15,
+        "a list with everyone",
+    )
+    await asyncio.sleep(4 * COALESCE_SECONDS)  # any list still due
+    lists = [
+        (watcher.times[at], watcher.sizes[at])
+        for at in range(first, len(watcher.messages))
+        if watcher.messages[at]["type"] == "presence"
+    ]
+    span = lists[-1][0] - lists[0][0]
+    # One per half second while they joined, one more for the last changes, and those
+    # of the presence refresh (every APP_CHAT_PRESENCE_TTL / 3), which may fall between.
+    assert len(lists) <= span / COALESCE_SECONDS + span / REFRESH_SECONDS + 3, (
+        len(lists),
+        span,
+    )
+    # Bytes: a list per join would have been this many.
+    per_join = sum(list_bytes(everyone[: n + 2]) for n in range(len(JOINERS)))
+    sent = sum(size for _, size in lists)
+    assert sent < per_join / 10, (sent, per_join)
+    assert watcher.messages[-1]["type"] != "presence" or watcher.messages[-1]["complete"]
+    # Every join is still told, as an event: linear, and in order.
+    joined = [m["client_id"] for m in watcher.of("joined")]
+    assert sorted(joined[1:]) == JOINERS
+    await watcher.close()
+    # Dropped at once: closing them one by one, each of the others would read every
+    # "left the chat" (51,000 lines in all), which takes this client most of a minute.
+    for websocket in joiners:
+        websocket.transport.abort()

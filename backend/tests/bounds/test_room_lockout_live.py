@@ -8,17 +8,14 @@ is refused with 1013 "this server keeps as many rooms as it may", for the histor
 """
 
 import json
-from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 from websockets.sync.client import connect
 
-from app.settings import Settings
 from testkit.processes import RedisServer
-from tests.bounds.support import JSON_V1, eventually
+from tests.bounds.members import JSON_V1
 from tests.raw_client import closed_with
-from tests.servers import InProcessServer, serve_in_thread
+from tests.servers import InProcessServer, ThreadServers
 
 MAX_ROOMS = 30
 BURST = 10  # 100 times APP_NEW_CHANNELS_PER_SECOND
@@ -26,16 +23,13 @@ OTHER_ADDRESS = {"X-Forwarded-For": "203.0.113.9"}  # as a trusted proxy on loop
 
 
 @pytest.fixture
-def server(tmp_path: Path, redis_server: RedisServer) -> Iterator[InProcessServer]:
-    settings = Settings(
-        frontend_dir=tmp_path,
+def server(redis_server: RedisServer, thread_servers: ThreadServers) -> InProcessServer:
+    return thread_servers.start(
+        broker=True,
         redis_url=redis_server.url,
         max_rooms=MAX_ROOMS,
         new_channels_per_second=BURST / 100,
     )
-    with serve_in_thread(settings) as running:
-        eventually(lambda: "connected to Redis" in running.log(), 10, "the broker connected")
-        yield running
 
 
 def say_once(server: InProcessServer, room: str, headers: dict[str, str] | None = None) -> None:

@@ -11,8 +11,6 @@ ran out. Both tests fail at their first refusal: the socket is accepted and serv
 
 import json
 import time
-from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -20,11 +18,11 @@ import redis
 from websockets.exceptions import InvalidStatus
 from websockets.sync.client import ClientConnection, connect
 
-from app.settings import Settings
 from testkit.processes import RedisServer
-from tests.bounds.support import JSON_V1, eventually
+from testkit.waiting import wait_until
+from tests.bounds.members import JSON_V1
 from tests.raw_client import closed_with
-from tests.servers import InProcessServer, serve_in_thread
+from tests.servers import InProcessServer, ThreadServers
 
 FULL = (1013, "this server keeps as many rooms as it may: try again later")
 MAX_ROOMS = 4
@@ -32,22 +30,18 @@ HISTORY_SECONDS = 2.0
 
 
 @pytest.fixture
-def server(tmp_path: Path) -> Iterator[InProcessServer]:
-    with serve_in_thread(Settings(frontend_dir=tmp_path, max_rooms=MAX_ROOMS)) as running:
-        yield running
+def server(thread_servers: ThreadServers) -> InProcessServer:
+    return thread_servers.start(max_rooms=MAX_ROOMS)
 
 
 @pytest.fixture
-def server_with_redis(tmp_path: Path, redis_server: RedisServer) -> Iterator[InProcessServer]:
-    settings = Settings(
-        frontend_dir=tmp_path,
+def server_with_redis(redis_server: RedisServer, thread_servers: ThreadServers) -> InProcessServer:
+    return thread_servers.start(
+        broker=True,
         redis_url=redis_server.url,
         max_rooms=MAX_ROOMS,
         room_history_seconds=HISTORY_SECONDS,
     )
-    with serve_in_thread(settings) as running:
-        eventually(lambda: "connected to Redis" in running.log(), 10, "the broker connected")
-        yield running
 
 
 def guide(server: InProcessServer, client_id: int, room: str) -> ClientConnection:
@@ -147,7 +141,7 @@ def test_with_redis_a_left_room_makes_room_once_its_history_has_aged_and_keys_ex
     newcomer = joined_soon(server, 40, "room-new", HISTORY_SECONDS + 1 + 3)
     assert time.monotonic() - left_at > HISTORY_SECONDS + 1  # not before it aged out
     # room-0's keys, unused, are gone from Redis within the meta key's lifetime.
-    eventually(
+    wait_until(
         lambda: not store.exists("ch:{chat:room-0}:meta", "ch:{chat:room-0}:log"),
         ceiling_ms / 1000 + 2,
         "room-0's keys expired",

@@ -11,14 +11,12 @@ process grows by tens of MiB in these few seconds, and the test fails on that gr
 import threading
 import time
 from collections import Counter
-from collections.abc import Iterator
-from pathlib import Path
 
 import httpx2
 import pytest
 
-from tests.bounds.support import rss_kib
-from tests.servers import LiveServer, start_live_server, stop_live_server, write_frontend
+from testkit.processes import rss_kib
+from tests.servers import LiveServer, ProcessServers
 
 PAGE = "https://app.example"
 HUGE = "https://" + "a" * 14_000 + ".example"  # within the 16 KiB a request head may have
@@ -29,18 +27,13 @@ RSS_GROWTH_BOUND_KIB = 4 * 1024
 
 
 @pytest.fixture(scope="module")
-def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
-    tmp_path: Path = tmp_path_factory.mktemp("ticket-flood")
-    running = start_live_server(
-        tmp_path / "uvicorn.log",
-        write_frontend(tmp_path / "dist"),
+def server(module_process_servers: ProcessServers) -> LiveServer:
+    return module_process_servers.start(
+        clean_log=True,
         APP_LOG_LEVEL="warning",
         APP_ALLOWED_ORIGINS=PAGE,
         APP_TICKETS_PER_SECOND=str(PER_SECOND),
     )
-    yield running
-    stop_live_server(running)
-    assert "Traceback" not in running.log()
 
 
 def flood(

@@ -21,20 +21,14 @@ from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed, InvalidHandshake
 from websockets.typing import Subprotocol
 
+from testkit.waiting import wait_until_async
+
 JSON_V1 = [Subprotocol("realtime.json.v1")]
 ENDPOINT = "/ws/realtime"
 
 Message = dict[str, Any]
 # Query parameters for one connection attempt (a fresh ticket, say), asked before each one.
 Credentials = Callable[[], Awaitable[dict[str, str]]]
-
-
-async def wait_until(check: Callable[[], object], seconds: float, what: str) -> None:
-    deadline = asyncio.get_running_loop().time() + seconds
-    while not check():
-        if asyncio.get_running_loop().time() > deadline:
-            raise AssertionError(f"not within {seconds} s: {what}")
-        await asyncio.sleep(0.02)
 
 
 @dataclass
@@ -117,7 +111,7 @@ class RealtimeClient:
         self.present.clear()
         if self._connection is not None:
             await self._connection.close()
-        await wait_until(lambda: not self._ready.is_set(), 5, "gone")
+        await wait_until_async(lambda: not self._ready.is_set(), 5, "gone")
 
     async def come_back(self) -> None:
         """Connects again and follows its channels from where it was."""

@@ -88,17 +88,11 @@ async def settle() -> None:
         await asyncio.sleep(0)
 
 
-@pytest.fixture
-def anyio_backend() -> str:
-    return "asyncio"
-
-
 async def started(hub: ChannelHub) -> ChannelHub:
     await hub.start()
     return hub
 
 
-@pytest.mark.anyio
 async def test_two_hubs_on_one_broker_chat_like_two_processes() -> None:
     broker = InMemoryBroker()
     one, two = await started(hub_on(broker)), await started(hub_on(broker))
@@ -115,7 +109,6 @@ async def test_two_hubs_on_one_broker_chat_like_two_processes() -> None:
     await two.stop()
 
 
-@pytest.mark.anyio
 async def test_presence_counts_every_hub() -> None:
     broker = InMemoryBroker()
     one, two = await started(hub_on(broker)), await started(hub_on(broker))
@@ -134,7 +127,6 @@ async def test_presence_counts_every_hub() -> None:
     await two.stop()
 
 
-@pytest.mark.anyio
 async def test_one_member_with_two_connections_joins_once_and_leaves_with_the_last() -> None:
     hub = await started(hub_on(InMemoryBroker()))
     watcher = FakeSocket(json=True)
@@ -152,7 +144,6 @@ async def test_one_member_with_two_connections_joins_once_and_leaves_with_the_la
     await hub.stop()
 
 
-@pytest.mark.anyio
 async def test_a_stuck_client_is_dropped_and_the_others_get_everything(
     caplog: pytest.LogCaptureFixture,
 ) -> None:
@@ -176,7 +167,6 @@ async def test_a_stuck_client_is_dropped_and_the_others_get_everything(
     await hub.stop()
 
 
-@pytest.mark.anyio
 async def test_a_slow_client_that_can_still_read_gets_the_close_code() -> None:
     hub = await started(hub_on(InMemoryBroker()))
     slow = FakeSocket()

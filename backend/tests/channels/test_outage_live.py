@@ -3,7 +3,6 @@ partition looks: connections hang, nothing is lost) rather than restarted empty,
 history is still there when it returns and a subscriber can be given what it missed."""
 
 import asyncio
-import os
 import signal
 from collections.abc import Iterator
 from pathlib import Path
@@ -13,10 +12,11 @@ import pytest
 from pydantic import SecretStr
 
 from app.security.tokens import issue_token
-from app.settings import Settings
-from testkit.processes import RedisMissing, RedisServer
-from tests.channels.realtime_client import RealtimeClient, wait_until
-from tests.servers import InProcessServer, serve_in_thread
+from testkit.processes import RedisServer
+from testkit.waiting import wait_until_async
+from tests.channels.realtime_client import RealtimeClient
+from tests.servers import InProcessServer, ThreadServers
+from tests.testkit.topologies import made_or_skipped
 
 SECRET = "channel-outage-tests-secret-of-32-chars"
 PUBLISHER = {
@@ -26,13 +26,7 @@ PUBLISHER = {
 
 @pytest.fixture
 def redis(tmp_path: Path) -> Iterator[RedisServer]:
-    try:
-        server = RedisServer(tmp_path)
-    except RedisMissing as missing:
-        if os.environ.get("CI"):
-            pytest.fail(str(missing))
-        pytest.skip(str(missing))
-    server.start()
+    server = made_or_skipped(lambda: RedisServer(tmp_path)).start()
     yield server
     assert server.process is not None
     server.process.send_signal(signal.SIGCONT)
@@ -40,10 +34,8 @@ def redis(tmp_path: Path) -> Iterator[RedisServer]:
 
 
 @pytest.fixture
-def server(tmp_path: Path, redis: RedisServer) -> Iterator[InProcessServer]:
-    settings = Settings(frontend_dir=tmp_path, redis_url=redis.url, token_secret=SecretStr(SECRET))
-    with serve_in_thread(settings) as running:
-        yield running
+def server(redis: RedisServer, thread_servers: ThreadServers) -> InProcessServer:
+    return thread_servers.start(redis_url=redis.url, token_secret=SecretStr(SECRET))
 
 
 def announce(server: InProcessServer, text: str) -> None:
@@ -61,7 +53,7 @@ def connected(server: InProcessServer) -> bool:
     return bool(health["chat_broker"]["connected"])
 
 
-def test_a_resume_asked_during_an_outage_is_served_from_its_position_once_redis_is_back(
+async def test_a_resume_asked_during_an_outage_is_served_from_its_position_once_redis_is_back(
     server: InProcessServer, redis: RedisServer
 ) -> None:
     # protocol.md: `unavailable` (the history cannot be read right now; it follows, with
@@ -75,48 +67,45 @@ def test_a_resume_asked_during_an_outage_is_served_from_its_position_once_redis_
     assert redis.process is not None
     missed = [f"missed {n}" for n in range(12)]  # more than announcements' replay_on_join (5)
 
-    async def scenario() -> None:
-        client = RealtimeClient([server.ws_url])
-        await client.start()
-        assert (await client.subscribe("announcements"))["type"] == "subscribed"
-        await asyncio.to_thread(announce, server, "seen")
-        await wait_until(lambda: "seen" in client.texts("announcements"), 5, "seen")
-        await client.go_away()
-        for text in missed:
-            await asyncio.to_thread(announce, server, text)
+    client = RealtimeClient([server.ws_url])
+    await client.start()
+    assert (await client.subscribe("announcements"))["type"] == "subscribed"
+    await asyncio.to_thread(announce, server, "seen")
+    await wait_until_async(lambda: "seen" in client.texts("announcements"), 5, "seen")
+    await client.go_away()
+    for text in missed:
+        await asyncio.to_thread(announce, server, text)
 
-        redis.process.send_signal(signal.SIGSTOP)  # type: ignore[union-attr]
-        try:
-            # An idle broker notices a frozen Redis on its next command: a publish, refused.
-            refused = await asyncio.to_thread(
-                httpx2.post,
-                f"{server.http_url}/api/channels/announcements/events",
-                json={"data": {"text": "during"}},
-                headers=PUBLISHER,
-                timeout=10,
-            )
-            # Sent, and then no answer: it may have been placed (Redis holds the command and runs
-            # it when it wakes), and the publisher is told exactly that, not "nothing placed".
-            assert refused.status_code == 503
-            assert "may or may not have been placed" in refused.json()["detail"]
-            loop = asyncio.get_running_loop()
-            deadline = loop.time() + 15
-            while await asyncio.to_thread(connected, server):
-                assert loop.time() < deadline, "the outage was never noticed"
-                await asyncio.sleep(0.2)
-            await client.come_back()  # subscribes again with since: told `unavailable`
-            await wait_until(lambda: len(client.syncs["announcements"]) == 2, 10, "a sync")
-            told = client.syncs["announcements"][-1]
-            assert (told["recovered"], told["reason"]) == (False, "unavailable")
-        finally:
-            redis.process.send_signal(signal.SIGCONT)  # type: ignore[union-attr]
-        await wait_until(lambda: len(client.syncs["announcements"]) == 3, 20, "a sync after")
-        sync = client.syncs["announcements"][-1]
-        # Every missed one, once and in order; "during" only if Redis ran it when it woke.
-        texts = client.texts("announcements")
-        assert texts in (["seen", *missed], ["seen", *missed, "during"]), texts
-        assert (sync["recovered"], sync["reason"]) == (True, None)
-        assert sync["replayed"] == len(texts) - 1
-        await client.stop()
-
-    asyncio.run(scenario())
+    redis.process.send_signal(signal.SIGSTOP)
+    try:
+        # An idle broker notices a frozen Redis on its next command: a publish, refused.
+        refused = await asyncio.to_thread(
+            httpx2.post,
+            f"{server.http_url}/api/channels/announcements/events",
+            json={"data": {"text": "during"}},
+            headers=PUBLISHER,
+            timeout=10,
+        )
+        # Sent, and then no answer: it may have been placed (Redis holds the command and runs
+        # it when it wakes), and the publisher is told exactly that, not "nothing placed".
+        assert refused.status_code == 503
+        assert "may or may not have been placed" in refused.json()["detail"]
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + 15
+        while await asyncio.to_thread(connected, server):
+            assert loop.time() < deadline, "the outage was never noticed"
+            await asyncio.sleep(0.2)
+        await client.come_back()  # subscribes again with since: told `unavailable`
+        await wait_until_async(lambda: len(client.syncs["announcements"]) == 2, 10, "a sync")
+        told = client.syncs["announcements"][-1]
+        assert (told["recovered"], told["reason"]) == (False, "unavailable")
+    finally:
+        redis.process.send_signal(signal.SIGCONT)
+    await wait_until_async(lambda: len(client.syncs["announcements"]) == 3, 20, "a sync after")
+    sync = client.syncs["announcements"][-1]
+    # Every missed one, once and in order; "during" only if Redis ran it when it woke.
+    texts = client.texts("announcements")
+    assert texts in (["seen", *missed], ["seen", *missed, "during"]), texts
+    assert (sync["recovered"], sync["reason"]) == (True, None)
+    assert sync["replayed"] == len(texts) - 1
+    await client.stop()

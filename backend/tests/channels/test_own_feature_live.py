@@ -6,7 +6,6 @@ know of it."""
 
 import asyncio
 import time
-from collections.abc import Iterator
 
 import httpx2
 import pytest
@@ -23,9 +22,9 @@ from app.deps import start_conversation
 from app.features import Feature, discover
 from app.main import create_app
 from app.settings import Settings
-from tests.channels.realtime_client import RealtimeClient, wait_until
-from tests.channels.serving import serve_app_in_thread
-from tests.servers import InProcessServer
+from testkit.waiting import wait_until_async
+from tests.channels.realtime_client import RealtimeClient
+from tests.servers import InProcessServer, ThreadServers
 
 OPERATOR_TOKEN = "operator-token-for-the-feature-test"
 
@@ -85,13 +84,13 @@ SCORES_FEATURE = Feature("scores", channels=(SCORES,), routers=(router,))
 
 
 @pytest.fixture(scope="module")
-def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[InProcessServer]:
+def server(module_thread_servers: ThreadServers) -> InProcessServer:
     settings = Settings(
-        frontend_dir=tmp_path_factory.mktemp("feature"), metrics_token=SecretStr(OPERATOR_TOKEN)
+        frontend_dir=module_thread_servers.folder, metrics_token=SecretStr(OPERATOR_TOKEN)
     )
-    app = create_app(settings, features=[*discover(), SCORES_FEATURE])
-    with serve_app_in_thread(app) as running:
-        yield running
+    return module_thread_servers.start(
+        app=create_app(settings, features=[*discover(), SCORES_FEATURE])
+    )
 
 
 def samples(server: InProcessServer) -> dict[tuple[str, tuple[tuple[str, str], ...]], float]:
@@ -106,39 +105,36 @@ def samples(server: InProcessServer) -> dict[tuple[str, tuple[tuple[str, str], .
     }
 
 
-def test_what_the_route_publishes_reaches_a_subscriber(server: InProcessServer) -> None:
+async def test_what_the_route_publishes_reaches_a_subscriber(server: InProcessServer) -> None:
     # Breaks if a feature's channel were not registered from create_app's features, if
     # PublisherDep did not place what a route publishes, or the subscriber did not get it.
-    async def scenario() -> None:
-        client = RealtimeClient([server.ws_url])
-        await client.start()
-        assert (await client.subscribe("scores:final"))["type"] == "subscribed"
-        await wait_until(lambda: client.last_sync("scores:final"), 5, "synced")
-        response = await asyncio.to_thread(
-            httpx2.post, f"{server.http_url}/api/games/final/score", json={"home": 2, "away": 1}
-        )
-        assert response.status_code == 201, response.text
-        await wait_until(lambda: client.published("scores:final"), 5, "the score")
-        event = client.published("scores:final")[-1]
-        assert event["data"] == {"home": 2, "away": 1}
-        assert event["sender"] == "referee"
-        assert (event["epoch"], event["offset"]) == (
-            response.json()["epoch"],
-            response.json()["offset"],
-        )
-        # Its rules hold on the socket: nobody publishes there, a bad name is not a channel.
-        refused = await client.publish("scores:final", {"home": 9, "away": 0})
-        assert refused["code"] == "forbidden"
-        assert (await client.subscribe("scores:NOT_A_GAME"))["code"] == "unknown_channel"
-        bad = await asyncio.to_thread(
-            httpx2.post, f"{server.http_url}/api/games/final/score", json={"home": -1, "away": 0}
-        )
-        assert bad.status_code == 422
-        # The chat, discovered as always, is still there beside it.
-        assert (await client.subscribe("chat:general", member="3"))["type"] == "subscribed"
-        await client.stop()
-
-    asyncio.run(scenario())
+    client = RealtimeClient([server.ws_url])
+    await client.start()
+    assert (await client.subscribe("scores:final"))["type"] == "subscribed"
+    await wait_until_async(lambda: client.last_sync("scores:final"), 5, "synced")
+    response = await asyncio.to_thread(
+        httpx2.post, f"{server.http_url}/api/games/final/score", json={"home": 2, "away": 1}
+    )
+    assert response.status_code == 201, response.text
+    await wait_until_async(lambda: client.published("scores:final"), 5, "the score")
+    event = client.published("scores:final")[-1]
+    assert event["data"] == {"home": 2, "away": 1}
+    assert event["sender"] == "referee"
+    assert (event["epoch"], event["offset"]) == (
+        response.json()["epoch"],
+        response.json()["offset"],
+    )
+    # Its rules hold on the socket: nobody publishes there, a bad name is not a channel.
+    refused = await client.publish("scores:final", {"home": 9, "away": 0})
+    assert refused["code"] == "forbidden"
+    assert (await client.subscribe("scores:NOT_A_GAME"))["code"] == "unknown_channel"
+    bad = await asyncio.to_thread(
+        httpx2.post, f"{server.http_url}/api/games/final/score", json={"home": -1, "away": 0}
+    )
+    assert bad.status_code == 422
+    # The chat, discovered as always, is still there beside it.
+    assert (await client.subscribe("chat:general", member="3"))["type"] == "subscribed"
+    await client.stop()
 
 
 def test_its_websocket_route_is_counted_described_and_ticketed(server: InProcessServer) -> None:

@@ -2,7 +2,6 @@
 
 import asyncio
 import json
-from collections.abc import Awaitable, Callable
 from typing import Any
 
 import pytest
@@ -11,28 +10,13 @@ from app.channels.events import ChannelEvent, ChannelUnavailable, EventDraft, Po
 from app.channels.history import HistoryLimits
 from app.channels.redis_broker import RedisBroker
 from testkit.processes import RedisServer
-
-
-@pytest.fixture
-def anyio_backend() -> str:
-    return "asyncio"
-
-
-async def eventually(check: Callable[[], Awaitable[bool] | bool], seconds: float = 10) -> None:
-    deadline = asyncio.get_running_loop().time() + seconds
-    while True:
-        outcome = check()
-        if await outcome if isinstance(outcome, Awaitable) else outcome:
-            return
-        if asyncio.get_running_loop().time() > deadline:
-            raise AssertionError(f"not true within {seconds} s")
-        await asyncio.sleep(0.05)
+from testkit.waiting import wait_until_async
 
 
 async def started(server: RedisServer, **options: Any) -> RedisBroker:
     broker = RedisBroker(server.url, limits=HistoryLimits(max_events=5), **options)
     await broker.start()
-    await eventually(lambda: broker.health().connected)
+    await wait_until_async(lambda: broker.health().connected, 10, "the broker connected")
     return broker
 
 
@@ -50,7 +34,6 @@ def text_of(event: ChannelEvent) -> str:
     return text
 
 
-@pytest.mark.anyio
 async def test_events_are_placed_in_order_and_reach_every_process(
     redis_server: RedisServer,
 ) -> None:
@@ -62,13 +45,16 @@ async def test_events_are_placed_in_order_and_reach_every_process(
     placed = [(await sender.append(said(f"m{n}")))[0] for n in range(3)]
     assert [event.offset for event in placed] == [1, 2, 3]
     assert len({event.epoch for event in placed}) == 1
-    await eventually(lambda: [text_of(event) for event in received] == ["m0", "m1", "m2"])
+    await wait_until_async(
+        lambda: [text_of(event) for event in received] == ["m0", "m1", "m2"],
+        10,
+        "m0 to m2 received",
+    )
     assert [event.offset for event in received] == [1, 2, 3]
     await sender.stop()
     await receiver.stop()
 
 
-@pytest.mark.anyio
 async def test_a_message_sent_again_is_placed_once(redis_server: RedisServer) -> None:
     broker = await started(redis_server)
     first, duplicate = await broker.append(said("once", message_id="m1"), "sender-a:m1")
@@ -81,7 +67,6 @@ async def test_a_message_sent_again_is_placed_once(redis_server: RedisServer) ->
     await broker.stop()
 
 
-@pytest.mark.anyio
 async def test_replay_gives_what_was_missed_or_says_why_not(redis_server: RedisServer) -> None:
     broker = await started(redis_server)
     events = [(await broker.append(said(f"m{n}")))[0] for n in range(8)]  # history holds 5
@@ -98,18 +83,17 @@ async def test_replay_gives_what_was_missed_or_says_why_not(redis_server: RedisS
     await broker.stop()
 
 
-@pytest.mark.anyio
 async def test_a_redis_that_comes_back_empty_starts_a_new_epoch(
     redis_server: RedisServer,
 ) -> None:
     broker = await started(redis_server)
     before, _ = await broker.append(said("before"))
     redis_server.stop()
-    await eventually(lambda: not broker.health().connected)
+    await wait_until_async(lambda: not broker.health().connected, 10, "the broker disconnected")
     with pytest.raises(ChannelUnavailable):  # fails fast, without waiting on a timeout
         await broker.append(said("into the void"))
     redis_server.start()
-    await eventually(lambda: broker.health().connected)
+    await wait_until_async(lambda: broker.health().connected, 10, "the broker connected")
     replay = await broker.replay(CHANNEL, Position(before.epoch, before.offset))
     assert (replay.recovered, replay.reason) == (False, "epoch_changed")
     after, _ = await broker.append(said("after"))
@@ -117,7 +101,6 @@ async def test_a_redis_that_comes_back_empty_starts_a_new_epoch(
     await broker.stop()
 
 
-@pytest.mark.anyio
 async def test_presence_is_shared_and_a_dead_process_is_reaped_once(
     redis_server: RedisServer,
 ) -> None:

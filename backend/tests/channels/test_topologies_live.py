@@ -21,8 +21,9 @@ from websockets.sync.client import connect
 
 from app.security.tokens import issue_token
 from testkit.redis_topologies import RedisClusterSetup, RedisSentinelSetup
-from tests.channels.realtime_client import RealtimeClient, wait_until
-from tests.servers import LiveServer, start_live_server, stop_live_server, write_frontend
+from testkit.waiting import wait_until_async
+from tests.channels.realtime_client import RealtimeClient
+from tests.servers import LiveServer
 from tests.testkit.topologies import made_or_skipped, running
 
 SECRET = "topology-tests-secret-of-thirty-two-chars"
@@ -42,19 +43,22 @@ def cluster_setup(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Re
     yield from running(made_or_skipped(lambda: RedisClusterSetup(folder, replicas=1)), request)
 
 
-def two_processes(tmp_path: Path, **env: str) -> list[LiveServer]:
-    frontend = write_frontend(tmp_path / "dist")
-    return [
-        start_live_server(
-            tmp_path / f"uvicorn-{n}.log",
-            frontend,
-            APP_TOKEN_SECRET=SECRET,
-            APP_LOG_LEVEL="info",
-            APP_CHAT_PRESENCE_TTL="3",
-            **env,
-        )
-        for n in (1, 2)
-    ]
+@pytest.fixture
+def two_processes_settings(request: pytest.FixtureRequest) -> dict[str, str]:
+    """The shared ``two_processes`` on the topology of the test's own setup fixture
+    (``sentinel_setup`` or ``cluster_setup``), with signed tokens and a short presence."""
+    common = {"APP_TOKEN_SECRET": SECRET, "APP_LOG_LEVEL": "info", "APP_CHAT_PRESENCE_TTL": "3"}
+    if "sentinel_setup" in request.fixturenames:
+        sentinel: RedisSentinelSetup = request.getfixturevalue("sentinel_setup")
+        return {
+            **common,
+            "APP_REDIS_SENTINELS": addresses(sentinel.sentinel_addresses),
+            "APP_REDIS_SENTINEL_MASTER": sentinel.master_name,
+            # An event is acknowledged only once the replica has it (see the sentinel test).
+            "APP_REDIS_WAIT_REPLICAS": "1",
+        }
+    cluster: RedisClusterSetup = request.getfixturevalue("cluster_setup")
+    return {**common, "APP_REDIS_CLUSTER": addresses(cluster.seeds)}
 
 
 def addresses(nodes: list[tuple[str, int]]) -> str:
@@ -159,7 +163,7 @@ async def fault_scenario(
             def arrived(client: RealtimeClient = client, channel: str = channel) -> bool:
                 return f"{channel}.54" in client.texts(channel)
 
-            await wait_until(arrived, 20, last)
+            await wait_until_async(arrived, 20, last)
     await asyncio.sleep(0.5)  # a repeat would have come by now
     for client in clients:
         for channel in channels:
@@ -173,24 +177,19 @@ async def fault_scenario(
                 online = set(lists[-1].get("online", []))
                 return bool(lists[-1].get("complete")) and online == {"1", "2"}
 
-            await wait_until(whole, 20, "presence whole again with both members")
+            await wait_until_async(whole, 20, "presence whole again with both members")
     for client in clients:
         await client.stop()
     return publisher.acknowledged
 
 
 @pytest.mark.timeout(240)
-def test_a_sentinel_failover_loses_nothing_acknowledged(
-    sentinel_setup: RedisSentinelSetup, tmp_path: Path
+async def test_a_sentinel_failover_loses_nothing_acknowledged(
+    sentinel_setup: RedisSentinelSetup, two_processes: list[LiveServer]
 ) -> None:
     # With APP_REDIS_WAIT_REPLICAS=1 an event is acknowledged only once the replica has it, so
     # the promoted replica holds every acknowledged one: all must arrive, once, in order.
-    servers = two_processes(
-        tmp_path,
-        APP_REDIS_SENTINELS=addresses(sentinel_setup.sentinel_addresses),
-        APP_REDIS_SENTINEL_MASTER=sentinel_setup.master_name,
-        APP_REDIS_WAIT_REPLICAS="1",
-    )
+    servers = two_processes
     killed: list[Any] = []
 
     def fault() -> None:
@@ -201,32 +200,27 @@ def test_a_sentinel_failover_loses_nothing_acknowledged(
         # The old master back, as the new one's replica: WAIT has a replica again.
         sentinel_setup.restart(killed[0])
 
-    try:
-        acknowledged = asyncio.run(
-            fault_scenario(servers, ["announcements", "chat:failover"], fault, recovered)
-        )
-        assert all(len(texts) == 55 for texts in acknowledged.values())
-        for server in servers:
-            broker = health(server)
-            assert broker["connected"] is True
-            assert broker["topology"].startswith("sentinel ")
-            assert broker["reconnects"] >= 1
-            assert broker["last_outage"]
-        ticket_works_across(servers[0], servers[1])
-    finally:
-        for server in servers:
-            stop_live_server(server)
-            assert "Traceback" not in server.log()
+    acknowledged = await fault_scenario(
+        servers, ["announcements", "chat:failover"], fault, recovered
+    )
+    assert all(len(texts) == 55 for texts in acknowledged.values())
+    for server in servers:
+        broker = health(server)
+        assert broker["connected"] is True
+        assert broker["topology"].startswith("sentinel ")
+        assert broker["reconnects"] >= 1
+        assert broker["last_outage"]
+    ticket_works_across(servers[0], servers[1])
 
 
 @pytest.mark.timeout(240)
-def test_a_cluster_shard_losing_its_master_loses_nothing_without_saying_so(
-    cluster_setup: RedisClusterSetup, tmp_path: Path
+async def test_a_cluster_shard_losing_its_master_loses_nothing_without_saying_so(
+    cluster_setup: RedisClusterSetup, two_processes: list[LiveServer]
 ) -> None:
     # Rooms spread over the shards; one shard's master is killed and its replica promoted.
     # Replication is asynchronous here (no WAIT): an acknowledged event may be lost with the
     # master, and then the subscribers must be told (a new epoch), never shown a repeat.
-    servers = two_processes(tmp_path, APP_REDIS_CLUSTER=addresses(cluster_setup.seeds))
+    servers = two_processes
     channels = ["announcements", "chat:alpha", "chat:beta", "chat:gamma"]
     slots = {cluster_setup.slot_of(f"ch:{{{channel}}}:log") for channel in channels}
     assert len(slots) == len(channels)  # on their own slots
@@ -236,15 +230,10 @@ def test_a_cluster_shard_losing_its_master_loses_nothing_without_saying_so(
         cluster_setup.kill_master_of(victim)
         cluster_setup.wait_for_failover(victim)
 
-    try:
-        acknowledged = asyncio.run(fault_scenario(servers, channels, fault, lambda: None))
-        assert all(len(texts) == 55 for texts in acknowledged.values())
-        for server in servers:
-            broker = health(server)
-            assert broker["connected"] is True
-            assert broker["topology"].startswith("cluster ")
-        ticket_works_across(servers[0], servers[1])
-    finally:
-        for server in servers:
-            stop_live_server(server)
-            assert "Traceback" not in server.log()
+    acknowledged = await fault_scenario(servers, channels, fault, lambda: None)
+    assert all(len(texts) == 55 for texts in acknowledged.values())
+    for server in servers:
+        broker = health(server)
+        assert broker["connected"] is True
+        assert broker["topology"].startswith("cluster ")
+    ticket_works_across(servers[0], servers[1])

@@ -4,7 +4,6 @@ two workers share the traffic; and who may read it."""
 import json
 import socket
 import time
-from collections.abc import Iterator
 from pathlib import Path
 
 import httpx2
@@ -18,13 +17,7 @@ from websockets.typing import Origin
 from app.settings import Settings
 from testkit.processes import RedisServer
 from tests.raw_client import UPGRADE
-from tests.servers import (
-    LiveServer,
-    serve_in_thread,
-    start_live_server,
-    stop_live_server,
-    write_frontend,
-)
+from tests.servers import LiveServer, ProcessServers, serve_in_thread
 
 Samples = dict[tuple[str, tuple[tuple[str, str], ...]], float]
 OPERATOR_TOKEN = "operator-token-for-the-tests"
@@ -48,19 +41,15 @@ def value(samples: Samples, name: str, **labels: str) -> float:
 
 @pytest.fixture(params=[1, 2], ids=["one worker", "two workers"])
 def server(
-    request: pytest.FixtureRequest, tmp_path: Path, redis_server: RedisServer
-) -> Iterator[LiveServer]:
-    started = start_live_server(
-        tmp_path / "uvicorn.log",
-        write_frontend(tmp_path / "dist"),
+    request: pytest.FixtureRequest, redis_server: RedisServer, process_servers: ProcessServers
+) -> LiveServer:
+    return process_servers.start(
         APP_WORKERS=str(request.param),
         APP_REDIS_URL=redis_server.url,
         APP_CHAT_OUTBOX_LIMIT="16",
         APP_LOG_LEVEL="info",
         APP_METRICS_TOKEN=OPERATOR_TOKEN,
     )
-    yield started
-    stop_live_server(started)
 
 
 def test_metrics_count_what_a_scripted_mix_of_traffic_did(server: LiveServer) -> None:

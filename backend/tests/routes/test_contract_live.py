@@ -14,25 +14,27 @@ from websockets.exceptions import ConnectionClosedError, InvalidStatus
 from websockets.sync.client import connect
 from websockets.typing import Subprotocol
 
-from tests.server.stock_uvicorn import start_stock_uvicorn
 from tests.servers import (
+    BARE_UVICORN,
     INDEX_HTML,
+    PYTHON_M_APP,
     LiveServer,
-    start_live_server,
+    ProcessServers,
     stop_live_server,
-    write_frontend,
 )
 
 
 @pytest.fixture(scope="module", params=["fast path", "plain ASGI"])
 def live_server(
-    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+    request: pytest.FixtureRequest, module_process_servers: ProcessServers
 ) -> Iterator[LiveServer]:
-    folder = tmp_path_factory.mktemp("contract")
-    start = start_live_server if request.param == "fast path" else start_stock_uvicorn
-    server = start(folder / "uvicorn.log", write_frontend(folder / "dist"))
+    """``python -m app``, and bare uvicorn with its own protocol classes: there is no
+    ``app.transport`` extension there, so every frame goes through ASGI (the path the app
+    takes under any other server, and with permessage-deflate)."""
+    command = PYTHON_M_APP if request.param == "fast path" else BARE_UVICORN
+    server = module_process_servers.start(command)
     yield server
-    stop_live_server(server)
+    stop_live_server(server)  # before the next one starts
 
 
 def test_echo_over_a_real_socket(live_server: LiveServer) -> None:

@@ -22,10 +22,9 @@ from tests.raw_client import closed_with
 from tests.servers import (
     InProcessServer,
     LiveServer,
+    ProcessServers,
+    ThreadServers,
     serve_in_thread,
-    start_live_server,
-    stop_live_server,
-    write_frontend,
 )
 
 OPERATOR_TOKEN = "operator-token-of-the-access-tests"
@@ -35,20 +34,14 @@ LIVE_TICKET = {"endpoint": "/api/live"}
 
 
 @pytest.fixture(scope="module")
-def plain(tmp_path_factory: pytest.TempPathFactory) -> Iterator[InProcessServer]:
+def plain(module_thread_servers: ThreadServers) -> InProcessServer:
     """The guide's credentials (any non-empty one is a user's), and an operator token."""
-    folder = tmp_path_factory.mktemp("access-plain")
-    settings = Settings(frontend_dir=folder, metrics_token=SecretStr(OPERATOR_TOKEN))
-    with serve_in_thread(settings) as running:
-        yield running
+    return module_thread_servers.start(metrics_token=SecretStr(OPERATOR_TOKEN))
 
 
 @pytest.fixture(scope="module")
-def signing(tmp_path_factory: pytest.TempPathFactory) -> Iterator[InProcessServer]:
-    folder = tmp_path_factory.mktemp("access-signing")
-    settings = Settings(frontend_dir=folder, token_secret=SecretStr(SECRET), dev_token_minting=True)
-    with serve_in_thread(settings) as running:
-        yield running
+def signing(module_thread_servers: ThreadServers) -> InProcessServer:
+    return module_thread_servers.start(token_secret=SecretStr(SECRET), dev_token_minting=True)
 
 
 def live_stats(url: str) -> dict[str, object]:
@@ -230,30 +223,25 @@ def test_a_stale_session_cookie_locks_nobody_out(signing: InProcessServer) -> No
 
 @pytest.fixture(params=["127.0.0.1", "*"], ids=["uvicorn's default", "FORWARDED_ALLOW_IPS=*"])
 def behind_nginx(
-    request: pytest.FixtureRequest, tmp_path: Path
+    request: pytest.FixtureRequest, process_servers: ProcessServers
 ) -> Iterator[tuple[LiveServer, NginxProxy]]:
     # The worst case an operator could configure: loopback counted as an operator.
-    app = start_live_server(
-        tmp_path / "uvicorn.log",
-        write_frontend(tmp_path / "dist"),
+    app = process_servers.start(
         APP_OPERATOR_ON_LOOPBACK="true",
         APP_METRICS_TOKEN=OPERATOR_TOKEN,
         APP_LOG_LEVEL="info",
         FORWARDED_ALLOW_IPS=request.param,
     )
     try:
-        try:
-            proxy = NginxProxy(REPOSITORY_ROOT / "README.md", [app.port]).start()
-        except NginxMissing as missing:
-            if os.environ.get("CI"):
-                pytest.fail(str(missing))
-            pytest.skip(str(missing))
-        try:
-            yield app, proxy
-        finally:
-            proxy.stop()
+        proxy = NginxProxy(REPOSITORY_ROOT / "README.md", [app.port]).start()
+    except NginxMissing as missing:
+        if os.environ.get("CI"):
+            pytest.fail(str(missing))
+        pytest.skip(str(missing))
+    try:
+        yield app, proxy
     finally:
-        stop_live_server(app)
+        proxy.stop()
 
 
 def test_behind_the_readmes_nginx_metrics_and_the_live_page_stay_closed_to_the_world(

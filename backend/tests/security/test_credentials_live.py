@@ -1,8 +1,6 @@
 """Credentials over real sockets: empty, over-long, signed, forged, and never in the log."""
 
 import time
-from collections.abc import Iterator
-from pathlib import Path
 
 import httpx2
 import jwt
@@ -12,27 +10,21 @@ from websockets.exceptions import InvalidStatus
 from websockets.sync.client import connect
 
 from app.security.tokens import issue_token
-from app.settings import Settings
 from tests.raw_client import closed_with
-from tests.servers import InProcessServer, serve_in_thread
+from tests.servers import InProcessServer, ThreadServers
 
 SECRET = "live-test-secret-of-thirty-two-chars"
 
 
 @pytest.fixture(scope="module")
-def plain(tmp_path_factory: pytest.TempPathFactory) -> Iterator[InProcessServer]:
+def plain(module_thread_servers: ThreadServers) -> InProcessServer:
     """The guide's behaviour: any non-empty credential."""
-    folder: Path = tmp_path_factory.mktemp("plain")
-    with serve_in_thread(Settings(frontend_dir=folder)) as running:
-        yield running
+    return module_thread_servers.start()
 
 
 @pytest.fixture(scope="module")
-def signing(tmp_path_factory: pytest.TempPathFactory) -> Iterator[InProcessServer]:
-    folder: Path = tmp_path_factory.mktemp("signing")
-    settings = Settings(frontend_dir=folder, token_secret=SecretStr(SECRET), dev_token_minting=True)
-    with serve_in_thread(settings) as running:
-        yield running
+def signing(module_thread_servers: ThreadServers) -> InProcessServer:
+    return module_thread_servers.start(token_secret=SecretStr(SECRET), dev_token_minting=True)
 
 
 @pytest.mark.parametrize(

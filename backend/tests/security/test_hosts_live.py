@@ -1,6 +1,5 @@
 """The Host allowlist over real sockets: what DNS rebinding needs, refused."""
 
-from collections.abc import Iterator
 from pathlib import Path
 
 import httpx2
@@ -11,13 +10,12 @@ from websockets.typing import Origin
 
 from app.security.hosts import host_name
 from app.settings import Settings
-from tests.servers import InProcessServer, serve_in_thread
+from tests.servers import InProcessServer, ThreadServers, serve_in_thread
 
 
 @pytest.fixture(scope="module")
-def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[InProcessServer]:
-    with serve_in_thread(Settings(frontend_dir=tmp_path_factory.mktemp("hosts"))) as running:
-        yield running
+def server(module_thread_servers: ThreadServers) -> InProcessServer:
+    return module_thread_servers.start()
 
 
 @pytest.mark.parametrize("host", ["127.0.0.1", "localhost", "LOCALHOST:8000", "[::1]:8000"])

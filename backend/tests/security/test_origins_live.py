@@ -1,24 +1,16 @@
 """The Origin check over real sockets: what a foreign page's script would try."""
 
-from collections.abc import Iterator
-from pathlib import Path
-
 import pytest
 from websockets.exceptions import InvalidStatus
 from websockets.sync.client import connect
 from websockets.typing import Origin
 
-from app.settings import Settings
-from tests.servers import InProcessServer, serve_in_thread
+from tests.servers import InProcessServer, ThreadServers
 
 
 @pytest.fixture(scope="module")
-def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[InProcessServer]:
-    folder: Path = tmp_path_factory.mktemp("origins")
-    with serve_in_thread(
-        Settings(frontend_dir=folder, allowed_origins=["https://app.example"])
-    ) as running:
-        yield running
+def server(module_thread_servers: ThreadServers) -> InProcessServer:
+    return module_thread_servers.start(allowed_origins=["https://app.example"])
 
 
 def test_a_foreign_page_cannot_use_the_visitors_cookie(server: InProcessServer) -> None:

@@ -1,7 +1,6 @@
 """Bearer headers for programs and single-use tickets for browsers, over real sockets."""
 
 import time
-from collections.abc import Iterator
 from pathlib import Path
 
 import httpx2
@@ -16,31 +15,20 @@ from app.security.tokens import issue_token
 from app.settings import Settings
 from testkit.processes import RedisServer
 from tests.raw_client import closed_with
-from tests.servers import (
-    InProcessServer,
-    serve_in_thread,
-    start_live_server,
-    stop_live_server,
-    write_frontend,
-)
+from tests.servers import InProcessServer, ProcessServers, ThreadServers, serve_in_thread
 
 SECRET = "tickets-test-secret-of-thirty-two-chars"
 OTHER_PAGE = "https://app.example"  # allowed to open sockets, but not to use our page's tickets
 
 
 @pytest.fixture(scope="module")
-def plain(tmp_path_factory: pytest.TempPathFactory) -> Iterator[InProcessServer]:
-    folder: Path = tmp_path_factory.mktemp("tickets-plain")
-    settings = Settings(frontend_dir=folder, allowed_origins=[OTHER_PAGE], ticket_ttl=30)
-    with serve_in_thread(settings) as running:
-        yield running
+def plain(module_thread_servers: ThreadServers) -> InProcessServer:
+    return module_thread_servers.start(allowed_origins=[OTHER_PAGE], ticket_ttl=30)
 
 
 @pytest.fixture(scope="module")
-def signing(tmp_path_factory: pytest.TempPathFactory) -> Iterator[InProcessServer]:
-    folder: Path = tmp_path_factory.mktemp("tickets-signing")
-    with serve_in_thread(Settings(frontend_dir=folder, token_secret=SecretStr(SECRET))) as running:
-        yield running
+def signing(module_thread_servers: ThreadServers) -> InProcessServer:
+    return module_thread_servers.start(token_secret=SecretStr(SECRET))
 
 
 def first_line(url: str, headers: dict[str, str] | None = None, origin: str | None = None) -> str:
@@ -255,30 +243,22 @@ def test_no_ticket_or_token_reaches_the_log(plain: InProcessServer) -> None:
 
 
 def test_a_ticket_issued_by_one_process_opens_a_socket_on_another(
-    tmp_path: Path, redis_server: RedisServer
+    redis_server: RedisServer, process_servers: ProcessServers
 ) -> None:
-    frontend = write_frontend(tmp_path / "dist")
-    one, two = (
-        start_live_server(tmp_path / f"uvicorn-{n}.log", frontend, APP_REDIS_URL=redis_server.url)
-        for n in (1, 2)
+    one, two = process_servers.start_two(APP_REDIS_URL=redis_server.url)
+    response = httpx2.post(
+        f"{one.http_url}/api/ws-tickets",
+        json={"endpoint": "/items/9/ws"},
+        headers={"Cookie": "session=shared"},
     )
-    try:
-        response = httpx2.post(
-            f"{one.http_url}/api/ws-tickets",
-            json={"endpoint": "/items/9/ws"},
-            headers={"Cookie": "session=shared"},
-        )
-        ticket = response.json()["ticket"]
-        url = f"{two.ws_url}/items/9/ws?ticket={ticket}"
-        with connect(url) as websocket:
-            websocket.send("across")
-            assert websocket.recv(timeout=5) == "Session cookie or query token value is: shared"
-        assert closed_with(url)[0] == 1008  # and only once, there too
-        for server in (one, two):
-            assert ticket not in server.log()
-    finally:
-        stop_live_server(one)
-        stop_live_server(two)
+    ticket = response.json()["ticket"]
+    url = f"{two.ws_url}/items/9/ws?ticket={ticket}"
+    with connect(url) as websocket:
+        websocket.send("across")
+        assert websocket.recv(timeout=5) == "Session cookie or query token value is: shared"
+    assert closed_with(url)[0] == 1008  # and only once, there too
+    for server in (one, two):
+        assert ticket not in server.log()
 
 
 # --- Bounds: what one client can make the ticket store keep ----------------------------------
@@ -352,28 +332,22 @@ def test_a_huge_or_foreign_origin_gets_no_ticket_and_an_allowed_one_is_kept_by_n
 
 
 def test_a_ticket_in_redis_holds_neither_the_credential_nor_the_subject(
-    tmp_path: Path, redis_server: RedisServer
+    redis_server: RedisServer, process_servers: ProcessServers
 ) -> None:
-
-    server = start_live_server(
-        tmp_path / "uvicorn.log", write_frontend(tmp_path / "dist"), APP_REDIS_URL=redis_server.url
+    server = process_servers.start(APP_REDIS_URL=redis_server.url)
+    ticket = httpx2.post(
+        f"{server.http_url}/api/ws-tickets",
+        json={"endpoint": "/items/9/ws"},
+        headers={"Cookie": "session=the-users-own-credential"},
+    ).json()["ticket"]
+    stored = redis.Redis.from_url(redis_server.url)
+    keys: list[bytes] = stored.keys("ws-ticket:*")  # type: ignore[assignment]
+    assert len(keys) == 1
+    value: bytes | None = stored.get(keys[0])  # type: ignore[assignment]
+    assert value is not None
+    assert b"the-users-own-credential" not in value
+    assert ticket.encode() not in keys[0] + value
+    stored.close()
+    assert first_line(f"{server.ws_url}/items/9/ws?ticket={ticket}").endswith(
+        ": the-users-own-credential"
     )
-    try:
-        ticket = httpx2.post(
-            f"{server.http_url}/api/ws-tickets",
-            json={"endpoint": "/items/9/ws"},
-            headers={"Cookie": "session=the-users-own-credential"},
-        ).json()["ticket"]
-        stored = redis.Redis.from_url(redis_server.url)
-        keys: list[bytes] = stored.keys("ws-ticket:*")  # type: ignore[assignment]
-        assert len(keys) == 1
-        value: bytes | None = stored.get(keys[0])  # type: ignore[assignment]
-        assert value is not None
-        assert b"the-users-own-credential" not in value
-        assert ticket.encode() not in keys[0] + value
-        stored.close()
-        assert first_line(f"{server.ws_url}/items/9/ws?ticket={ticket}").endswith(
-            ": the-users-own-credential"
-        )
-    finally:
-        stop_live_server(server)

@@ -2,36 +2,17 @@
 road: the guarded protocol classes with the app's settings, before and after a reload."""
 
 import os
-import subprocess
-import sys
-import time
-from pathlib import Path
+from collections.abc import Callable
 
-import httpx2
 import pytest
 from websockets.exceptions import InvalidStatus
 from websockets.sync.client import connect
 
 from app.settings import REPOSITORY_ROOT
-from testkit.processes import free_port, stop_process
-from tests.servers import write_frontend
+from testkit.waiting import wait_until
+from tests.servers import PYTHON_M_APP, ProcessServers, stop_live_server
 
 WATCHED_MODULE = REPOSITORY_ROOT / "backend" / "app" / "__init__.py"
-
-
-def wait_for(check: object, seconds: float, what: str, log: Path) -> None:
-    deadline = time.monotonic() + seconds
-    while not check():  # type: ignore[operator]
-        if time.monotonic() > deadline:
-            raise AssertionError(f"not within {seconds} s: {what}\n{log.read_text()}")
-        time.sleep(0.1)
-
-
-def answers(url: str) -> bool:
-    try:
-        return httpx2.get(f"{url}/api/health", timeout=1).status_code == 200
-    except httpx2.TransportError:
-        return False
 
 
 def connection_cap_holds(ws_url: str) -> bool:
@@ -45,35 +26,28 @@ def connection_cap_holds(ws_url: str) -> bool:
 
 
 def test_the_reloading_dev_server_runs_the_guarded_protocols_before_and_after_a_reload(
-    tmp_path: Path,
+    process_servers: ProcessServers,
 ) -> None:
-    port = free_port()
-    http_url, ws_url = f"http://127.0.0.1:{port}", f"ws://127.0.0.1:{port}"
-    log = tmp_path / "dev.log"
-    with log.open("wb") as log_file:
-        process = subprocess.Popen(
-            [sys.executable, "-m", "app", "--reload"],
-            cwd=REPOSITORY_ROOT,
-            env={
-                **os.environ,
-                "PYTHONPATH": str(REPOSITORY_ROOT / "backend"),
-                "APP_PORT": str(port),
-                "APP_FRONTEND_DIR": str(write_frontend(tmp_path / "dist")),
-                "APP_MAX_CONNECTIONS": "1",
-                "APP_SHUTDOWN_DRAIN_SECONDS": "0",
-            },
-            stdout=log_file,
-            stderr=subprocess.STDOUT,
-        )
+    server = process_servers.start(
+        (*PYTHON_M_APP, "--reload"), APP_MAX_CONNECTIONS="1", APP_SHUTDOWN_DRAIN_SECONDS="0"
+    )
     modified = WATCHED_MODULE.stat()
+
+    def with_log(what: str) -> Callable[[], str]:
+        return lambda: f"{what}\n{server.log()}"
+
     try:
-        wait_for(lambda: answers(http_url), 20, "the dev server answers", log)
-        assert connection_cap_holds(ws_url)
+        assert connection_cap_holds(server.ws_url)
         os.utime(WATCHED_MODULE)  # as an editor's save: the reloader restarts the server
-        wait_for(lambda: "Reloading" in log.read_text(), 10, "a reload", log)
-        wait_for(lambda: log.read_text().count("Application startup complete") == 2, 20, "", log)
-        assert connection_cap_holds(ws_url)
+        wait_until(lambda: "Reloading" in server.log(), 10, with_log("a reload"), every=0.1)
+        wait_until(
+            lambda: server.log().count("Application startup complete") == 2,
+            20,
+            with_log("the reloaded server started"),
+            every=0.1,
+        )
+        assert connection_cap_holds(server.ws_url)
     finally:
-        stop_process(process)
+        stop_live_server(server)
         os.utime(WATCHED_MODULE, ns=(modified.st_atime_ns, modified.st_mtime_ns))
-    assert "Traceback" not in log.read_text()
+    assert "Traceback" not in server.log()

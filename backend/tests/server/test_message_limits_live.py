@@ -2,10 +2,8 @@
 
 import asyncio
 import contextlib
-import re
 import struct
 import time
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -14,37 +12,28 @@ from websockets.exceptions import ConnectionClosed
 from websockets.sync.client import connect
 
 from app.settings import Settings
+from testkit.processes import rss_kib
 from tests.raw_client import close_frame, handshake, raw_socket, read_all
 from tests.servers import (
     InProcessServer,
     LiveServer,
+    ProcessServers,
+    ThreadServers,
     serve_in_thread,
-    start_live_server,
-    stop_live_server,
-    write_frontend,
 )
 
 
 @pytest.fixture(scope="module")
-def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[InProcessServer]:
-    folder: Path = tmp_path_factory.mktemp("limits")
-    with serve_in_thread(Settings(frontend_dir=folder)) as running:
-        yield running
+def server(module_thread_servers: ThreadServers) -> InProcessServer:
+    return module_thread_servers.start()
 
 
 @pytest.fixture(scope="module")
-def own_process(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
+def own_process(module_process_servers: ProcessServers) -> LiveServer:
     """A process of its own: its memory is measured, and a flood must not share our GIL."""
-    folder = tmp_path_factory.mktemp("limits-process")
-    server = start_live_server(
-        folder / "uvicorn.log",
-        write_frontend(folder / "dist"),
-        APP_LOG_LEVEL="info",
-        APP_WS_MESSAGES_PER_SECOND="50",
-        APP_WS_MESSAGE_BURST="20",
+    return module_process_servers.start(
+        APP_LOG_LEVEL="info", APP_WS_MESSAGES_PER_SECOND="50", APP_WS_MESSAGE_BURST="20"
     )
-    yield server
-    stop_live_server(server)
 
 
 def test_an_oversized_message_is_refused_on_its_header_alone(server: InProcessServer) -> None:
@@ -58,15 +47,8 @@ def test_an_oversized_message_is_refused_on_its_header_alone(server: InProcessSe
     assert "1009 frame with 16777216 bytes exceeds limit of 65536 bytes" in server.log()
 
 
-def _rss_kib(pid: int) -> int:
-    status = Path(f"/proc/{pid}/status").read_text()
-    match = re.search(r"VmRSS:\s+(\d+) kB", status)
-    assert match is not None
-    return int(match.group(1))
-
-
 def test_oversized_messages_leave_the_servers_memory_unchanged(own_process: LiveServer) -> None:
-    before = _rss_kib(own_process.process.pid)
+    before = rss_kib(own_process.process.pid)
     for _ in range(8):  # 8 x 16 MiB: uvicorn's own limit would have buffered every one
         # The server closes while the client is still sending: no clean close to read.
         with (
@@ -75,7 +57,7 @@ def test_oversized_messages_leave_the_servers_memory_unchanged(own_process: Live
         ):
             websocket.send(b"\x00" * (16 * 1024 * 1024))
             websocket.recv(timeout=5)
-    grown = _rss_kib(own_process.process.pid) - before
+    grown = rss_kib(own_process.process.pid) - before
     assert grown < 8 * 1024, f"the server grew by {grown} KiB"
     with connect(f"{own_process.ws_url}/ws") as websocket:  # 64 KiB is still fine
         websocket.send(b"\x01" * 65536)
@@ -99,42 +81,37 @@ def test_permessage_deflate_is_off_unless_turned_on(
         assert websocket.recv(timeout=5) == "Message text was: squeezed"
 
 
-def test_a_flooding_client_is_throttled_and_others_keep_their_round_trips(
+async def test_a_flooding_client_is_throttled_and_others_keep_their_round_trips(
     own_process: LiveServer,
 ) -> None:
-    async def scenario() -> tuple[int, int]:
-        flooded = 0
-        async with async_connect(f"{own_process.ws_url}/ws") as flooder:
-
-            async def flood() -> None:
-                for index in range(5000):
-                    await flooder.send(f"flood {index}")
-
-            async def count_replies() -> None:
-                nonlocal flooded
-                async for _ in flooder:
-                    flooded += 1
-
-            tasks = [asyncio.create_task(flood()), asyncio.create_task(count_replies())]
-            await asyncio.sleep(0.2)  # the flood is under way
-            answered = 0
-            async with async_connect(f"{own_process.ws_url}/ws") as other:
-                # Each round trip may take 0.5 s at most: a bound, not a measurement.
-                for index in range(20):
-                    await other.send(f"ping {index}")
-                    try:
-                        reply = await asyncio.wait_for(other.recv(), 0.5)
-                    except TimeoutError:
-                        break
-                    assert reply == f"Message text was: ping {index}"
-                    answered += 1
-            seen = flooded
-            for task in tasks:
-                task.cancel()
-            return answered, seen
-
     started = time.monotonic()
-    answered, flooded = asyncio.run(scenario())
+    flooded = 0
+    async with async_connect(f"{own_process.ws_url}/ws") as flooder:
+
+        async def flood() -> None:
+            for index in range(5000):
+                await flooder.send(f"flood {index}")
+
+        async def count_replies() -> None:
+            nonlocal flooded
+            async for _ in flooder:
+                flooded += 1
+
+        tasks = [asyncio.create_task(flood()), asyncio.create_task(count_replies())]
+        await asyncio.sleep(0.2)  # the flood is under way
+        answered = 0
+        async with async_connect(f"{own_process.ws_url}/ws") as other:
+            # Each round trip may take 0.5 s at most: a bound, not a measurement.
+            for index in range(20):
+                await other.send(f"ping {index}")
+                try:
+                    reply = await asyncio.wait_for(other.recv(), 0.5)
+                except TimeoutError:
+                    break
+                assert reply == f"Message text was: ping {index}"
+                answered += 1
+        for task in tasks:
+            task.cancel()  # so flooded counts no more
     elapsed = time.monotonic() - started
     assert answered == 20
     # 50 messages/s after a burst of 20: far fewer replies than the 5,000 sent.

@@ -5,8 +5,6 @@ or timeout here is the same road as ``APP_MAX_CONNECTIONS`` or ``APP_REQUEST_HEA
 """
 
 import time
-from collections.abc import Iterator
-from pathlib import Path
 
 import httpx2
 import pytest
@@ -14,7 +12,6 @@ from pydantic import SecretStr
 from websockets.exceptions import InvalidStatus
 from websockets.sync.client import connect
 
-from app.settings import Settings
 from tests.raw_client import (
     UPGRADE,
     close_frame,
@@ -23,7 +20,7 @@ from tests.raw_client import (
     raw_socket,
     read_all,
 )
-from tests.servers import InProcessServer, serve_in_thread
+from tests.servers import InProcessServer, ThreadServers
 
 METRICS_TOKEN = "metrics-token-for-the-protocol-tests"
 
@@ -41,19 +38,15 @@ def request_head_refusals(server: InProcessServer) -> float:
 
 
 @pytest.fixture(scope="module")
-def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[InProcessServer]:
+def server(module_thread_servers: ThreadServers) -> InProcessServer:
     """Short timeouts, so that the tests run quickly."""
-    folder: Path = tmp_path_factory.mktemp("protocols")
-    settings = Settings(
-        frontend_dir=folder,
+    return module_thread_servers.start(
         request_head_timeout=1,
         ws_ping_interval=0.5,
         ws_ping_timeout=0.5,
         max_connections=3,
         metrics_token=SecretStr(METRICS_TOKEN),  # operator access that does not hang on an address
     )
-    with serve_in_thread(settings) as running:
-        yield running
 
 
 def test_connections_beyond_the_cap_get_503_and_the_server_keeps_serving(

@@ -55,113 +55,97 @@ class RecordingTransport(asyncio.Transport):
         return default
 
 
-def test_reading_pauses_only_once_eight_messages_wait_and_resumes_once_taken() -> None:
-    async def scenario() -> list[str]:
-        may_read = asyncio.Event()
-        taken: list[str] = []
+async def accepted(app: Any) -> tuple[GuardedWebSocketProtocol, RecordingTransport]:
+    """The protocol serving ``app``, its handshake received and given time to be accepted."""
+    config = Config(app, ws_ping_interval=None, lifespan="off")
+    config.load()
+    protocol = GuardedWebSocketProtocol(config, ServerState(), {})
+    transport = RecordingTransport()
+    protocol.connection_made(transport)
+    protocol.data_received(HANDSHAKE)
+    await asyncio.sleep(0.01)  # the app accepts
+    return protocol, transport
 
-        async def app(scope: Any, receive: Any, send: Any) -> None:
-            assert (await receive())["type"] == "websocket.connect"
-            await send({"type": "websocket.accept"})
-            await may_read.wait()
-            while len(taken) < 8:
-                taken.append((await receive())["text"])
-            await asyncio.Event().wait()  # stays connected
 
-        config = Config(app, ws_ping_interval=None, lifespan="off")
-        config.load()
-        protocol = GuardedWebSocketProtocol(config, ServerState(), {})
-        transport = RecordingTransport()
-        protocol.connection_made(transport)
-        protocol.data_received(HANDSHAKE)
-        await asyncio.sleep(0.01)  # the app accepts
-        calls: list[str] = []
-        for number in range(8):
-            protocol.data_received(masked_text_frame(f"m{number}"))
-            calls.append(f"{number + 1} waiting: {transport.calls}")
-        may_read.set()
-        await asyncio.sleep(0.01)  # the app takes all eight
-        assert taken == [f"m{number}" for number in range(8)]
-        calls.append(f"all taken: {transport.calls}")
-        protocol.connection_lost(None)
-        await asyncio.sleep(0)
-        return calls
+async def test_reading_pauses_only_once_eight_messages_wait_and_resumes_once_taken() -> None:
+    may_read = asyncio.Event()
+    taken: list[str] = []
 
-    assert asyncio.run(scenario()) == [
+    async def app(scope: Any, receive: Any, send: Any) -> None:
+        assert (await receive())["type"] == "websocket.connect"
+        await send({"type": "websocket.accept"})
+        await may_read.wait()
+        while len(taken) < 8:
+            taken.append((await receive())["text"])
+        await asyncio.Event().wait()  # stays connected
+
+    protocol, transport = await accepted(app)
+    calls: list[str] = []
+    for number in range(8):
+        protocol.data_received(masked_text_frame(f"m{number}"))
+        calls.append(f"{number + 1} waiting: {transport.calls}")
+    may_read.set()
+    await asyncio.sleep(0.01)  # the app takes all eight
+    assert taken == [f"m{number}" for number in range(8)]
+    calls.append(f"all taken: {transport.calls}")
+    protocol.connection_lost(None)
+    await asyncio.sleep(0)
+    assert calls == [
         *(f"{waiting} waiting: []" for waiting in range(1, 8)),
         "8 waiting: ['pause']",
         "all taken: ['pause', 'resume']",
     ]
 
 
-def test_reading_is_not_paused_or_resumed_for_messages_taken_one_by_one() -> None:
-    async def scenario() -> list[str]:
-        taken: list[str] = []
+async def test_reading_is_not_paused_or_resumed_for_messages_taken_one_by_one() -> None:
+    taken: list[str] = []
 
-        async def app(scope: Any, receive: Any, send: Any) -> None:
-            assert (await receive())["type"] == "websocket.connect"
-            await send({"type": "websocket.accept"})
-            while True:
-                message = await receive()
-                if message["type"] != "websocket.receive":
-                    return
-                taken.append(message["text"])
+    async def app(scope: Any, receive: Any, send: Any) -> None:
+        assert (await receive())["type"] == "websocket.connect"
+        await send({"type": "websocket.accept"})
+        while True:
+            message = await receive()
+            if message["type"] != "websocket.receive":
+                return
+            taken.append(message["text"])
 
-        config = Config(app, ws_ping_interval=None, lifespan="off")
-        config.load()
-        protocol = GuardedWebSocketProtocol(config, ServerState(), {})
-        transport = RecordingTransport()
-        protocol.connection_made(transport)
-        protocol.data_received(HANDSHAKE)
-        await asyncio.sleep(0.01)
-        for number in range(20):
-            protocol.data_received(masked_text_frame(f"m{number}"))
-            await asyncio.sleep(0)  # the app takes each before the next comes
-        await asyncio.sleep(0.01)
-        assert len(taken) == 20
-        protocol.connection_lost(None)
-        await asyncio.sleep(0)
-        return transport.calls
-
-    assert asyncio.run(scenario()) == []
+    protocol, transport = await accepted(app)
+    for number in range(20):
+        protocol.data_received(masked_text_frame(f"m{number}"))
+        await asyncio.sleep(0)  # the app takes each before the next comes
+    await asyncio.sleep(0.01)
+    assert len(taken) == 20
+    protocol.connection_lost(None)
+    await asyncio.sleep(0)
+    assert transport.calls == []
 
 
-def test_reading_pauses_once_big_messages_add_up_whatever_their_count() -> None:
+async def test_reading_pauses_once_big_messages_add_up_whatever_their_count() -> None:
     """Eight messages of 64 KiB would be half a MiB waiting per connection: reading pauses
     once 64 KiB wait, here with the second message of 40 KB."""
 
-    async def scenario() -> tuple[list[str], int]:
-        may_read = asyncio.Event()
+    may_read = asyncio.Event()
 
-        async def app(scope: Any, receive: Any, send: Any) -> None:
-            assert (await receive())["type"] == "websocket.connect"
-            await send({"type": "websocket.accept"})
-            await may_read.wait()
-            for _ in range(2):
-                assert len((await receive())["text"]) == 40_000
-            await asyncio.Event().wait()
-
-        config = Config(app, ws_ping_interval=None, lifespan="off")
-        config.load()
-        protocol = GuardedWebSocketProtocol(config, ServerState(), {})
-        transport = RecordingTransport()
-        protocol.connection_made(transport)
-        protocol.data_received(HANDSHAKE)
-        await asyncio.sleep(0.01)
-        calls = []
+    async def app(scope: Any, receive: Any, send: Any) -> None:
+        assert (await receive())["type"] == "websocket.connect"
+        await send({"type": "websocket.accept"})
+        await may_read.wait()
         for _ in range(2):
-            protocol.data_received(masked_frame("x" * 40_000))
-            calls.append(list(transport.calls))
-        may_read.set()
-        await asyncio.sleep(0.01)
-        calls.append(list(transport.calls))
-        left = protocol.queued_bytes
-        protocol.connection_lost(None)
-        await asyncio.sleep(0)
-        return [str(call) for call in calls], left
+            assert len((await receive())["text"]) == 40_000
+        await asyncio.Event().wait()
 
-    calls, left = asyncio.run(scenario())
-    assert calls == ["[]", "['pause']", "['pause', 'resume']"]
+    protocol, transport = await accepted(app)
+    calls = []
+    for _ in range(2):
+        protocol.data_received(masked_frame("x" * 40_000))
+        calls.append(list(transport.calls))
+    may_read.set()
+    await asyncio.sleep(0.01)
+    calls.append(list(transport.calls))
+    left = protocol.queued_bytes
+    protocol.connection_lost(None)
+    await asyncio.sleep(0)
+    assert [str(call) for call in calls] == ["[]", "['pause']", "['pause', 'resume']"]
     assert left == 0  # every byte counted in is counted out
 
 

@@ -25,11 +25,6 @@ def pytest_runtest_makereport(
 
 
 @pytest.fixture
-def anyio_backend() -> str:
-    return "asyncio"
-
-
-@pytest.fixture
 def sentinel_setup(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[RedisSentinelSetup]:
     yield from running(made_or_skipped(lambda: RedisSentinelSetup(tmp_path / "sentinel")), request)
 

@@ -22,8 +22,6 @@ from redis.exceptions import (
 
 from testkit.redis_topologies import RedisClusterSetup
 
-pytestmark = pytest.mark.anyio
-
 ROOM = "room:{general}"
 CHANNEL = f"{ROOM}:events"
 BOUND = 15.0  # s for anything to settle after a fault; a few seconds measured

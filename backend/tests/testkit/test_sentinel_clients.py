@@ -11,8 +11,6 @@ from redis.exceptions import ConnectionError, ResponseError, TimeoutError
 
 from testkit.redis_topologies import HOST, RedisSentinelSetup, ask, info
 
-pytestmark = pytest.mark.anyio
-
 CHANNEL = "room:{general}:events"
 OUTAGE_BOUND = 15.0  # s from the kill until a write reaches the new master; ~2-3 s measured
 

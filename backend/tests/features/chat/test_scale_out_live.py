@@ -1,42 +1,11 @@
 """The guide's chat over real sockets: one process in memory, two processes through Redis."""
 
-import time
-from collections.abc import Callable, Iterator
-from pathlib import Path
-
 import httpx2
-import pytest
 from websockets.sync.client import ClientConnection, connect
 
 from testkit.processes import RedisServer
-from tests.servers import LiveServer, start_live_server, stop_live_server
-
-
-def eventually(check: Callable[[], bool], seconds: float = 15) -> None:
-    deadline = time.monotonic() + seconds
-    while not check():
-        if time.monotonic() > deadline:
-            raise AssertionError(f"not true within {seconds} s")
-        time.sleep(0.05)
-
-
-def broker_connected(server: LiveServer) -> bool:
-    health = httpx2.get(f"{server.http_url}/api/health", timeout=2).json()
-    connected: bool = health["chat_broker"]["connected"]
-    return connected
-
-
-@pytest.fixture
-def two_processes(tmp_path: Path, redis_server: RedisServer) -> Iterator[list[LiveServer]]:
-    servers = [
-        start_live_server(tmp_path / f"uvicorn-{n}.log", tmp_path, APP_REDIS_URL=redis_server.url)
-        for n in (1, 2)
-    ]
-    for server in servers:
-        eventually(lambda server=server: broker_connected(server))  # type: ignore[misc]
-    yield servers
-    for server in servers:
-        stop_live_server(server)
+from testkit.waiting import wait_until
+from tests.servers import LiveServer, broker_connected
 
 
 def guide_chat_holds(alice: ClientConnection, bob: ClientConnection) -> None:
@@ -86,7 +55,9 @@ def test_guide_chat_resumes_by_itself_after_redis_restarts(
         for websocket in (alice, carol, bob):
             assert websocket.recv(timeout=5) == "Client #2 says: ready"
         redis_server.stop()
-        eventually(lambda: not broker_connected(first) and not broker_connected(second))
+        wait_until(
+            lambda: not broker_connected(first) and not broker_connected(second), 15, "Redis gone"
+        )
         health = httpx2.get(f"{first.http_url}/api/health").json()
         assert health["status"] == "degraded"
         broker = health["chat_broker"]

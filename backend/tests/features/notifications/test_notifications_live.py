@@ -3,17 +3,15 @@
 at once or when they come back; who may send, and how often; and ``GET /api/me``."""
 
 import asyncio
-from collections.abc import Iterator
-from pathlib import Path
 
 import httpx2
 import pytest
 from pydantic import SecretStr
 
 from app.security.tokens import issue_token
-from app.settings import Settings
-from tests.channels.realtime_client import Credentials, RealtimeClient, wait_until
-from tests.servers import InProcessServer, serve_in_thread
+from testkit.waiting import wait_until_async
+from tests.channels.realtime_client import Credentials, RealtimeClient
+from tests.servers import InProcessServer, ThreadServers
 
 SECRET = "notifications-tests-secret-of-32-chars!"
 
@@ -28,11 +26,8 @@ SERVICE = token_of("billing", "publisher")
 
 
 @pytest.fixture(scope="module")
-def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[InProcessServer]:
-    folder: Path = tmp_path_factory.mktemp("notifications")
-    settings = Settings(frontend_dir=folder, token_secret=SecretStr(SECRET))
-    with serve_in_thread(settings) as running:
-        yield running
+def server(module_thread_servers: ThreadServers) -> InProcessServer:
+    return module_thread_servers.start(token_secret=SecretStr(SECRET))
 
 
 def ticketed(server: InProcessServer, token: str) -> Credentials:
@@ -63,97 +58,88 @@ def notify(
     )
 
 
-def test_a_notification_reaches_its_recipient_now_or_when_they_come_back(
+async def test_a_notification_reaches_its_recipient_now_or_when_they_come_back(
     server: InProcessServer,
 ) -> None:
     # Breaks if a notification did not reach user:bob, carried a sender other than the one
     # signed in, or was lost or repeated while bob was away.
-    async def scenario() -> None:
-        bob = RealtimeClient([server.ws_url], credentials=ticketed(server, BOB))
-        await bob.start()
-        assert (await bob.subscribe("user:bob"))["type"] == "subscribed"
-        await wait_until(lambda: bob.last_sync("user:bob"), 5, "synced")
+    bob = RealtimeClient([server.ws_url], credentials=ticketed(server, BOB))
+    await bob.start()
+    assert (await bob.subscribe("user:bob"))["type"] == "subscribed"
+    await wait_until_async(lambda: bob.last_sync("user:bob"), 5, "synced")
 
-        sent = await asyncio.to_thread(notify, server, "bob", "hi", cookie=ALICE)
-        assert sent.status_code == 201, sent.text
-        assert sent.json()["channel"] == "user:bob"
-        await wait_until(lambda: bob.published("user:bob"), 5, "the notification")
-        event = bob.published("user:bob")[-1]
-        assert event["data"] == {"sender": "alice", "text": "hi"}
-        assert event["sender"] == "alice"
-        assert (event["epoch"], event["offset"]) == (sent.json()["epoch"], sent.json()["offset"])
+    sent = await asyncio.to_thread(notify, server, "bob", "hi", cookie=ALICE)
+    assert sent.status_code == 201, sent.text
+    assert sent.json()["channel"] == "user:bob"
+    await wait_until_async(lambda: bob.published("user:bob"), 5, "the notification")
+    event = bob.published("user:bob")[-1]
+    assert event["data"] == {"sender": "alice", "text": "hi"}
+    assert event["sender"] == "alice"
+    assert (event["epoch"], event["offset"]) == (sent.json()["epoch"], sent.json()["offset"])
 
-        await bob.go_away()
-        for text in ("while you were out", "and again"):
-            response = await asyncio.to_thread(notify, server, "bob", text, bearer=ALICE)
-            assert response.status_code == 201
-        await bob.come_back()  # with a fresh ticket, from where it was
-        await wait_until(lambda: len(bob.syncs["user:bob"]) == 2, 5, "synced again")
-        sync = bob.syncs["user:bob"][-1]
-        assert (sync["recovered"], sync["replayed"]) == (True, 2)
-        assert bob.texts("user:bob") == ["hi", "while you were out", "and again"]
-        assert bob.duplicates == 0
-        await bob.stop()
-
-    asyncio.run(scenario())
+    await bob.go_away()
+    for text in ("while you were out", "and again"):
+        response = await asyncio.to_thread(notify, server, "bob", text, bearer=ALICE)
+        assert response.status_code == 201
+    await bob.come_back()  # with a fresh ticket, from where it was
+    await wait_until_async(lambda: len(bob.syncs["user:bob"]) == 2, 5, "synced again")
+    sync = bob.syncs["user:bob"][-1]
+    assert (sync["recovered"], sync["replayed"]) == (True, 2)
+    assert bob.texts("user:bob") == ["hi", "while you were out", "and again"]
+    assert bob.duplicates == 0
+    await bob.stop()
 
 
-def test_a_member_away_beyond_the_history_is_told_so(server: InProcessServer) -> None:
+async def test_a_member_away_beyond_the_history_is_told_so(server: InProcessServer) -> None:
     # Breaks if a resume from a position the history no longer reaches said recovered (the
     # channel keeps 100 notifications), instead of too_far_behind with the recent ones.
-    async def scenario() -> None:
-        carol = RealtimeClient(
-            [server.ws_url], headers={"Authorization": f"Bearer {token_of('carol')}"}
-        )
-        await carol.start()
-        assert (await carol.subscribe("user:carol"))["type"] == "subscribed"
-        first = await asyncio.to_thread(
-            httpx2.post,
-            f"{server.http_url}/api/channels/user:carol/events",
-            json={"data": {"sender": "billing", "text": "invoice 0"}},
-            headers={"Authorization": f"Bearer {SERVICE}"},
-        )
-        assert first.status_code == 201, first.text
-        await wait_until(lambda: carol.published("user:carol"), 5, "the first")
-        await carol.go_away()
+    carol = RealtimeClient(
+        [server.ws_url], headers={"Authorization": f"Bearer {token_of('carol')}"}
+    )
+    await carol.start()
+    assert (await carol.subscribe("user:carol"))["type"] == "subscribed"
+    first = await asyncio.to_thread(
+        httpx2.post,
+        f"{server.http_url}/api/channels/user:carol/events",
+        json={"data": {"sender": "billing", "text": "invoice 0"}},
+        headers={"Authorization": f"Bearer {SERVICE}"},
+    )
+    assert first.status_code == 201, first.text
+    await wait_until_async(lambda: carol.published("user:carol"), 5, "the first")
+    await carol.go_away()
 
-        def flood() -> None:
-            with httpx2.Client(headers={"Authorization": f"Bearer {SERVICE}"}) as http:
-                for number in range(1, 121):
-                    response = http.post(
-                        f"{server.http_url}/api/channels/user:carol/events",
-                        json={"data": {"sender": "billing", "text": f"invoice {number}"}},
-                    )
-                    assert response.status_code == 201
+    def flood() -> None:
+        with httpx2.Client(headers={"Authorization": f"Bearer {SERVICE}"}) as http:
+            for number in range(1, 121):
+                response = http.post(
+                    f"{server.http_url}/api/channels/user:carol/events",
+                    json={"data": {"sender": "billing", "text": f"invoice {number}"}},
+                )
+                assert response.status_code == 201
 
-        await asyncio.to_thread(flood)
-        await carol.come_back()
-        await wait_until(lambda: len(carol.syncs["user:carol"]) == 2, 5, "synced again")
-        sync = carol.syncs["user:carol"][-1]
-        assert sync["recovered"] is False
-        assert sync["reason"] == "too_far_behind"
-        # What it is shown instead: the newest, up to the channel's replay_on_join (20).
-        assert carol.texts("user:carol")[1:] == [f"invoice {n}" for n in range(101, 121)]
-        await carol.stop()
-
-    asyncio.run(scenario())
+    await asyncio.to_thread(flood)
+    await carol.come_back()
+    await wait_until_async(lambda: len(carol.syncs["user:carol"]) == 2, 5, "synced again")
+    sync = carol.syncs["user:carol"][-1]
+    assert sync["recovered"] is False
+    assert sync["reason"] == "too_far_behind"
+    # What it is shown instead: the newest, up to the channel's replay_on_join (20).
+    assert carol.texts("user:carol")[1:] == [f"invoice {n}" for n in range(101, 121)]
+    await carol.stop()
 
 
-def test_only_the_recipient_may_follow_their_channel(server: InProcessServer) -> None:
+async def test_only_the_recipient_may_follow_their_channel(server: InProcessServer) -> None:
     # Breaks if alice could follow bob's notifications, by any credential.
-    async def scenario() -> None:
-        for alice in (
-            RealtimeClient([server.ws_url], credentials=ticketed(server, ALICE)),
-            RealtimeClient([server.ws_url], headers={"Cookie": f"session={ALICE}"}),
-            RealtimeClient([server.ws_url], headers={"Authorization": f"Bearer {ALICE}"}),
-        ):
-            await alice.start()
-            refused = await alice.subscribe("user:bob")
-            assert (refused["type"], refused["code"]) == ("error", "forbidden")
-            assert (await alice.subscribe("user:alice"))["type"] == "subscribed"
-            await alice.stop()
-
-    asyncio.run(scenario())
+    for alice in (
+        RealtimeClient([server.ws_url], credentials=ticketed(server, ALICE)),
+        RealtimeClient([server.ws_url], headers={"Cookie": f"session={ALICE}"}),
+        RealtimeClient([server.ws_url], headers={"Authorization": f"Bearer {ALICE}"}),
+    ):
+        await alice.start()
+        refused = await alice.subscribe("user:bob")
+        assert (refused["type"], refused["code"]) == ("error", "forbidden")
+        assert (await alice.subscribe("user:alice"))["type"] == "subscribed"
+        await alice.stop()
 
 
 def test_who_may_send_a_notification(server: InProcessServer) -> None:

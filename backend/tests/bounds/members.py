@@ -1,17 +1,15 @@
-"""What the bound tests share: a process's resident memory, waiting for a condition, a
-realtime.json.v1 member that keeps every frame it gets, and a client that never reads."""
+"""The bound tests' clients: a realtime.json.v1 member that keeps every frame it gets, a
+talker that fills a room's history, and a client that never reads."""
 
 import asyncio
 import base64
 import contextlib
 import json
 import os
-import re
 import socket
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 from websockets.asyncio.client import ClientConnection, connect
@@ -21,30 +19,14 @@ from websockets.typing import Subprotocol
 JSON_V1 = [Subprotocol("realtime.json.v1")]
 TEXT_V1 = [Subprotocol("realtime.text.v1")]
 MIB = 1024 * 1024
-
-
-def rss_kib(pid: int) -> int:
-    """The process's resident memory (VmRSS), in KiB."""
-    status = Path(f"/proc/{pid}/status").read_text()
-    match = re.search(r"VmRSS:\s+(\d+) kB", status)
-    assert match is not None
-    return int(match.group(1))
-
-
-def eventually(check: Callable[[], bool], seconds: float, what: str) -> None:
-    deadline = time.monotonic() + seconds
-    while not check():
-        if time.monotonic() > deadline:
-            raise AssertionError(f"not within {seconds} s: {what}")
-        time.sleep(0.05)
-
-
-async def until(check: Callable[[], bool], seconds: float, what: str) -> None:
-    deadline = time.monotonic() + seconds
-    while not check():
-        if time.monotonic() > deadline:
-            raise AssertionError(f"not within {seconds} s: {what}")
-        await asyncio.sleep(0.02)
+# The settings of a process whose rooms a test fills fast: 32 MiB of history each, and no
+# rate limit on what a client sends.
+FAST_FILLED_ROOMS: dict[str, Any] = {
+    "APP_LOG_LEVEL": "info",
+    "APP_ROOM_HISTORY_BYTES": str(32 * MIB),
+    "APP_WS_MESSAGES_PER_SECOND": "100000",
+    "APP_WS_MESSAGE_BURST": "100000",
+}
 
 
 @dataclass
@@ -128,6 +110,15 @@ class JsonMember:
         if self._reader is not None:
             with contextlib.suppress(asyncio.CancelledError):
                 await self._reader
+
+
+async def say_and_hear(talker: ClientConnection, number: int, size: int) -> None:
+    """Sends ``number`` padded to ``size`` characters, and reads until the room says it back
+    (the talker is Client #2)."""
+    text = f"{number} " + "x" * size
+    await talker.send(text)
+    while str(await talker.recv()) != f"Client #2 says: {text}":
+        pass
 
 
 def position_of(message: dict[str, Any]) -> str:
