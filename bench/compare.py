@@ -5,7 +5,9 @@ Each revision's ``backend/`` is exported with ``git archive`` into a temporary f
 ``python -m app`` with the same settings as ``python -m bench`` (a revision whose settings
 differ gets what it knows of them). Every round starts a fresh server of each in turn, in an
 order that alternates between rounds, and runs the guide's chat broadcast to ``--receivers``
-clients (and, with ``--idle N``, N idle connections on ``/ws``). Printed: each run, then per
+clients (with ``--multiplexed``, a chat room's fan-out on ``/ws/realtime`` instead, as in
+``bench.channels.realtime_fan_out``; with ``--idle N``, N idle connections on ``/ws`` too; a
+revision without ``/ws/realtime`` cannot run ``--multiplexed``). Printed: each run, then per
 revision the medians, and the ratio of each other revision (this tree last) to the first,
 round by round, with its range: a ratio whose range straddles 1 is noise.
 """
@@ -21,6 +23,7 @@ import uvloop
 
 from bench import report
 from bench.__main__ import pin_cores, raise_file_limit
+from bench.channels import realtime_fan_out
 from bench.scenarios import FanOutResult, IdleResult, fan_out, idle
 from bench.servers import ROOT, Server, project_server
 
@@ -58,7 +61,7 @@ def summary(runs: dict[str, Runs], baseline: str) -> list[str]:
         fans = measured.fan_out
         if fans:
             lines.append(
-                f"{label:>12}: broadcast to {fans[0].receivers:,}, medians of {len(fans)} runs: "
+                f"{label:>12}: fan-out to {fans[0].receivers:,}, medians of {len(fans)} runs: "
                 f"p50 {statistics.median(f.p50_ms for f in fans):.2f} ms, "
                 f"p99 {statistics.median(f.p99_ms for f in fans):.2f} ms, "
                 f"last {statistics.median(f.last_median_ms for f in fans):.2f} ms, "
@@ -101,8 +104,9 @@ async def run(args: argparse.Namespace, backends: dict[str, Path | None]) -> dic
         order = list(backends) if round_number % 2 == 0 else list(reversed(backends))
         for label in order:
             measured = server(label).start()
+            scenario = realtime_fan_out if args.multiplexed else fan_out
             try:
-                result = await fan_out(
+                result = await scenario(
                     [measured], args.receivers, messages=args.messages, wait=10, close_clients=False
                 )
             finally:
@@ -129,6 +133,9 @@ def main() -> None:
     parser.add_argument("--receivers", type=int, default=1000)
     parser.add_argument("--messages", type=int, default=200)
     parser.add_argument("--idle", type=int, default=0, help="idle connections per run (0: none)")
+    parser.add_argument(
+        "--multiplexed", action="store_true", help="the fan-out of a chat room on /ws/realtime"
+    )
     args = parser.parse_args()
     raise_file_limit(30_000)
     with tempfile.TemporaryDirectory(prefix="bench-compare-") as folder:
