@@ -157,10 +157,11 @@ async def run(args: argparse.Namespace, server_cores: set[int] | None) -> report
 
     # One publish to 1,000 subscribers of a chat room on the multiplexed endpoint, against the
     # guide's chat broadcast to 1,000 on /ws/{client_id}: in turn, three of each (ABBAAB).
-    for endpoint in ("/ws/{client_id}", "/ws/realtime") * 3:
+    chat, multiplexed = "/ws/{client_id}", "/ws/realtime"
+    for endpoint in (chat, multiplexed, multiplexed, chat, chat, multiplexed):
         server = project_server("project", server_cores).start()
         try:
-            if endpoint == "/ws/realtime":
+            if endpoint == multiplexed:
                 result = await realtime_fan_out(
                     [server], 1000, messages=args.fan_out_messages, wait=10, close_clients=False
                 )
@@ -202,11 +203,13 @@ async def run(args: argparse.Namespace, server_cores: set[int] | None) -> report
         print(report.fan_out_line("project", "two processes + Redis", result), flush=True)
 
         # A service's HTTP publish to 1,000 subscribers of announcements on /ws/realtime,
-        # spread over two processes sharing Redis, against one process: two of each, in turn.
+        # spread over two processes sharing Redis, against one process: two of each, in turn
+        # (ABBA).
         token = publisher_token()
-        for setup in ("two processes + Redis", "one process") * 2:
+        two, one = "two processes + Redis", "one process"
+        for setup in (two, one, one, two):
             env = {"APP_TOKEN_SECRET": TOKEN_SECRET}
-            if setup == "one process":
+            if setup == one:
                 group = [project_server("project", server_cores, **env)]
             else:
                 group = [
