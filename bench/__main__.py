@@ -19,6 +19,13 @@ from pathlib import Path
 import uvloop
 
 from bench import report
+from bench.channels import (
+    TOKEN_SECRET,
+    http_fan_out,
+    idle_subscribed,
+    publisher_token,
+    realtime_fan_out,
+)
 from bench.scenarios import echo, fan_out, idle, recovery, send_floor
 from bench.servers import (
     ROOT,
@@ -113,6 +120,17 @@ async def run(args: argparse.Namespace, server_cores: set[int] | None) -> report
             results.idle.append((server.name, memory))
             print(report.idle_line(server.name, memory), flush=True)
 
+    # Idle on the multiplexed endpoint: each connection following 5 channels against 1, fresh
+    # processes in turn (1, 5, 5, 1), so that drift hits both alike.
+    for channels in (1, 5, 5, 1):
+        server = project_server("project", server_cores).start()
+        try:
+            subscribed = await idle_subscribed(server, 10_000, channels)
+        finally:
+            server.kill()
+        results.idle_channels.append(subscribed)
+        print(report.idle_channels_line(subscribed), flush=True)
+
     # Broadcast in one process: one message at a time, each timed until every receiver has it;
     # many messages, so that the tail (p99) shows.
     for receivers, messages in (
@@ -136,6 +154,25 @@ async def run(args: argparse.Namespace, server_cores: set[int] | None) -> report
                 server.kill()
             results.fan_out.append((server.name, "one process", result))
             print(report.fan_out_line(server.name, "one process", result), flush=True)
+
+    # One publish to 1,000 subscribers of a chat room on the multiplexed endpoint, against the
+    # guide's chat broadcast to 1,000 on /ws/{client_id}: in turn, three of each (ABBAAB).
+    chat, multiplexed = "/ws/{client_id}", "/ws/realtime"
+    for endpoint in (chat, multiplexed, multiplexed, chat, chat, multiplexed):
+        server = project_server("project", server_cores).start()
+        try:
+            if endpoint == multiplexed:
+                result = await realtime_fan_out(
+                    [server], 1000, messages=args.fan_out_messages, wait=10, close_clients=False
+                )
+            else:
+                result = await fan_out(
+                    [server], 1000, messages=args.fan_out_messages, wait=10, close_clients=False
+                )
+        finally:
+            server.kill()
+        results.multiplexed.append((endpoint, result))
+        print(report.fan_out_line("project", endpoint, result), flush=True)
 
     # The floor under any broadcast: one plain send() per socket, on the same core.
     for connections in (1000, 10_000):
@@ -164,6 +201,32 @@ async def run(args: argparse.Namespace, server_cores: set[int] | None) -> report
                 server.kill()
         results.fan_out.append(("project", "two processes + Redis", result))
         print(report.fan_out_line("project", "two processes + Redis", result), flush=True)
+
+        # A service's HTTP publish to 1,000 subscribers of announcements on /ws/realtime,
+        # spread over two processes sharing Redis, against one process: two of each, in turn
+        # (ABBA).
+        token = publisher_token()
+        two, one = "two processes + Redis", "one process"
+        for setup in (two, one, one, two):
+            env = {"APP_TOKEN_SECRET": TOKEN_SECRET}
+            if setup == one:
+                group = [project_server("project", server_cores, **env)]
+            else:
+                group = [
+                    project_server(f"project-{n}", server_cores, APP_REDIS_URL=redis.url, **env)
+                    for n in (1, 2)
+                ]
+            for server in group:
+                server.start()
+            try:
+                published = await http_fan_out(
+                    group, 1000, token, messages=args.fan_out_messages, wait=10, close_clients=False
+                )
+            finally:
+                for server in group:
+                    server.kill()
+            results.http_fan_out.append((setup, published))
+            print(report.http_fan_out_line(setup, published), flush=True)
 
         # Recovering 1,000 missed messages after a reconnect: from memory, and from Redis.
         history = {"APP_ROOM_HISTORY_EVENTS": "1100"}

@@ -1,8 +1,10 @@
 """Results as printed lines, a markdown report with ratios to the guide, and an SVG chart."""
 
+import statistics
 from dataclasses import dataclass, field
 from html import escape
 
+from bench.channels import ROOM_SIZE, HttpFanOutResult, IdleChannelsResult
 from bench.scenarios import (
     EchoResult,
     FanOutResult,
@@ -22,6 +24,12 @@ class Results:
     stuck: list[tuple[str, FanOutResult]] = field(default_factory=list)
     recovery: list[tuple[str, RecoveryResult]] = field(default_factory=list)
     send_floor: list[SendFloorResult] = field(default_factory=list)
+    # WS /ws/realtime: idle connections following 1 or 5 channels; the fan-out of a chat room
+    # on each endpoint ("/ws/{client_id}" or "/ws/realtime"), in the order run; a service's
+    # HTTP publish, by setup.
+    idle_channels: list[IdleChannelsResult] = field(default_factory=list)
+    multiplexed: list[tuple[str, FanOutResult]] = field(default_factory=list)
+    http_fan_out: list[tuple[str, HttpFanOutResult]] = field(default_factory=list)
 
     def add_echo(self, server: str, connections: int, deflate: bool, result: EchoResult) -> None:
         self.echo.setdefault((server, connections, deflate), []).append(result)
@@ -65,6 +73,21 @@ def idle_line(server: str, r: IdleResult) -> str:
     )
 
 
+def idle_channels_line(r: IdleChannelsResult) -> str:
+    return (
+        f"idle /ws/realtime {r.connections:6} conn, {r.channels} channels each: "
+        f"{r.kib_per_connection:6.1f} KiB each (RSS {r.server_rss_mib:.0f} MiB, "
+        f"opened in {r.seconds_to_open:.0f} s)"
+    )
+
+
+def http_fan_out_line(setup: str, r: HttpFanOutResult) -> str:
+    return (
+        fan_out_line("project", f"HTTP, {setup}", r)
+        + f"; 201 after p50 {r.answer_p50_ms:.2f} ms p99 {r.answer_p99_ms:.2f} ms"
+    )
+
+
 def recovery_line(setup: str, r: RecoveryResult) -> str:
     return (
         f"recovery  {setup:<22} {r.missed:>5} missed  median {r.median_ms:7.1f} ms  "
@@ -83,7 +106,8 @@ def fan_out_line(server: str, setup: str, r: FanOutResult) -> str:
     return (
         f"fan-out {server:17} {setup:22} {r.receivers:5} clients "
         f"p50 {r.p50_ms:7.2f} ms p99 {r.p99_ms:7.2f} ms "
-        f"last {r.last_median_ms:7.2f} ms delivered {r.delivered:.0%}"
+        f"last {r.last_median_ms:7.2f} ms delivered {r.delivered:.0%} "
+        f"server {r.server_cpu_us_per_delivery:5.1f} us CPU/delivery"
     )
 
 
@@ -183,15 +207,19 @@ def markdown(results: Results, context: Context) -> str:
         "",
         "One sender in the guide's chat; each message is timed from sending until each receiver",
         "has it, many messages in a row, so that p99 is the tail; *last* is the median over",
-        "messages of the time until the last receiver has it.",
+        "messages of the time until the last receiver has it; *µs CPU* is the servers' CPU",
+        "time per delivery while the messages went out (it moves far less than the latencies",
+        "when other work shares the machine).",
         "",
-        "| Setup | Server | Receivers | Messages | p50 ms | p99 ms | last ms | delivered |",
-        "| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: |",
+        "| Setup | Server | Receivers | Messages | p50 ms | p99 ms | last ms | delivered "
+        "| µs CPU |",
+        "| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
     ]
     for name, setup, fan in results.fan_out:
         lines.append(
             f"| {setup} | {name} | {fan.receivers:,} | {fan.messages} | {fan.p50_ms:.2f} "
-            f"| {fan.p99_ms:.2f} | {fan.last_median_ms:.2f} | {fan.delivered:.0%} |"
+            f"| {fan.p99_ms:.2f} | {fan.last_median_ms:.2f} | {fan.delivered:.0%} "
+            f"| {fan.server_cpu_us_per_delivery:.1f} |"
         )
     lines += [
         "",
@@ -236,8 +264,121 @@ def markdown(results: Results, context: Context) -> str:
             f"| {setup} | {recovered.missed:,} | {recovered.median_ms:.1f} "
             f"| {recovered.worst_ms:.1f} | {'yes' if recovered.recovered else 'no'} |"
         )
+    lines += channels_section(results)
     lines += ["", "## Goals", "", *goals(results), ""]
     return "\n".join(lines)
+
+
+def _median(values: list[float]) -> float:
+    return statistics.median(values) if values else float("nan")
+
+
+def _spread(ratios: list[float]) -> str:
+    if len(ratios) < 2:
+        return ""
+    return f" (run by run: {min(ratios):.2f}× to {max(ratios):.2f}×)"
+
+
+def idle_channels_ratio(results: Results) -> tuple[float, float, float, list[float]]:
+    """KiB per connection with 1 channel and with 5 (medians), their ratio, and the ratio of
+    each run of 5 to the run of 1 next to it."""
+    one = [r.kib_per_connection for r in results.idle_channels if r.channels == 1]
+    five = [r.kib_per_connection for r in results.idle_channels if r.channels == 5]
+    single, multiple = _median(one), _median(five)
+    # Run in the order 1, 5, 5, 1: each 5 beside its 1.
+    pairs = [b / a for a, b in zip(one, five, strict=False)]
+    return single, multiple, multiple / single if one and five else float("nan"), pairs
+
+
+def multiplexed_ratio(results: Results) -> tuple[float, float, float, list[float]]:
+    """Median p99 of the chat's broadcast and of the multiplexed fan-out, the ratio of the
+    medians, and the ratio run by run (each multiplexed run to the chat run beside it)."""
+    chat = [r.p99_ms for endpoint, r in results.multiplexed if endpoint == "/ws/{client_id}"]
+    realtime = [r.p99_ms for endpoint, r in results.multiplexed if endpoint == "/ws/realtime"]
+    ours, theirs = _median(realtime), _median(chat)
+    pairs = [b / a for a, b in zip(chat, realtime, strict=False)]
+    return theirs, ours, ours / theirs if chat and realtime else float("nan"), pairs
+
+
+def http_ratio(results: Results) -> tuple[float, float, float, list[float]]:
+    """Median end-to-end p99 of the HTTP publish through Redis, and in one process; ratio."""
+    two = [r.p99_ms for setup, r in results.http_fan_out if setup != "one process"]
+    one = [r.p99_ms for setup, r in results.http_fan_out if setup == "one process"]
+    pairs = [a / b for a, b in zip(two, one, strict=False)]
+    return _median(two), _median(one), _median(two) / _median(one) if one else float("nan"), pairs
+
+
+def channels_section(results: Results) -> list[str]:
+    if not (results.idle_channels or results.multiplexed or results.http_fan_out):
+        return []
+    lines = [
+        "",
+        "## Channels over one connection (WS /ws/realtime)",
+        "",
+        "Every figure here is from the project (`python -m app`, every feature on) against",
+        "another run of it in the same invocation, in turn; each run a fresh process.",
+        "",
+        "**Idle connections following 5 channels against 1.** Each connection opens",
+        "`/ws/realtime` and follows `announcements` (1 channel), or `announcements` and 4 chat",
+        f"rooms as a member (5 channels; each room has {ROOM_SIZE} members, so each join is an",
+        "event in its room's history and a line in its presence); measured once every `sync`",
+        "is in and the presence lists went out: the server's RSS growth per connection.",
+        "",
+        "| Run | Connections | Channels each | KiB each | RSS MiB | opened in s |",
+        "| ---: | ---: | ---: | ---: | ---: | ---: |",
+    ]
+    for number, memory in enumerate(results.idle_channels, 1):
+        lines.append(
+            f"| {number} | {memory.connections:,} | {memory.channels} "
+            f"| {memory.kib_per_connection:.1f} | {memory.server_rss_mib:.0f} "
+            f"| {memory.seconds_to_open:.0f} |"
+        )
+    receivers = f"{results.multiplexed[0][1].receivers:,}" if results.multiplexed else "1,000"
+    lines += [
+        "",
+        f"**One publish to {receivers} subscribers.** A chat room: member 0 publishes on",
+        f"`/ws/realtime` (`publish`) and {receivers} members on `/ws/realtime` hear each event,",
+        f"against the guide's chat broadcast (one sender and {receivers} receivers on",
+        "`/ws/{client_id}`, as in the broadcast above), in turn (ABBAAB), each run beside one",
+        "of the other.",
+        "The same channel and the same way in; what differs is the endpoint and what it sends",
+        "(a generic `event` with the channel's position, about 190 bytes, against the guide's",
+        "45-byte line). One message at a time, as above.",
+        "",
+        "| Run | Endpoint | Receivers | Messages | p50 ms | p99 ms | last ms | delivered "
+        "| µs CPU |",
+        "| ---: | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
+    ]
+    for number, (endpoint, fan) in enumerate(results.multiplexed, 1):
+        lines.append(
+            f"| {number} | `{endpoint}` | {fan.receivers:,} | {fan.messages} | {fan.p50_ms:.2f} "
+            f"| {fan.p99_ms:.2f} | {fan.last_median_ms:.2f} | {fan.delivered:.0%} "
+            f"| {fan.server_cpu_us_per_delivery:.1f} |"
+        )
+    http_receivers = (
+        f"{results.http_fan_out[0][1].receivers:,}" if results.http_fan_out else "1,000"
+    )
+    lines += [
+        "",
+        "**A service's HTTP publish.** `POST /api/channels/announcements/events` with a",
+        "publisher's token and an `Idempotency-Key`, on one kept-alive connection, to the first",
+        f"process; {http_receivers} subscribers of `announcements` on `/ws/realtime`, spread over",
+        "the processes; each event timed from the request until each subscriber has it (*201",
+        "ms*: until the publisher has its answer); two processes sharing Redis against one",
+        "process, in turn (ABBA).",
+        "",
+        "| Run | Setup | Receivers | Messages | p50 ms | p99 ms | last ms | delivered "
+        "| 201 p50 / p99 ms |",
+        "| ---: | --- | ---: | ---: | ---: | ---: | ---: | ---: | --- |",
+    ]
+    for number, (setup, published) in enumerate(results.http_fan_out, 1):
+        lines.append(
+            f"| {number} | {setup} | {published.receivers:,} | {published.messages} "
+            f"| {published.p50_ms:.2f} | {published.p99_ms:.2f} "
+            f"| {published.last_median_ms:.2f} | {published.delivered:.0%} "
+            f"| {published.answer_p50_ms:.2f} / {published.answer_p99_ms:.2f} |"
+        )
+    return lines
 
 
 def _met(ok: bool) -> str:
@@ -340,6 +481,44 @@ def goals(results: Results) -> list[str]:
         out.append(
             f"- Recovering {recovered.missed:,} missed messages ({setup}): median "
             f"{recovered.median_ms:.0f} ms."
+        )
+    out += channels_goals(results)
+    return out
+
+
+def _by(ratio: float, goal: float) -> str:
+    """Met, or missed by how much."""
+    if ratio <= goal:
+        return "met"
+    return f"missed by {(ratio / goal - 1) * 100:.0f}%"
+
+
+def channels_goals(results: Results) -> list[str]:
+    out = []
+    if results.idle_channels:
+        single, multiple, ratio, pairs = idle_channels_ratio(results)
+        connections = results.idle_channels[0].connections
+        out.append(
+            f"- {connections:,} idle connections on /ws/realtime following 5 channels: "
+            f"{multiple:.1f} KiB each against {single:.1f} with 1, {ratio:.2f}×{_spread(pairs)} "
+            f"(goal ≤ 1.2×): {_by(ratio, 1.2)}."
+        )
+    if results.multiplexed:
+        chat, realtime, ratio, pairs = multiplexed_ratio(results)
+        receivers = f"{results.multiplexed[0][1].receivers:,}"
+        out.append(
+            f"- One publish to {receivers} subscribers on /ws/realtime: p99 {realtime:.1f} ms "
+            f"against the chat's broadcast to {receivers} on /ws/{{client_id}} {chat:.1f} ms "
+            "(medians), "
+            f"{ratio:.2f}×{_spread(pairs)} (goal ≤ 1.0×, no worse): {_by(ratio, 1.0)}."
+        )
+    if results.http_fan_out:
+        two, one, ratio, pairs = http_ratio(results)
+        out.append(
+            f"- HTTP publish to {results.http_fan_out[0][1].receivers:,} subscribers across two "
+            "processes through Redis: "
+            f"end-to-end p99 {two:.1f} ms (median of runs); in one process {one:.1f} ms, "
+            f"{ratio:.2f}×{_spread(pairs)} (the issue sets no goal)."
         )
     return out
 

@@ -143,6 +143,9 @@ class FanOutResult:
     p99_ms: float
     last_median_ms: float
     delivered: float  # fraction of (message, receiver) pairs that arrived in time
+    # The servers' CPU time (user and system, all of them) while the messages went out, per
+    # delivery: unlike the latencies, hardly moved by other work on a shared machine.
+    server_cpu_us_per_delivery: float = float("nan")
 
 
 async def fan_out(
@@ -186,6 +189,7 @@ async def fan_out(
 
     padding = b" " + b"p" * max(0, size - 8)
     sent_at: list[float] = []
+    cpu_before = sum(cpu_seconds(server.pid) for server in servers)
     for index in range(messages):
         sent_at.append(time.perf_counter())
         sender.send_text(b"%d" % index + padding)
@@ -195,6 +199,7 @@ async def fan_out(
         await asyncio.sleep(spacing)  # with a stuck client: keep sending whatever happens
     with contextlib.suppress(TimeoutError):
         await asyncio.wait_for(asyncio.gather(*(event.wait() for event in everyone_has)), wait)
+    server_cpu = sum(cpu_seconds(server.pid) for server in servers) - cpu_before
 
     deliveries = [at - sent_at[index] for index, times in enumerate(arrivals) for at in times]
     lasts = [
@@ -214,6 +219,7 @@ async def fan_out(
         p99_ms=percentile(deliveries, 0.99) * 1000,
         last_median_ms=(statistics.median(lasts) * 1000) if lasts else float("nan"),
         delivered=len(deliveries) / (receivers * messages),
+        server_cpu_us_per_delivery=server_cpu / max(len(deliveries), 1) * 1e6,
     )
 
 

@@ -157,15 +157,16 @@ async def open_client(
     on_message: Callable[[bytes, float], None] | None = None,
     *,
     offer_deflate: bool = False,
+    subprotocol: str | None = None,
 ) -> BenchClient:
     loop = asyncio.get_running_loop()
     _, client = await loop.create_connection(lambda: BenchClient(on_message), host, port)
     key = base64.b64encode(os.urandom(16)).decode()
-    extensions = (
-        "Sec-WebSocket-Extensions: permessage-deflate; client_max_window_bits\r\n"
-        if offer_deflate
-        else ""
-    )
+    extensions = ""
+    if offer_deflate:
+        extensions += "Sec-WebSocket-Extensions: permessage-deflate; client_max_window_bits\r\n"
+    if subprotocol:
+        extensions += f"Sec-WebSocket-Protocol: {subprotocol}\r\n"
     assert client.transport is not None
     client.transport.write(
         (

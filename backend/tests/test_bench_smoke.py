@@ -10,13 +10,22 @@ import pytest
 import uvloop
 
 from bench import report
+from bench.channels import (
+    TOKEN_SECRET,
+    http_fan_out,
+    idle_subscribed,
+    publisher_token,
+    realtime_fan_out,
+)
 from bench.scenarios import echo, fan_out, idle, recovery, send_floor
 from bench.servers import Server, node_server, project_server, send_floor_server
+from testkit.processes import RedisServer
 
 
 @pytest.fixture(scope="module")
 def server() -> Iterator[Server]:
-    started = project_server("project", None).start()
+    # With a token secret, for the HTTP publish; the other scenarios need none.
+    started = project_server("project", None, APP_TOKEN_SECRET=TOKEN_SECRET).start()
     yield started
     started.stop()
 
@@ -40,6 +49,18 @@ def test_scenarios_run_and_the_report_renders(server: Server) -> None:
         recovered = await recovery(server, missed=20, rounds=1)
         assert recovered.recovered
         results.recovery.append(("one process", recovered))
+        for channels in (1, 5):
+            subscribed = await idle_subscribed(server, 20, channels)
+            assert subscribed.channels == channels
+            results.idle_channels.append(subscribed)
+        for endpoint in ("/ws/{client_id}", "/ws/realtime"):
+            scenario = realtime_fan_out if endpoint == "/ws/realtime" else fan_out
+            heard = await scenario([server], 5, messages=3)
+            assert heard.delivered == 1.0
+            results.multiplexed.append((endpoint, heard))
+        published = await http_fan_out([server], 5, publisher_token(), messages=3)
+        assert published.delivered == 1.0
+        results.http_fan_out.append(("one process", published))
         return results
 
     results = uvloop.run(scenarios())
@@ -48,7 +69,35 @@ def test_scenarios_run_and_the_report_renders(server: Server) -> None:
     assert "## Echo round trips" in markdown
     assert "Goals" in markdown
     assert "## Recovery after a reconnect" in markdown
+    assert "## Channels over one connection" in markdown
+    assert "following 5 channels" in markdown
+    assert "subscribers on /ws/realtime: p99" in markdown
     assert report.svg(results, context).startswith("<svg")
+
+
+def test_the_http_publish_reaches_subscribers_of_two_processes_through_redis() -> None:
+    async def scenario(servers: list[Server]) -> None:
+        published = await http_fan_out(servers, 6, publisher_token(), messages=3)
+        assert published.delivered == 1.0
+        assert published.answer_p99_ms > 0
+
+    redis = RedisServer().start()
+    try:
+        pair = [
+            project_server(
+                f"project-{n}", None, APP_REDIS_URL=redis.url, APP_TOKEN_SECRET=TOKEN_SECRET
+            )
+            for n in (1, 2)
+        ]
+        try:
+            for server in pair:
+                server.start()
+            uvloop.run(scenario(pair))
+        finally:
+            for server in pair:
+                server.stop()
+    finally:
+        redis.remove()
 
 
 def test_the_node_reference_server_runs() -> None:

@@ -106,6 +106,7 @@ class ChannelHub:
             entry.gone.set()
             for subscription in [*entry.subscriptions.values()]:
                 await self.unsubscribe(subscription)
+            entry.left = True
             del self._connections[conversation]
 
     async def subscribe(
@@ -129,7 +130,7 @@ class ChannelHub:
             self.subscribers[channel] = ChannelSubscribers()
             feed.subscribers.add(self.subscribers[channel])
             await self.broker.subscribe(channel)
-        subscription = Subscription(self, conversation, channel, renderer, member=member)
+        subscription = Subscription(self, conversation, entry, channel, renderer, member=member)
         resolved = self.registry.resolve(channel)
         with_presence = resolved is not None and resolved.channel.presence and member is not None
         if with_presence:

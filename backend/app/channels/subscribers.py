@@ -13,6 +13,7 @@ of subscriber, however many there are.
 """
 
 import asyncio
+import itertools
 from collections import deque
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Protocol
@@ -20,6 +21,7 @@ from typing import TYPE_CHECKING, Protocol
 from app.channels.events import ChannelEvent, NotRecovered, Position
 from app.channels.history import EVENT_OVERHEAD_BYTES
 from app.conversation.loop import Conversation
+from app.conversation.outlet import Outlet
 from app.server.wire import WireFrame
 
 if TYPE_CHECKING:
@@ -84,12 +86,15 @@ class CachingRenderer:
         return None
 
 
-@dataclass(eq=False)
+@dataclass(eq=False, slots=True)
 class Subscription:
-    """One connection following one channel."""
+    """One connection following one channel. A fan-out reads a few of its attributes for each
+    subscriber, so they are slots, at hand: its connection's entry and outlet."""
 
     hub: "ChannelHub"
     conversation: Conversation
+    # What the hub knows of its connection (whether it is being dropped, or has left).
+    entry: "ConnectionEntry"
     channel: str
     renderer: Renderer
     # How it shows in the channel's presence, and its presence entry; None when not listed.
@@ -108,10 +113,17 @@ class Subscription:
     awaiting_history: bool = False
     pending_since: Position | None = None
     ended: bool = False
+    # Its connection's outlet (the conversation's).
+    outlet: Outlet = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.outlet = self.conversation.outlet
 
     @property
     def too_slow(self) -> bool:
-        return self.hub.is_dropping(self.conversation)
+        """Its connection is being dropped, or has left the hub."""
+        entry = self.entry
+        return entry.dropping or entry.left
 
     def take(self, event: ChannelEvent) -> None:
         """A live event; held back while the subscriber catches up from the history."""
@@ -119,12 +131,20 @@ class Subscription:
             self.backlog.append(event)
             # An event costs its payload and its own objects, however small the payload.
             self.backlog_bytes += EVENT_OVERHEAD_BYTES + len(event.data)
-            if self.backlog_bytes > self.conversation.outlet.max_bytes:
+            if self.backlog_bytes > self.outlet.max_bytes:
                 self.hub.drop_slow(self)
             return
-        frame = self.frame_for(event)
-        if frame is not None:
-            self.deliver(frame)
+        # frame_for() and deliver(), inlined: a fan-out runs this for each subscriber.
+        epoch, offset = event.epoch, event.offset
+        if offset <= self.offset and epoch == self.epoch:
+            return
+        self.epoch, self.offset = epoch, offset
+        frame = self.renderer.event(event)
+        if frame is None:
+            return
+        entry = self.entry
+        if not (entry.dropping or entry.left) and not self.outlet.offer(frame):
+            self.hub.drop_slow(self)
 
     def frame_for(self, event: ChannelEvent) -> WireFrame | None:
         """What the client gets for the event: None when it has it already, or when its kind
@@ -136,14 +156,15 @@ class Subscription:
 
     def deliver(self, frame: WireFrame) -> None:
         """Now or queued, never awaited; a connection with no room left for it is dropped."""
-        if not self.too_slow and not self.conversation.outlet.offer(frame):
+        entry = self.entry
+        if not (entry.dropping or entry.left) and not self.outlet.offer(frame):
             self.hub.drop_slow(self)
 
     async def send_paced(self, frame: WireFrame) -> None:
         """Waits for room: a catch-up of hundreds of events goes out as fast as the client
         takes them. A client that takes nothing for a while is dropped."""
         try:
-            await self.conversation.outlet.send(frame, give_up_after=STALLED_SECONDS)
+            await self.outlet.send(frame, give_up_after=STALLED_SECONDS)
         except TimeoutError:
             self.hub.drop_slow(self)
 
@@ -151,48 +172,70 @@ class Subscription:
 @dataclass(eq=False)
 class ChannelSubscribers:
     """This process's subscribers of one channel, the channel feed's one subscriber: each
-    event goes to the plain ones (the guide's) as one shared frame, and to the positional
-    ones, who skip what they have."""
+    event goes to the plain ones (the guide's) as one frame per renderer, made once and shared
+    by all of them (an event their renderer says nothing of, a join, costs them nothing), and
+    to the positional ones, who skip what they have."""
 
-    plain: set[Subscription] = field(default_factory=set)
+    # The plain subscriptions, by their renderer.
+    plain: dict[Renderer, set[Subscription]] = field(default_factory=dict)
     positional: set[Subscription] = field(default_factory=set)
 
     def add(self, subscription: Subscription) -> None:
-        kind = self.positional if subscription.renderer.positional else self.plain
-        kind.add(subscription)
+        renderer = subscription.renderer
+        if renderer.positional:
+            self.positional.add(subscription)
+        else:
+            self.plain.setdefault(renderer, set()).add(subscription)
 
     def discard(self, subscription: Subscription) -> None:
         self.positional.discard(subscription)
-        self.plain.discard(subscription)
+        renderer = subscription.renderer
+        same = self.plain.get(renderer)
+        if same is not None:
+            same.discard(subscription)
+            if not same:
+                del self.plain[renderer]
 
     def __contains__(self, subscription: object) -> bool:
-        return subscription in self.plain or subscription in self.positional
+        if not isinstance(subscription, Subscription):
+            return False
+        return subscription in self.positional or subscription in self.plain.get(
+            subscription.renderer, ()
+        )
 
     def __len__(self) -> int:
-        return len(self.plain) + len(self.positional)
+        return len(self.positional) + sum(len(same) for same in self.plain.values())
 
     def all(self) -> list[Subscription]:
-        return [*self.plain, *self.positional]
+        return [*itertools.chain.from_iterable(self.plain.values()), *self.positional]
 
     def members(self) -> set[str]:
         return {sub.member for sub in self.all() if sub.member is not None}
 
     def take(self, event: ChannelEvent) -> None:
-        for subscription in [*self.plain]:
-            # Never a replay, so never a repeat: no positions to keep.
-            frame = subscription.renderer.event(event)
-            if frame is not None:
-                subscription.deliver(frame)
+        for renderer, same in [*self.plain.items()]:
+            # Never a replay, so never a repeat: no positions to keep, one frame for all.
+            frame = renderer.event(event)
+            if frame is None:
+                continue
+            for subscription in [*same]:
+                entry = subscription.entry  # deliver(), inlined: this runs for each of them
+                if entry.dropping or entry.left:
+                    continue
+                if not subscription.outlet.offer(frame):
+                    subscription.hub.drop_slow(subscription)
         for subscription in [*self.positional]:
             subscription.take(event)
 
 
 class ConnectionEntry:
-    """What the hub knows of one connection: its subscriptions, and whether it has gone."""
+    """What the hub knows of one connection: its subscriptions, whether it is being dropped,
+    and whether it has gone (``gone``: its block is being left; ``left``: it has left)."""
 
-    __slots__ = ("dropping", "gone", "subscriptions")
+    __slots__ = ("dropping", "gone", "left", "subscriptions")
 
     def __init__(self) -> None:
         self.subscriptions: dict[str, Subscription] = {}
         self.gone = asyncio.Event()
         self.dropping = False
+        self.left = False
