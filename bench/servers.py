@@ -101,6 +101,9 @@ def project_server(name: str, cores: set[int] | None, **env: str) -> Server:
         # loop on one connection would measure the cap. Its code still runs on every message.
         "APP_WS_MESSAGES_PER_SECOND": "1000000000",
         "APP_MAX_CONNECTIONS": "20000",
+        # Every bench client comes from loopback, one address: the per-address ration of new
+        # rooms (a policy against one client taking every room) would measure the ration.
+        "APP_NEW_CHANNELS_PER_SECOND": "1000000",
         "APP_SHUTDOWN_DRAIN_SECONDS": "0",
     }
     return Server(name, [sys.executable, "-m", "app"], {**defaults, **env}, cores)
