@@ -9,7 +9,7 @@ from collections.abc import Iterator
 import pytest
 import uvloop
 
-from bench import report
+from bench import report, topologies
 from bench.channels import (
     TOKEN_SECRET,
     http_fan_out,
@@ -122,3 +122,22 @@ def test_the_send_floor_runs() -> None:
         floor_server.kill()
     assert floor.connections == 5
     assert floor.median_ms > 0
+
+
+def test_one_redis_against_a_cluster_runs_and_its_section_renders() -> None:
+    load = topologies.Load(rooms=4, members=2, http_publishers=2, seconds=0.5, history_rooms=3)
+    results = uvloop.run(topologies.run(load, None, [topologies.ONE, topologies.CLUSTER]))
+    assert [(r.setup, r.mode) for r in results.throughput] == [
+        (topologies.ONE, "fan-out"),
+        (topologies.ONE, "HTTP publish"),
+        (topologies.CLUSTER, "fan-out"),
+        (topologies.CLUSTER, "HTTP publish"),
+    ]
+    for measured in results.throughput:
+        assert measured.deliveries_per_second > 0, measured
+        assert measured.redis_calls_per_event.get("evalsha", 0) > 0  # each event is placed
+    assert all(h.redis_bytes_per_room > 0 for h in results.history)
+    section = topologies.section(results, "python -m bench.topologies")
+    assert section.startswith(topologies.BEGIN)
+    assert section.endswith(topologies.END)
+    assert "the Cluster delivers" in section
