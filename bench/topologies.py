@@ -1,6 +1,6 @@
 """One Redis against a 3-shard Redis Cluster, the same load in the same run: ``python -m
-bench.topologies`` (about 3 minutes) prints the tables and rewrites the section of
-docs/benchmarks.md between its markers.
+bench.topologies`` (about 4 minutes) prints the tables and rewrites
+docs/benchmarks-topologies.md.
 
 Two app processes share the broker; many chat rooms (``chat:spread-N``) spread over the
 cluster's slots, each followed by members on ``/ws/realtime`` on both processes. Each setup is
@@ -23,7 +23,10 @@ import argparse
 import asyncio
 import contextlib
 import json
+import os
+import platform
 import statistics
+import subprocess
 import time
 from collections.abc import Awaitable, Callable, Iterator
 from dataclasses import dataclass, field
@@ -37,9 +40,7 @@ from testkit.processes import RedisServer
 from testkit.redis_topologies import Address, RedisClusterSetup, ask, info
 
 ROOT = Path(__file__).resolve().parent.parent
-BENCHMARKS = ROOT / "docs" / "benchmarks.md"
-BEGIN = "<!-- topologies: begin (python -m bench.topologies) -->"
-END = "<!-- topologies: end -->"
+REPORT = ROOT / "docs" / "benchmarks-topologies.md"
 ONE = "one Redis"
 CLUSTER = "3-shard Cluster"
 
@@ -436,10 +437,17 @@ def section(results: Results, command: str) -> str:
     ]
     return "\n".join(
         [
-            BEGIN,
-            "## One Redis against a 3-shard Redis Cluster",
+            "# One Redis against a 3-shard Redis Cluster",
             "",
-            f"`{command}`. Two app processes share the broker; {load.rooms} chat rooms",
+            "Written by the benchmark itself; do not edit by hand. Reproduce with:",
+            "",
+            "```sh",
+            f"{command}   # after npm run build",
+            "```",
+            "",
+            machine(),
+            "",
+            "Two app processes share the broker; {load.rooms} chat rooms",
             f"(`chat:spread-N`, spread over the Cluster's slots), {load.members} members in each",
             "on `/ws/realtime`, on both processes. *fan-out*: one member per room publishes over",
             "its connection, the next once it hears its own event (every room at once);",
@@ -460,19 +468,28 @@ def section(results: Results, command: str) -> str:
             f"{results.history[0].rooms if results.history else 0} rooms over HTTP):",
             "",
             *history,
-            END,
+            "",
         ]
     )
 
 
-def write_section(text: str) -> None:
-    current = BENCHMARKS.read_text() if BENCHMARKS.exists() else ""
-    if BEGIN in current and END in current:
-        head, rest = current.split(BEGIN, 1)
-        tail = rest.split(END, 1)[1]
-        BENCHMARKS.write_text(head + text + tail)
-    else:
-        BENCHMARKS.write_text(current.rstrip("\n") + "\n\n" + text + "\n")
+def machine() -> str:
+    cpu = next(
+        (
+            line.split(":", 1)[1].strip()
+            for line in Path("/proc/cpuinfo").read_text().splitlines()
+            if line.startswith("model name")
+        ),
+        "unknown CPU",
+    )
+    redis = subprocess.run(
+        ["redis-server", "--version"], capture_output=True, text=True, check=False
+    ).stdout.split()
+    version = next((part[2:] for part in redis if part.startswith("v=")), "?")
+    return (
+        f"- Machine: {cpu}, {os.cpu_count()} cores, shared by the app processes, Redis and "
+        f"the load generator; redis-server {version}, Python {platform.python_version()}."
+    )
 
 
 def main() -> None:
@@ -495,7 +512,7 @@ def main() -> None:
         command = "python -m bench.topologies"
         if (args.seconds, args.rooms, args.members) != (8.0, 60, 10):
             command += f" --seconds {args.seconds:g} --rooms {args.rooms} --members {args.members}"
-        write_section(section(results, command))
+        REPORT.write_text(section(results, command))
 
 
 if __name__ == "__main__":
