@@ -21,6 +21,7 @@ Address = tuple[str, int]
 # A command that gets no answer in this long counts as the broker being away: a chat message
 # must not wait on a Redis that hangs.
 TIMEOUT_SECONDS = 2.0
+CLUSTER_CONNECTIONS_PER_NODE = 2000
 
 
 def parse_addresses(text: str) -> tuple[Address, ...]:
@@ -89,6 +90,10 @@ def data_client(topology: RedisTopology, timeout: float = TIMEOUT_SECONDS) -> Re
             password=topology.password,
             socket_timeout=timeout,
             socket_connect_timeout=timeout,
+            # Per node. redis-py's default (100) fails a command at once when a burst of joins
+            # wants more (MaxConnectionsError: every channel would take it for an outage); a
+            # single Redis's pool has no bound at all.
+            max_connections=CLUSTER_CONNECTIONS_PER_NODE,
         )
     assert topology.url is not None
     return Redis.from_url(topology.url, socket_timeout=timeout, socket_connect_timeout=timeout)

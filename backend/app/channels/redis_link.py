@@ -107,7 +107,11 @@ class RedisLink:
         if self.connected:
             self.connected = False
             self.last_outage = f"{time.strftime('%H:%M:%S')} {exc}"[:200]
-            logger.warning("channel broker: lost Redis (%s); channels wait until it returns", exc)
+            logger.warning(
+                "channel broker: lost Redis (%s: %s); channels wait until it returns",
+                type(exc).__name__,
+                exc,
+            )
 
     def presence_settles_in(self) -> float:
         return max(0.0, self._presence_settled_at - time.monotonic())
@@ -118,6 +122,13 @@ class RedisLink:
                 pubsub = self._pubsub  # the one it is now: a reconnect may have replaced it
                 if pubsub is None or not self.connected:
                     return  # the reader subscribes to every topic when it connects
+                if isinstance(pubsub, ClusterPubSub) and not pubsub.node_pubsub_mapping:
+                    # redis-py's round robin over the shards' connections ends for good once
+                    # the last is gone (its generator returns), and the next read would fail:
+                    # the first topic again gets a fresh one.
+                    with contextlib.suppress(RedisError, OSError, RuntimeError):
+                        await pubsub.aclose()
+                    pubsub = self._pubsub = self.client.pubsub()
                 await pubsub.ssubscribe(topic)
             self._subscribed.set()
         except (RedisError, OSError, RuntimeError) as exc:
