@@ -447,7 +447,7 @@ def section(results: Results, command: str) -> str:
             "",
             machine(),
             "",
-            "Two app processes share the broker; {load.rooms} chat rooms",
+            f"Two app processes share the broker; {load.rooms} chat rooms",
             f"(`chat:spread-N`, spread over the Cluster's slots), {load.members} members in each",
             "on `/ws/realtime`, on both processes. *fan-out*: one member per room publishes over",
             "its connection, the next once it hears its own event (every room at once);",
