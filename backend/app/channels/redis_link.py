@@ -122,13 +122,6 @@ class RedisLink:
                 pubsub = self._pubsub  # the one it is now: a reconnect may have replaced it
                 if pubsub is None or not self.connected:
                     return  # the reader subscribes to every topic when it connects
-                if isinstance(pubsub, ClusterPubSub) and not pubsub.node_pubsub_mapping:
-                    # redis-py's round robin over the shards' connections ends for good once
-                    # the last is gone (its generator returns), and the next read would fail:
-                    # the first topic again gets a fresh one.
-                    with contextlib.suppress(RedisError, OSError, RuntimeError):
-                        await pubsub.aclose()
-                    pubsub = self._pubsub = self.client.pubsub()
                 await pubsub.ssubscribe(topic)
             self._subscribed.set()
         except (RedisError, OSError, RuntimeError) as exc:
