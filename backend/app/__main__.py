@@ -87,20 +87,14 @@ def serve(settings: Settings, reload: bool = False) -> None:
 def publish_from_a_shell(
     settings: Settings, channel: str, data: str, idempotency_key: str | None
 ) -> int:
-    """``python -m app publish``: for scripts and cron, through the app's Redis. The exit
-    status says whether it reached the channel; the position is printed."""
+    """``python -m app publish``: for scripts and cron, through the app's Redis, or, without
+    one, through the running server's own HTTP publish (a publisher's token signed with
+    ``APP_TOKEN_SECRET``). The exit status says whether it reached the channel (0; 1: nothing
+    was placed, try again; 2: it never could be); the position is printed."""
     from app.channels.events import ChannelUnavailable
     from app.channels.publisher import InvalidPayload, UnknownChannel, publish_elsewhere
     from app.main import build_registry
 
-    topology = settings.redis_topology()
-    if topology is None:
-        print(
-            "error: APP_REDIS_URL is not set (nor APP_REDIS_SENTINELS, APP_REDIS_CLUSTER): a "
-            "shell reaches the app's processes through their Redis",
-            file=sys.stderr,
-        )
-        return 2
     try:
         payload = json.loads(data)
     except ValueError:
@@ -109,6 +103,9 @@ def publish_from_a_shell(
     if not isinstance(payload, dict):
         print("error: the payload must be a JSON object", file=sys.stderr)
         return 2
+    topology = settings.redis_topology()
+    if topology is None:
+        return publish_over_http(settings, channel, payload, idempotency_key)
     try:
         position = asyncio.run(
             publish_elsewhere(
@@ -127,6 +124,54 @@ def publish_from_a_shell(
         print(f"error: nothing was published: {exc}", file=sys.stderr)
         return 1
     print(json.dumps({"channel": channel, "epoch": position.epoch, "offset": position.offset}))
+    return 0
+
+
+def publish_over_http(
+    settings: Settings, channel: str, payload: dict[str, object], idempotency_key: str | None
+) -> int:
+    """Without Redis, the running server (``APP_HOST``, ``APP_PORT``) is the only one holding
+    its channels: the shell asks it as another service would, ``POST
+    /api/channels/{name}/events`` with a publisher's token of its own, valid for a minute."""
+    from urllib.error import HTTPError, URLError
+    from urllib.parse import quote
+    from urllib.request import Request, urlopen
+
+    from app.security.tokens import issue_token
+
+    if settings.token_secret is None:
+        print(
+            "error: without Redis (APP_REDIS_URL, APP_REDIS_SENTINELS or APP_REDIS_CLUSTER) a "
+            "shell publishes through the running server's HTTP API, which takes a publisher's "
+            "token signed with APP_TOKEN_SECRET: set it as the server has it",
+            file=sys.stderr,
+        )
+        return 2
+    token = issue_token(
+        settings.token_secret.get_secret_value(), "shell", 60, roles=("publisher",)
+    ).token
+    host = "127.0.0.1" if settings.host in ("0.0.0.0", "::", "") else settings.host  # noqa: S104
+    url = f"http://{host}:{settings.port}/api/channels/{quote(channel, safe=':@')}/events"
+    headers = {"Authorization": f"Bearer {token}", "Content-Type": "application/json"}
+    if idempotency_key is not None:
+        headers["Idempotency-Key"] = idempotency_key
+    request = Request(
+        url, data=json.dumps({"data": payload}).encode(), headers=headers, method="POST"
+    )
+    try:
+        with urlopen(request, timeout=10) as response:  # noqa: S310
+            answer = json.loads(response.read())
+    except HTTPError as exc:
+        try:
+            detail = json.loads(exc.read()).get("detail", exc.reason)
+        except ValueError:
+            detail = exc.reason
+        print(f"error: the server answered {exc.code}: {detail}", file=sys.stderr)
+        return 1 if exc.code == 503 else 2
+    except (URLError, OSError) as exc:
+        print(f"error: nothing was published: no server answers at {url} ({exc})", file=sys.stderr)
+        return 1
+    print(json.dumps({key: answer[key] for key in ("channel", "epoch", "offset")}))
     return 0
 
 
@@ -174,7 +219,9 @@ def main(argv: list[str] | None = None) -> None:
     )
     token.add_argument("--ttl", type=float, help="lifetime in seconds (default APP_TOKEN_TTL)")
     publish = commands.add_parser(
-        "publish", help="publish to a channel, through the Redis of APP_REDIS_URL"
+        "publish",
+        help="publish to a channel, through the app's Redis (or, without one, the running "
+        "server's HTTP API, with APP_TOKEN_SECRET)",
     )
     publish.add_argument("channel", help="the channel's name, e.g. announcements")
     publish.add_argument("data", help='the payload, as JSON: \'{"text": "Back at noon"}\'')

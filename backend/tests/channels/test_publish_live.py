@@ -14,13 +14,14 @@ from typing import Any
 
 import httpx2
 import pytest
+from pydantic import SecretStr
 
 from app.security.tokens import issue_token
 from app.settings import REPOSITORY_ROOT
-from testkit.processes import RedisServer
+from testkit.processes import RedisServer, free_port
 from testkit.waiting import wait_until_async
 from tests.channels.realtime_client import RealtimeClient
-from tests.servers import LiveServer
+from tests.servers import Addresses, LiveServer, ThreadServers
 
 SECRET = "channel-publish-tests-secret-of-32-chars"
 PUBLISHER = issue_token(SECRET, "svc", 600, roles=("publisher",)).token
@@ -59,7 +60,7 @@ def two_processes_settings(redis_server: RedisServer) -> dict[str, str]:
     }
 
 
-async def following_announcements(server: LiveServer) -> RealtimeClient:
+async def following_announcements(server: Addresses) -> RealtimeClient:
     """A client of ``server`` subscribed to ``announcements``."""
     client = RealtimeClient([server.ws_url])
     await client.start()
@@ -77,6 +78,43 @@ async def hearing_announcements(
     assert response.status_code == 201
     await wait_until_async(lambda: text in client.texts("announcements"), 5, text)
     return client
+
+
+async def test_without_redis_a_shell_publishes_through_the_running_server(
+    thread_servers: ThreadServers,
+) -> None:
+    # Breaks if, with no Redis, `python -m app publish` could not reach the one process that
+    # holds the channels (the default deployment), or placed a repeated key twice.
+    server = thread_servers.start(token_secret=SecretStr(SECRET))
+    client = await following_announcements(server)
+    env = {"APP_PORT": str(server.port), "APP_TOKEN_SECRET": SECRET}
+    data = json.dumps({"text": "Maintenance at six"})
+    done = await asyncio.to_thread(
+        cli, "publish", "announcements", data, "--idempotency-key", "six", **env
+    )
+    assert done.returncode == 0, done.stderr
+    printed = json.loads(done.stdout)
+    await wait_until_async(
+        lambda: "Maintenance at six" in client.texts("announcements"), 10, "heard"
+    )
+    event = client.published("announcements")[-1]
+    assert (event["epoch"], event["offset"]) == (printed["epoch"], printed["offset"])
+    again = await asyncio.to_thread(
+        cli, "publish", "announcements", data, "--idempotency-key", "six", **env
+    )
+    assert json.loads(again.stdout)["offset"] == printed["offset"]
+    typo = await asyncio.to_thread(cli, "publish", "announcements", '{"txt": "x"}', **env)
+    assert typo.returncode == 2
+    assert "422" in typo.stderr
+    assert "text" in typo.stderr
+    nobody = await asyncio.to_thread(
+        cli, "publish", "announcements", data, APP_PORT=str(free_port()), APP_TOKEN_SECRET=SECRET
+    )
+    assert nobody.returncode == 1
+    assert "nothing was published" in nobody.stderr
+    await asyncio.sleep(0.5)
+    assert client.texts("announcements").count("Maintenance at six") == 1
+    await client.stop()
 
 
 def cli(*args: str, **env: str) -> subprocess.CompletedProcess[str]:
