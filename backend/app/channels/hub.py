@@ -231,13 +231,13 @@ class ChannelHub:
 
     # --- publishing ----------------------------------------------------------------------
 
-    def can_hold(self, data: str) -> bool:
-        """Whether a message that must not be refused (the guide's) can be taken now: placed,
-        or kept while the broker is away. When not, its sender is closed rather than told it
-        was heard."""
+    def can_hold(self, data: str, holder: str) -> bool:
+        """Whether a message that must not be refused (the guide's) can be taken now from
+        ``holder`` (a client address): placed, or kept while the broker is away. When not, its
+        sender is closed rather than told it was heard."""
         if not self.held and self.broker.health().connected:
             return True
-        return self.held.has_room_for(data)
+        return self.held.has_room_for(data, holder)
 
     async def publish(
         self,
@@ -249,20 +249,22 @@ class ChannelHub:
         message_id: str | None = None,
         dedup: str | None = None,
         hold: bool = False,
+        holder: str = "",
     ) -> ChannelEvent:
         """Places an event in the channel; it, once the channel holds it (or the event it
         already held under ``dedup``). Raises ``ChannelUnavailable`` when the channel cannot
         take it now; with ``hold`` (a guide client, which has no way to be told), the event is
-        kept here and placed when the broker returns, in order behind what waits already."""
+        kept here and placed when the broker returns, in order behind what waits already, as
+        ``holder``'s (a client address: ``can_hold`` bounds what each may have kept)."""
         draft = EventDraft.now(kind, channel, data, self.node_id, sender, message_id)
         if hold and self.held:
-            self.held.keep(draft)
+            self.held.keep(draft, holder)
             raise ChannelUnavailable("the channel is placing what waited during an outage")
         try:
             event, _duplicate = await self.broker.append(draft, dedup)
         except ChannelUnavailable:
             if hold:
-                self.held.keep(draft)
+                self.held.keep(draft, holder)
             raise
         return event
 

@@ -105,3 +105,38 @@ async def test_guide_messages_held_in_an_outage_are_bounded_and_none_echoed_is_l
     for listener in (here, there):
         await listener.connection.close()
         listener.task.cancel()
+
+
+async def test_one_client_cannot_take_every_place_of_what_is_held(
+    redis_server: RedisServer, thread_servers: ThreadServers
+) -> None:
+    # One client address may have at most an eighth of APP_CHAT_HELD_BYTES kept (64 KiB at
+    # least): past it, it is closed with 1013, and another client still has its messages kept
+    # and echoed. Without the share, the first takes all 512 KiB and the second is closed at
+    # its first message.
+    server = thread_servers.start(
+        broker=True, redis_url=redis_server.url, chat_held_bytes=8 * HELD_BYTES
+    )
+    room = "shared-held"
+    greedy = await connect(
+        f"{server.ws_url}/ws/1?room={room}", additional_headers={"X-Forwarded-For": "203.0.113.1"}
+    )
+    modest = await connect(
+        f"{server.ws_url}/ws/2?room={room}", additional_headers={"X-Forwarded-For": "203.0.113.2"}
+    )
+    redis_server.stop()
+    await wait_until_async(lambda: not broker_connected(server), 10, "Redis gone")
+    kept = 0
+    with contextlib.suppress(ConnectionClosed):
+        for number in range(8 * HELD_BYTES // TEXT):  # enough to fill the whole store
+            text = f"{number} " + "g" * TEXT
+            await greedy.send(text)
+            assert await asyncio.wait_for(greedy.recv(), 10) == f"You wrote: {text}"
+            kept += 1
+    assert (greedy.close_code, greedy.close_reason) == CANNOT_KEEP
+    assert 1 <= kept <= HELD_BYTES // TEXT  # its share, 64 KiB, not the store's 512
+    for number in range(3):
+        text = f"{number} " + "m" * TEXT
+        await modest.send(text)
+        assert await asyncio.wait_for(modest.recv(), 10) == f"You wrote: {text}"
+    await modest.close()

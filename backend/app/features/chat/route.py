@@ -48,14 +48,17 @@ class ChatMessages(Handler):
         await self.connection.wait_for_room()
         data = ChatLine(text=text).model_dump_json()
         if conversation.dialect is not Dialect.JSON_V1:
-            if not self.hub.can_hold(data):
+            holder = conversation.address or ""
+            if not self.hub.can_hold(data, holder):
                 # Closed before the echo: nothing it was told was taken is ever lost.
                 await conversation.close(TRY_AGAIN_LATER, CANNOT_KEEP)
                 return
             await conversation.reply(f"You wrote: {text}", message_id)  # the guide's echo
             # While the room is away the hub keeps the message, and places it on its return.
             with contextlib.suppress(ChannelUnavailable):
-                await self.hub.publish(self.channel, data, sender=self.member, hold=True)
+                await self.hub.publish(
+                    self.channel, data, sender=self.member, hold=True, holder=holder
+                )
             return
         assert message_id is not None  # realtime.json.v1 messages always have one
         try:
