@@ -1,5 +1,7 @@
 /** The HttpOnly `session` cookie, which page scripts cannot read, set and cleared by the API. */
 
+import { request, Unreachable } from './http';
+
 export class ApiError extends Error {}
 
 /** FastAPI's 422 lists problems as `{detail: [{loc, msg}]}`; other errors as `{detail: "…"}`. */
@@ -24,15 +26,10 @@ export async function readableError(response: Response): Promise<string> {
 export async function callApi(path: string, method: string, body?: unknown): Promise<Response> {
   let response: Response;
   try {
-    response = await fetch(path, {
-      method,
-      headers: body === undefined ? {} : { 'content-type': 'application/json' },
-      body: body === undefined ? null : JSON.stringify(body),
-      credentials: 'same-origin',
-    });
-  } catch {
-    // fetch rejects only when no answer came at all ("Failed to fetch" in Chromium).
-    throw new ApiError('the server could not be reached');
+    response = await request(path, method, body);
+  } catch (error) {
+    if (error instanceof Unreachable) throw new ApiError(error.message);
+    throw error;
   }
   if (!response.ok) throw new ApiError(await readableError(response));
   return response;

@@ -3,6 +3,7 @@
  * long-lived credential in its URL. Asked for before every attempt, since each opens one socket.
  */
 import { ConnectionRefused } from '../realtime/ReconnectingSocket';
+import { request, Unreachable } from './http';
 import { readableError } from './session';
 
 /**
@@ -12,19 +13,14 @@ import { readableError } from './session';
  * any other failure is an `Error` that is tried again. Both say what happened in plain words.
  */
 export async function requestTicket(endpoint: string, bearer?: string): Promise<string> {
-  const headers: Record<string, string> = { 'content-type': 'application/json' };
+  const headers: Record<string, string> = {};
   if (bearer !== undefined && bearer.trim() !== '') headers.authorization = `Bearer ${bearer}`;
   let response: Response;
   try {
-    response = await fetch('/api/ws-tickets', {
-      method: 'POST',
-      headers,
-      body: JSON.stringify({ endpoint }),
-      credentials: 'same-origin',
-    });
-  } catch {
-    // fetch rejects only when no answer came at all ("Failed to fetch" in Chromium).
-    throw new Error('no ticket: the server could not be reached');
+    response = await request('/api/ws-tickets', 'POST', { endpoint }, headers);
+  } catch (error) {
+    if (error instanceof Unreachable) throw new Error(`no ticket: ${error.message}`);
+    throw error;
   }
   if (response.ok) {
     const body: { ticket: string } = await response.json();

@@ -1,20 +1,10 @@
 /** What the page's log shows for a received message. */
 import { describeBytes } from './bytes';
 import type { EventMessage, Incoming } from './codec';
-import type { ChatMessage, NotRecoveredReason } from './messages';
+import type { ChatMessage } from './messages';
+import { CHAT_WORDS, notRecoveredText } from './recovery';
 
 type SyncMessage = Extract<ChatMessage, { type: 'sync' }>;
-
-/** Why the page cannot be sure it has every message of a room. */
-export const NOT_RECOVERED: Readonly<Record<Exclude<NotRecoveredReason, 'first_join'>, string>> = {
-  epoch_changed:
-    "Some messages may be missing: the room's history was lost (the server restarted without Redis).",
-  too_far_behind:
-    'Some messages may be missing: more was said while you were away than the room keeps.',
-  expired: 'Some messages may be missing: you were away longer than the room keeps its history.',
-  unavailable:
-    "Some messages may be missing: the room's history cannot be read right now. It follows once the server can.",
-};
 
 export function describeIncoming(message: Incoming): string {
   switch (message.kind) {
@@ -64,7 +54,7 @@ export function describeSync(
   joining: number | null = null,
 ): { readonly text: string; readonly trouble: boolean } {
   if (!sync.recovered && sync.reason !== null && sync.reason !== 'first_join') {
-    return { text: NOT_RECOVERED[sync.reason], trouble: true };
+    return { text: notRecoveredText(sync.reason, CHAT_WORDS), trouble: true };
   }
   const count = messagesReceived ?? 0;
   const joined =

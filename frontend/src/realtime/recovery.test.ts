@@ -1,14 +1,19 @@
 import { describe, expect, it } from 'vitest';
-import { NOT_RECOVERED } from './describeMessage';
 import { CHAT_WORDS, type MissingReason, notRecoveredText, recoveryOf } from './recovery';
 
 describe('notRecoveredText', () => {
-  it.each(Object.keys(NOT_RECOVERED) as MissingReason[])(
-    'says %s in the chat words, as the chat says it',
-    (reason) => {
-      expect(notRecoveredText(reason, CHAT_WORDS)).toBe(NOT_RECOVERED[reason]);
-    },
-  );
+  const chat: Record<MissingReason, string> = {
+    epoch_changed:
+      "Some messages may be missing: the room's history was lost (the server restarted without Redis).",
+    too_far_behind:
+      'Some messages may be missing: more was said while you were away than the room keeps.',
+    expired: 'Some messages may be missing: you were away longer than the room keeps its history.',
+    unavailable:
+      "Some messages may be missing: the room's history cannot be read right now. It follows once the server can.",
+  };
+  it.each(Object.keys(chat) as MissingReason[])('says %s in the chat words', (reason) => {
+    expect(notRecoveredText(reason, CHAT_WORDS)).toBe(chat[reason]);
+  });
 });
 
 describe('recoveryOf', () => {

@@ -1,8 +1,7 @@
 /**
  * What a channel's `sync` means for the page, in the chat's words, for any feature: what it
  * keeps ("messages", "notifications"), where ("the room", "the bell") and how things come
- * ("was said", "arrived"). The chat's own sentences (describeMessage.ts NOT_RECOVERED) are
- * these with the chat's words.
+ * ("was said", "arrived"). The chat says them with CHAT_WORDS (describeMessage.ts).
  */
 import type { NotRecoveredReason } from './messages';
 

@@ -1,3 +1,5 @@
+import { request, Unreachable } from '../../api/http';
+
 /**
  * Sending a notification to another user: `POST /api/notifications` with `{"to", "text"}`,
  * as the signed-in user (the server names the sender, never the request). Every refusal is
@@ -83,13 +85,9 @@ export async function refusalOf(response: Response): Promise<NotificationRefused
 export async function sendNotification(to: string, text: string): Promise<void> {
   let response: Response;
   try {
-    response = await fetch('/api/notifications', {
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ to, text }),
-      credentials: 'same-origin',
-    });
-  } catch {
+    response = await request('/api/notifications', 'POST', { to, text });
+  } catch (error) {
+    if (!(error instanceof Unreachable)) throw error;
     throw new NotificationRefused(
       'The server could not be reached: the notification was not sent.',
     );
