@@ -2,7 +2,6 @@
 
 import os
 import shutil
-import socket
 import subprocess
 import sys
 import tempfile
@@ -13,6 +12,7 @@ from pathlib import Path
 import httpx2
 
 from testkit.processes import free_port, pinned_to, stop_process
+from testkit.waiting import wait_until
 
 ROOT = Path(__file__).resolve().parents[1]
 CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
@@ -62,18 +62,19 @@ class Server:
         if not self.ready:
             time.sleep(0.5)
             return self
-        deadline = time.monotonic() + 30
-        while time.monotonic() < deadline:
-            if self.process.poll() is not None:
-                raise RuntimeError(f"{self.name} exited:\n{self.log_path.read_text()}")
-            try:
-                with socket.create_connection(("127.0.0.1", self.port), timeout=0.5):
-                    break
-            except OSError:
-                time.sleep(0.1)
         # The project answers /api/health; the guide has no HTTP route, a 404 is an answer too.
-        httpx2.get(f"http://127.0.0.1:{self.port}/api/health", timeout=5)
+        wait_until(self._answers, 30, f"{self.name} answering on port {self.port}", every=0.1)
         return self
+
+    def _answers(self) -> bool:
+        assert self.process is not None
+        if self.process.poll() is not None:
+            raise RuntimeError(f"{self.name} exited:\n{self.log_path.read_text()}")
+        try:
+            httpx2.get(f"http://127.0.0.1:{self.port}/api/health", timeout=5)
+        except httpx2.TransportError:
+            return False
+        return True
 
     @property
     def pid(self) -> int:

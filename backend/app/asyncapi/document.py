@@ -1,20 +1,6 @@
-"""The AsyncAPI 3.0 document of the WebSocket endpoints, generated from the app itself.
-
-Every WebSocket route the app has registered is a channel of the document: its address, path
-parameters, query parameters and credential headers are read from the route, its description
-from the endpoint's docstring, and its messages are the core ``realtime.json.v1`` ones plus
-what the route declares (``app.conversation.description.speaks``). The channels the features
-declared (``app.channels.declarations``) are listed on the multiplexed endpoint, each with its
-payload's schema and who may follow and publish. So registering a route or declaring a channel
-is all it takes to be described.
-
-Served at ``GET /api/asyncapi.json``; ``python -m app asyncapi`` writes ``docs/asyncapi.json``
-and, with ``--markdown``, the readable ``docs/asyncapi.md``. A test keeps both in step with the
-app, and the AsyncAPI initiative's own parser validates the document in the test command.
-"""
+"""The AsyncAPI document itself, read from the app's routes and channel declarations."""
 
 import inspect
-import json
 import re
 from typing import Any
 
@@ -25,13 +11,12 @@ from pydantic import BaseModel
 from pydantic.json_schema import models_json_schema
 
 from app.channels.declarations import ChannelRegistry, description_of
-from app.channels.messages import ChannelEventMessage
+from app.channels.messages import MULTIPLEXED_ENDPOINT, ChannelEventMessage
 from app.conversation.description import spoken_by
 from app.conversation.messages import CORE_SERVER_MESSAGES, Ping, SendText
 
 SCHEMA_REF = "#/components/schemas/{model}"
 WS_BINDING_VERSION = "0.1.0"
-MULTIPLEXED = "/ws/realtime"
 
 GUIDE_TEXT = {
     "guideText": "A text message, as the guide's clients send it (no subprotocol).",
@@ -201,7 +186,7 @@ def asyncapi_document(app: FastAPI) -> dict[str, Any]:
         receives += ["ping", *(message_name(model) for model in speaks.receives)]
         sends = ["guideReply", "welcome", "reply"] if speaks.text else ["welcome"]
         sends += ["pong", "error", *(message_name(model) for model in speaks.sends)]
-        if route.path == MULTIPLEXED:
+        if route.path == MULTIPLEXED_ENDPOINT:
             sends += list(channel_events)
         entry: dict[str, Any] = {
             "address": route.path,
@@ -263,64 +248,3 @@ def asyncapi_document(app: FastAPI) -> dict[str, Any]:
         "operations": operations,
         "components": {"messages": messages, "schemas": schemas},
     }
-
-
-def asyncapi_markdown(document: dict[str, Any]) -> str:
-    """The document as a page to read: channels, what goes each way, and the messages."""
-    lines = [
-        "# The WebSocket API (AsyncAPI 3.0)",
-        "",
-        "Generated from `docs/asyncapi.json` by `python -m app asyncapi --markdown`; do not edit.",
-        "",
-        document["info"]["description"],
-        "",
-    ]
-    messages = document["components"]["messages"]
-    schemas = document["components"]["schemas"]
-    for name, channel in document["channels"].items():
-        lines += [f"## {name}: `{channel['address']}`", "", channel["description"], ""]
-        for parameter, spec in channel.get("parameters", {}).items():
-            lines.append(f"- Path parameter `{parameter}`: {spec['description']}")
-        for query, spec in channel["bindings"]["ws"]["query"]["properties"].items():
-            lines.append(f"- Query `{query}`: {spec.get('description', spec.get('type', ''))}")
-        lines.append("")
-        for action in ("receive", "send"):
-            operation = document["operations"][f"{action}_{name}"]
-            names = [ref["$ref"].rsplit("/", 1)[1] for ref in operation["messages"]]
-            title = "Client to server" if action == "receive" else "Server to client"
-            lines.append(f"{title}: " + ", ".join(f"`{n}`" for n in names) + ".")
-            lines.append("")
-    lines += ["## Messages", ""]
-    for name, message in messages.items():
-        lines.append(f"### `{name}` ({message['contentType']})")
-        lines += ["", message["summary"], ""]
-        payload = message["payload"]
-        if "allOf" in payload:
-            data = payload["properties"]["data"]["$ref"].rsplit("/", 1)[1]
-            lines += [f"An `event` whose `data` is a `{data}`.", ""]
-        if "$ref" in payload:
-            schema = schemas[payload["$ref"].rsplit("/", 1)[1]]
-            lines += ["| Field | Type | Required |", "| --- | --- | --- |"]
-            required = set(schema.get("required", []))
-            for field, spec in schema.get("properties", {}).items():
-                lines.append(
-                    f"| `{field}` | {_type_of(spec)} | {'yes' if field in required else ''} |"
-                )
-            lines.append("")
-    lines += ["## Close codes", "", "| Code | When |", "| --- | --- |"]
-    lines += [f"| {code} | {when} |" for code, when in CLOSE_CODES.items()]
-    return "\n".join(lines) + "\n"
-
-
-def _type_of(spec: dict[str, Any]) -> str:
-    if "const" in spec:
-        return f"`{json.dumps(spec['const'])}`"
-    if "$ref" in spec:
-        return str(spec["$ref"]).rsplit("/", 1)[1]
-    if "enum" in spec:
-        return " or ".join(f"`{json.dumps(value)}`" for value in spec["enum"])
-    if "anyOf" in spec:
-        return " or ".join(_type_of(option) for option in spec["anyOf"])
-    if spec.get("type") == "array":
-        return f"list of {_type_of(spec.get('items', {}))}"
-    return str(spec.get("type", "any"))

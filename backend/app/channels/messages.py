@@ -15,6 +15,9 @@ from pydantic import BaseModel, ConfigDict, Field, JsonValue
 from app.channels.events import NotRecovered
 from app.conversation.messages import MessageId, Ping
 
+# The multiplexed endpoint's path: its route and the AsyncAPI document read it here.
+MULTIPLEXED_ENDPOINT = "/ws/realtime"
+
 ChannelName = Annotated[str, Field(min_length=1, max_length=160)]
 
 

@@ -19,13 +19,12 @@ the last events (replication is asynchronous) is noticed by the hub, which renew
 """
 
 import logging
-import time
 from typing import Any
 
 from redis.exceptions import RedisError
 from redis.exceptions import TimeoutError as RedisTimeout
 
-from app.channels.broker import Broker, BrokerHealth, LimitsFor, member_of, new_epoch
+from app.channels.broker import Broker, BrokerHealth, LimitsFor, new_epoch
 from app.channels.events import (
     ChannelEvent,
     ChannelUnavailable,
@@ -35,41 +34,16 @@ from app.channels.events import (
     Replay,
 )
 from app.channels.history import HistoryLimits, replay_from
-from app.channels.redis_link import RedisLink, text
-from app.channels.redis_scripts import (
-    APPEND,
-    PRESENCE_ADD,
-    PRESENCE_REMOVE,
-    RENEW_EPOCH,
-    SHRINK,
-)
+from app.channels.redis_keys import PRESENCE_NOTICE, channel_of, keys_of, topic_of
+from app.channels.redis_link import RedisLink
+from app.channels.redis_presence import RedisPresence
+from app.channels.redis_scripts import APPEND, RENEW_EPOCH, SHRINK
 from app.redis_clients import RedisTopology
 from app.security.rate_limits import KeyedRateLimit
 
 logger = logging.getLogger(__name__)
 
 UNREACHABLE = "the channel's broker (Redis) is unreachable"
-
-TOPIC_SUFFIX = ":events"
-# Sent on a channel's topic instead of an event: its presence changed (no event for it).
-PRESENCE_NOTICE = b"!presence"
-
-
-def _keys(channel: str) -> tuple[str, str, str, str, str]:
-    """meta, log, ids, presence, counts: one hash tag, so one slot of a Redis Cluster."""
-    tag = f"ch:{{{channel}}}"
-    return f"{tag}:meta", f"{tag}:log", f"{tag}:ids", f"{tag}:presence", f"{tag}:counts"
-
-
-def _topic(channel: str) -> str:
-    """The pub/sub channel that carries a channel's events."""
-    return f"ch:{{{channel}}}{TOPIC_SUFFIX}"
-
-
-def _channel_of(topic: str) -> str | None:
-    if not topic.endswith(TOPIC_SUFFIX) or not topic.startswith("ch:{"):
-        return None
-    return topic[len("ch:{") : -len(TOPIC_SUFFIX) - 1]
 
 
 class RedisBroker(Broker):
@@ -101,7 +75,7 @@ class RedisBroker(Broker):
         self._channels_here: set[str] = set()
         self._link = RedisLink(
             self.topology,
-            topics=lambda: {_topic(channel) for channel in self._channels_here},
+            topics=lambda: {topic_of(channel) for channel in self._channels_here},
             on_message=self._on_message,
             on_connected=self._announce_connected,
             presence_ttl=presence_ttl,
@@ -110,8 +84,7 @@ class RedisBroker(Broker):
         )
         self._redis = self._link.client
         self._append = self._redis.register_script(APPEND)
-        self._presence_add = self._redis.register_script(PRESENCE_ADD)
-        self._presence_remove = self._redis.register_script(PRESENCE_REMOVE)
+        self._presence = RedisPresence(self._link, presence_ttl)
         self._renew_epoch = self._redis.register_script(RENEW_EPOCH)
         self._shrink = self._redis.register_script(SHRINK)
 
@@ -145,11 +118,11 @@ class RedisBroker(Broker):
 
     async def subscribe(self, channel: str) -> None:
         self._channels_here.add(channel)
-        await self._link.subscribe(_topic(channel))
+        await self._link.subscribe(topic_of(channel))
 
     async def unsubscribe(self, channel: str) -> None:
         self._channels_here.discard(channel)
-        await self._link.unsubscribe(_topic(channel))
+        await self._link.unsubscribe(topic_of(channel))
 
     def _channel_in_use(self, channel: str) -> bool:
         return channel in self._channels_here
@@ -171,11 +144,11 @@ class RedisBroker(Broker):
         if not self._connected:
             raise ChannelUnavailable(UNREACHABLE)
         self.admit(draft.channel)
-        meta, log, ids, _, _ = _keys(draft.channel)
+        meta, log, ids, _, _ = keys_of(draft.channel)
         limits = self.limits_for(draft.channel)
         body = draft.model_dump_json()
         log_lifetime = int(limits.max_age * 1000) + 1000
-        keys = [meta, log, ids, _topic(draft.channel)]
+        keys = [meta, log, ids, topic_of(draft.channel)]
         args: list[str | int] = [
             new_epoch(),
             body[:-1],  # the script appends the epoch and offset
@@ -213,7 +186,7 @@ class RedisBroker(Broker):
         while self.held_bytes > self.total_bytes and self._bytes_of:
             channel, size = max(self._bytes_of.items(), key=lambda item: item[1])
             target = max(0, size - (self.held_bytes - self.total_bytes))
-            meta, log, ids, _, _ = _keys(channel)
+            meta, log, ids, _, _ = keys_of(channel)
             try:
                 left = int(await self._shrink(keys=[meta, log, ids], args=[target]))
             except (RedisError, OSError) as exc:
@@ -245,7 +218,7 @@ class RedisBroker(Broker):
         given twice. False when another process did it first, or nothing went back."""
         try:
             renewed = await self._renew_epoch(
-                keys=[_keys(channel)[0]], args=[seen.epoch, seen.offset, new_epoch()]
+                keys=[keys_of(channel)[0]], args=[seen.epoch, seen.offset, new_epoch()]
             )
         except (RedisError, OSError) as exc:
             self._lost(exc)
@@ -260,7 +233,7 @@ class RedisBroker(Broker):
 
     async def replay(self, channel: str, since: Position | None) -> Replay:
         self.admit(channel)
-        meta, log, _, _, _ = _keys(channel)
+        meta, log, _, _, _ = keys_of(channel)
         limits = self.limits_for(channel)
         wanted = limits.max_events if since is not None else limits.replay_on_join
         try:
@@ -288,7 +261,7 @@ class RedisBroker(Broker):
     ) -> list[ChannelEvent]:
         if upto <= after:
             return []
-        log = _keys(channel)[1]
+        log = keys_of(channel)[1]
         try:
             entries = await self._redis.xrange(log, f"{after + 1}-1", f"{upto}-1")
         except (RedisError, OSError) as exc:
@@ -296,84 +269,30 @@ class RedisBroker(Broker):
             raise ChannelUnavailable(UNREACHABLE) from exc
         return [event for _, fields in entries or [] if (event := _event_of(fields)).epoch == epoch]
 
-    # --- presence -----------------------------------------------------------------------------
+    # --- presence (RedisPresence, redis_presence.py) ----------------------------------------
 
     async def presence_add(self, channel: str, key: str) -> bool | None:
-        first = await self._add_presence(channel, [key])
-        return None if first is None else bool(first)
+        return await self._presence.add(channel, key)
 
     async def presence_refresh(self, channel: str, keys: list[str]) -> None:
-        await self._add_presence(channel, keys)
-
-    async def _add_presence(self, channel: str, keys: list[str]) -> list[str] | None:
-        if not self._connected or not keys:
-            return None
-        _, _, _, presence, counts = _keys(channel)
-        deadline = time.time() + self._presence_ttl
-        lifetime = int(self._presence_ttl * 1000) + 60_000
-        pairs = [part for key in keys for part in (key, member_of(key))]
-        try:
-            first = await self._presence_add(
-                keys=[presence, counts], args=[deadline, lifetime, *pairs]
-            )
-        except (RedisError, OSError) as exc:
-            self._lost(exc)
-            return None
-        return [text(member) for member in first]
+        await self._presence.refresh(channel, keys)
 
     async def presence_remove(self, channel: str, key: str) -> bool | None:
-        last = await self._remove_presence(channel, [key])
-        return None if last is None else bool(last)
-
-    async def _remove_presence(self, channel: str, keys: list[str]) -> list[str] | None:
-        if not self._connected:
-            return None  # the entries expire, and are reaped, by themselves
-        if not keys:
-            return []
-        _, _, _, presence, counts = _keys(channel)
-        pairs = [part for key in keys for part in (key, member_of(key))]
-        try:
-            last = await self._presence_remove(keys=[presence, counts], args=pairs)
-        except (RedisError, OSError) as exc:
-            self._lost(exc)
-            return None
-        return [text(member) for member in last]
+        return await self._presence.remove(channel, key)
 
     async def online(self, channel: str) -> set[str] | None:
-        if not self._connected:
-            return None
-        try:
-            keys = await self._redis.zrangebyscore(_keys(channel)[3], time.time(), "+inf")
-        except (RedisError, OSError) as exc:
-            self._lost(exc)
-            return None
-        return {member_of(text(key)) for key in keys}
+        return await self._presence.online(channel)
 
     async def notify_presence(self, channel: str) -> None:
-        if not self._connected:
-            return
-        try:
-            await self._redis.spublish(_topic(channel), PRESENCE_NOTICE)
-        except (RedisError, OSError) as exc:
-            self._lost(exc)
+        await self._presence.notify(channel)
 
     async def reap(self, channel: str) -> list[str]:
-        if not self._connected:
-            return []
-        presence = _keys(channel)[3]
-        try:
-            expired = await self._redis.zrangebyscore(presence, "-inf", time.time())
-        except (RedisError, OSError) as exc:
-            self._lost(exc)
-            return []
-        # The script's ZREM is atomic: of all the processes reaping at once, one removes each
-        # entry, and one learns that a member has no connection left.
-        return await self._remove_presence(channel, [text(key) for key in expired]) or []
+        return await self._presence.reap(channel)
 
     # --- delivery ---------------------------------------------------------------------------
 
     def _on_message(self, topic: str, data: bytes) -> None:
-        channel = _channel_of(topic)
+        channel = channel_of(topic)
         if channel is None:
             return
         if data == PRESENCE_NOTICE:

@@ -46,10 +46,6 @@ class EndpointStats:
     throttled: int = 0
     flushed: tuple[int, int, int, int, int] = (0, 0, 0, 0, 0)
 
-    def count_sent(self, frame: str | bytes) -> None:
-        self.sent += 1
-        self.sent_bytes += size_of(frame)
-
     def count_received(self, frame: str | bytes) -> None:
         self.received += 1
         self.received_bytes += size_of(frame)

@@ -20,6 +20,7 @@ from app.channels.hub import ChannelHub
 from app.channels.ledger import ChannelsFull, OpeningTooFast
 from app.channels.messages import (
     CHANNEL_SERVER_MESSAGES,
+    MULTIPLEXED_ENDPOINT,
     ChannelAck,
     ChannelClientMessage,
     ChannelPresence,
@@ -44,7 +45,6 @@ from app.server.wire import WireFrame
 
 router = APIRouter(tags=["channels"])
 
-REALTIME_ENDPOINT = "/ws/realtime"
 JSON_ONLY = "this endpoint speaks realtime.json.v1: offer it as the subprotocol"
 
 
@@ -277,7 +277,7 @@ class RealtimeMessages(Handler):
         await conversation.close(status.WS_1003_UNSUPPORTED_DATA, "this endpoint takes JSON text")
 
 
-@router.websocket(REALTIME_ENDPOINT)
+@router.websocket(MULTIPLEXED_ENDPOINT)
 @speaks(receives=[Subscribe, Unsubscribe, Publish], sends=CHANNEL_SERVER_MESSAGES, text=False)
 async def realtime(
     websocket: WebSocket,
