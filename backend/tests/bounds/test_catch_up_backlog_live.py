@@ -16,12 +16,14 @@ and python -m app grows by 6-10 MiB in 12 s (7 runs, the rate depending on the m
 load). The growth is the
 attacker's event rate (100 a second per connection, up to the connection cap) times the time
 the catch-up lasts, which the reader sets; once events come faster than it reads, the drain
-after ``sync`` (``ChatHub._catch_up``) never ends either. The cause: ``Member.take`` adds
-``len(event.text)`` to ``backlog_bytes`` and checks nothing else (members.py, ``take``).
+after ``sync`` (then ``ChatHub._catch_up``) never ends either. The cause, in the code of
+that commit: ``Member.take`` added ``len(event.text)`` to ``backlog_bytes`` and checked
+nothing else. Today ``Subscription.take`` (app/channels/subscribers.py) counts each event's
+payload and its own objects (``EVENT_OVERHEAD_BYTES``), however small the payload.
 
 A regression: at 867e375 this test passes (the member is dropped), since the backlog was
 bounded by count there (APP_CHAT_OUTBOX_LIMIT plus the history's events, ``backlog_limit``
-in chat/hub.py); 02b88d4 replaced that count with the bound on text bytes alone.
+in that commit's chat/hub.py); 02b88d4 replaced that count with the bound on text bytes alone.
 """
 
 import asyncio

@@ -6,10 +6,12 @@ still unsent must not stay in FIN-WAIT-1 holding them (the issue asks for a rese
 
 Found failing at 02b88d4: each of the three cut connections stays in FIN-WAIT-1 holding
 ~2.8 MB unsent (as ``ss`` shows too), for as long as the kernel probes a zero window; nothing
-in backend/app sets SO_LINGER, and ``transport.abort()`` (server/protocols.py ``abort``,
-called from chat/hub.py ``_close_slow``) only closes the socket, which the kernel takes as an
+in backend/app sets SO_LINGER, and ``transport.abort()`` (then server/protocols.py ``abort``,
+called from chat/hub.py ``_close_slow``) only closed the socket, which the kernel takes as an
 orderly close with data still to send. So one anonymous client holds some 2.8 MB of kernel
-memory per connection it opens, well after the server has "cut" it.
+memory per connection it opens, well after the server has "cut" it. Today the cut is
+``ChannelHub.drop_slow``, and ``GuardedWebSocketProtocol.abort`` (server/websocket_protocol.py)
+sets SO_LINGER 0 before it closes: the client gets a reset, no close frame.
 """
 
 import asyncio

@@ -271,6 +271,9 @@ async def test_guide_clients_across_two_processes_hear_everything_through_a_redi
             lambda w=watcher: all_texts <= set(w.said()), 15, "the watcher has the new epoch"
         )
         assert len(watcher.said()) == len(set(watcher.said())), "a watcher got a repeat"
+        for sender, texts in said.items():  # and each sender's in the order it sent them
+            theirs = set(texts)
+            assert [text for text in watcher.said() if text in theirs] == texts, sender
         assert any(s["reason"] == "epoch_changed" for s in watcher.syncs)
     for watcher, start in zip(watchers, presences_from, strict=True):
         for presence in watcher.presences[start:]:
