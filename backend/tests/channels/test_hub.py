@@ -203,3 +203,22 @@ def test_events_render_as_the_guide_writes_them() -> None:
         1,
         "general",
     )
+
+
+async def test_a_channel_nobody_here_follows_any_more_leaves_no_presence_behind() -> None:
+    # The process remembered who was online elsewhere for every room it ever saw: a client
+    # joining room after room grew it without bound. Once a room's last subscriber here is
+    # gone, so is what the process knew of the room.
+    broker = InMemoryBroker()
+    hub, other = await started(hub_on(broker)), await started(hub_on(broker))
+    async with following(other, FakeSocket(), "2"):  # someone elsewhere in every room
+        for number in range(20):
+            room = f"chat:room-{number}"
+            async with hub.connection(conversation_of(FakeSocket(json=True))) as connection:
+                await connection.subscribe(room, CHAT_JSON, member="1")
+                await hub.presence.push(room)  # what is known of the room: pushed and kept
+            await settle()
+    assert hub.presence._cluster == {}  # the cache under test
+    assert not hub.subscribers
+    await hub.stop()
+    await other.stop()

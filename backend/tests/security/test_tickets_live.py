@@ -290,6 +290,29 @@ def test_one_client_asking_too_often_is_slowed_down_and_others_are_not(tmp_path:
         assert other.status_code == 201
 
 
+def test_one_credential_asking_from_many_addresses_is_slowed_down_too(tmp_path: Path) -> None:
+    # The bucket per subject: a credential cannot dodge the rate by coming from many addresses
+    # (as a botnet would, or forged forwarding headers through a proxy that trusts them).
+    settings = Settings(frontend_dir=tmp_path, tickets_per_second=2)  # bursts of 8
+    with serve_in_thread(settings) as server:
+        url = f"{server.http_url}/api/ws-tickets"
+        started = time.monotonic()
+        statuses = [
+            httpx2.post(
+                url,
+                json={"endpoint": "/ws/1"},
+                headers={"Cookie": "session=one-user", "X-Forwarded-For": f"198.51.100.{n}"},
+            )
+            for n in range(16)
+        ]
+        elapsed = time.monotonic() - started
+        issued = [r.status_code for r in statuses].count(201)
+        assert 8 <= issued <= 8 + 2 * elapsed + 1
+        refused = next(r for r in statuses if r.status_code != 201)
+        assert refused.status_code == 429
+        assert refused.json()["detail"] == "too many tickets asked for: try again in a moment"
+
+
 def test_the_process_keeps_a_bounded_number_of_tickets(tmp_path: Path) -> None:
     settings = Settings(frontend_dir=tmp_path, max_tickets=5, tickets_per_second=1000)
     with serve_in_thread(settings) as server:
