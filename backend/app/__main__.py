@@ -176,7 +176,8 @@ def publish_over_http(
 
 
 def routes_of_the_app(settings: Settings) -> dict[str, list[str]]:
-    """What the dev proxy forwards to uvicorn: every WebSocket route, as the app has them."""
+    """What the dev proxy forwards to uvicorn: every WebSocket route, as the app has them, and
+    the HTTP prefixes (every HTTP route of the app is under ``/api``, but ``/metrics``)."""
     from fastapi.routing import APIWebSocketRoute
 
     from app.main import create_app
