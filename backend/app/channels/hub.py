@@ -85,7 +85,7 @@ class ChannelHub:
 
     async def start(self) -> None:
         await self.broker.start()
-        self._refresher = asyncio.create_task(self._refresh_presence_forever())
+        self._refresher = asyncio.create_task(self.presence.refresh_forever())
 
     async def stop(self) -> None:
         if self._refresher is not None:
@@ -320,23 +320,7 @@ class ChannelHub:
         """Its connection has no room left: closed with 1013, all its subscriptions ended."""
         self.slow.drop(subscription)
 
-    # --- presence ------------------------------------------------------------------------
-
-    async def _refresh_presence_forever(self) -> None:
-        loop = asyncio.get_running_loop()
-        while True:
-            await asyncio.sleep(self.presence_interval)
-            for channel, subscribers in [*self.subscribers.items()]:
-                keys = [sub.key for sub in subscribers.all() if sub.key is not None]
-                if not keys:
-                    continue
-                await self.broker.presence_refresh(channel, keys)
-                # Not right after a reconnect: the other processes are re-registering too.
-                if loop.time() >= self.outage.reap_after:
-                    for member in await self.broker.reap(channel):
-                        # A process that died said nothing: its members leave, once for all.
-                        await self.announce("left", None, channel, member)
-                await self.presence.push(channel)
+    # --- background work ------------------------------------------------------------------
 
     def in_background(self, work: Coroutine[Any, Any, None]) -> None:
         task = asyncio.create_task(work)

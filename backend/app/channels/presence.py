@@ -42,6 +42,24 @@ class PresenceBoard:
         self._due.add(channel)
         self._in_background(self._push_soon(channel))
 
+    async def refresh_forever(self) -> None:
+        """Renews this process's entries every ``presence_interval``, reaps what lapsed (a
+        process that died said nothing: its members leave, once for all), and pushes the lists."""
+        hub = self.hub
+        loop = asyncio.get_running_loop()
+        while True:
+            await asyncio.sleep(hub.presence_interval)
+            for channel, subscribers in [*hub.subscribers.items()]:
+                keys = [sub.key for sub in subscribers.all() if sub.key is not None]
+                if not keys:
+                    continue
+                await hub.broker.presence_refresh(channel, keys)
+                # Not right after a reconnect: the other processes are re-registering too.
+                if loop.time() >= hub.outage.reap_after:
+                    for member in await hub.broker.reap(channel):
+                        await hub.announce("left", None, channel, member)
+                await self.push(channel)
+
     def forget(self, channel: str) -> None:
         """Nobody here follows the channel any more."""
         self._cluster.pop(channel, None)
