@@ -65,6 +65,19 @@ for (const path of ['/', '/items', '/notifications', '/no-such-page']) {
   });
 }
 
+for (const path of ['/', '/notifications']) {
+  test(`${path} fits every screen signed in, with the bell in the header`, async ({
+    page,
+    context,
+    baseURL,
+  }) => {
+    await context.addCookies([{ name: 'session', value: 'alice', url: baseURL ?? '' }]);
+    await page.goto(path);
+    await expect(page.getByRole('button', { name: /^Notifications/ })).toBeVisible();
+    await fitsEveryScreen(page);
+  });
+}
+
 test('the Echo page fits every screen, with messages in its log', async ({ page }) => {
   await page.goto('/echo');
   await expect(connectionStatus(page)).toHaveText('Connected');
