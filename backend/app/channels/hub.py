@@ -36,7 +36,6 @@ from app.channels.events import (
 )
 from app.channels.feed import ChannelFeed
 from app.channels.held import HeldEvents
-from app.channels.history import EVENT_OVERHEAD_BYTES
 from app.channels.outage import OutageRecovery
 from app.channels.presence import PresenceBoard
 from app.channels.slow import SlowConnections
@@ -146,55 +145,16 @@ class ChannelHub:
             if first:
                 await self.announce("joined", subscription)
         if renderer.positional:
-            await self._catch_up(subscription, feed, since)
+            await subscription.catch_up(feed, since)
         self.presence.changed(channel)
         return subscription
-
-    async def _catch_up(
-        self,
-        subscription: Subscription,
-        feed: ChannelFeed[ChannelSubscribers],
-        since: Position | None,
-    ) -> None:
-        """The history the subscriber missed, a ``sync`` saying whether that is all, then live.
-        When the history cannot be read now, the subscriber is told so, and its live events wait
-        in its backlog until it is caught up from the same position once the broker is back."""
-        channel, renderer = subscription.channel, subscription.renderer
-        try:
-            replay = await feed.catch_up(since)
-        except ChannelUnavailable:
-            self.metrics.recovery("unavailable")
-            subscription.awaiting_history, subscription.pending_since = True, since
-            sync = renderer.sync(channel, since or Position("", 0), False, "unavailable", 0)
-            if sync is not None:
-                await subscription.send_paced(sync)
-            return
-        subscription.awaiting_history = False
-        self.metrics.recovery("recovered" if replay.recovered else str(replay.reason))
-        sync = renderer.sync(
-            channel, replay.position, replay.recovered, replay.reason, len(replay.events)
-        )
-        for event in replay.events:
-            if subscription.too_slow:
-                return
-            if (frame := subscription.frame_for(event)) is not None:
-                await subscription.send_paced(frame)
-        if sync is not None:
-            await subscription.send_paced(sync)
-        backlog = subscription.backlog
-        while backlog and not subscription.too_slow:  # what came meanwhile, then live
-            event = backlog.popleft()
-            subscription.backlog_bytes -= EVENT_OVERHEAD_BYTES + len(event.data)
-            if (frame := subscription.frame_for(event)) is not None:
-                await subscription.send_paced(frame)
-        subscription.backlog = None
 
     async def catch_up_again(self, subscription: Subscription) -> None:
         """A subscriber whose history could not be read when it came: now, from where it
         asked (the broker is back)."""
         feed = self.feeds.get(subscription.channel)
         if feed is not None and not subscription.ended:
-            await self._catch_up(subscription, feed, subscription.pending_since)
+            await subscription.catch_up(feed, subscription.pending_since)
 
     async def refollow(self, subscription: Subscription, since: Position | None) -> None:
         """A subscriber asks again for a channel it follows: caught up afresh from ``since``,
@@ -202,7 +162,7 @@ class ChannelHub:
         feed = self.feeds[subscription.channel]
         subscription.epoch, subscription.offset = "", -1
         subscription.backlog, subscription.backlog_bytes = deque(), 0
-        await self._catch_up(subscription, feed, since)
+        await subscription.catch_up(feed, since)
 
     async def unsubscribe(self, subscription: Subscription) -> None:
         """Once per subscription, whichever comes first: its client leaving, or being dropped."""

@@ -16,15 +16,16 @@ import asyncio
 import itertools
 from collections import deque
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
-from app.channels.events import ChannelEvent, NotRecovered, Position
+from app.channels.events import ChannelEvent, ChannelUnavailable, NotRecovered, Position
 from app.channels.history import EVENT_OVERHEAD_BYTES
 from app.conversation.loop import Conversation
 from app.conversation.outlet import Outlet
 from app.server.wire import WireFrame
 
 if TYPE_CHECKING:
+    from app.channels.feed import ChannelFeed
     from app.channels.hub import ChannelHub
 
 # How long a subscriber that takes nothing may hold up its own catch-up before it is dropped.
@@ -167,6 +168,40 @@ class Subscription:
             await self.outlet.send(frame, give_up_after=STALLED_SECONDS)
         except TimeoutError:
             self.hub.drop_slow(self)
+
+    async def catch_up(self, feed: "ChannelFeed[Any]", since: Position | None) -> None:
+        """The history the subscriber missed, a ``sync`` saying whether that is all, then live.
+        When the history cannot be read now, the subscriber is told so, and its live events wait
+        in its backlog until it is caught up from the same position once the broker is back."""
+        channel, renderer = self.channel, self.renderer
+        try:
+            replay = await feed.catch_up(since)
+        except ChannelUnavailable:
+            self.hub.metrics.recovery("unavailable")
+            self.awaiting_history, self.pending_since = True, since
+            sync = renderer.sync(channel, since or Position("", 0), False, "unavailable", 0)
+            if sync is not None:
+                await self.send_paced(sync)
+            return
+        self.awaiting_history = False
+        self.hub.metrics.recovery("recovered" if replay.recovered else str(replay.reason))
+        sync = renderer.sync(
+            channel, replay.position, replay.recovered, replay.reason, len(replay.events)
+        )
+        for event in replay.events:
+            if self.too_slow:
+                return
+            if (frame := self.frame_for(event)) is not None:
+                await self.send_paced(frame)
+        if sync is not None:
+            await self.send_paced(sync)
+        backlog = self.backlog
+        while backlog and not self.too_slow:  # what came meanwhile, then live
+            event = backlog.popleft()
+            self.backlog_bytes -= EVENT_OVERHEAD_BYTES + len(event.data)
+            if (frame := self.frame_for(event)) is not None:
+                await self.send_paced(frame)
+        self.backlog = None
 
 
 @dataclass(eq=False)
