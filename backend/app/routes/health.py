@@ -6,6 +6,7 @@ from fastapi import APIRouter, Response, status
 from pydantic import BaseModel
 
 from app.deps import HubDep, ReadinessDep
+from app.security.credentials import OptionalPrincipalDep
 
 router = APIRouter(prefix="/api", tags=["health"])
 
@@ -13,8 +14,10 @@ router = APIRouter(prefix="/api", tags=["health"])
 class ChatBroker(BaseModel):
     kind: Literal["memory", "redis"]
     connected: bool
-    # With Redis: which ("single", "sentinel mymaster via …", "cluster via 6 seed nodes"),
-    # how often it came back, and when and why it last went away (a failover, say).
+    # With Redis: which ("single", "sentinel", "cluster"; to an operator with its addresses:
+    # "sentinel mymaster via …"), how often it came back, and (to an operator) when and why it
+    # last went away. Anyone may ask (a load balancer sends no credential): the addresses of
+    # the Redis nodes, and the errors that name them, are an operator's to see.
     topology: str | None = None
     reconnects: int | None = None
     last_outage: str | None = None
@@ -27,16 +30,20 @@ class Health(BaseModel):
 
 
 @router.get("/health", response_model_exclude_none=True)
-async def health(hub: HubDep) -> Health:
+async def health(hub: HubDep, principal: OptionalPrincipalDep) -> Health:
     broker = hub.broker.health()
+    operator = principal is not None and principal.has("operator")
+    topology = broker.topology or None
+    if topology is not None and not operator:
+        topology = topology.split(" ", 1)[0]
     return Health(
         status="ok" if broker.connected else "degraded",
         chat_broker=ChatBroker(
             kind=broker.kind,
             connected=broker.connected,
-            topology=broker.topology or None,
+            topology=topology,
             reconnects=broker.reconnects if broker.kind == "redis" else None,
-            last_outage=broker.last_outage,
+            last_outage=broker.last_outage if operator else None,
         ),
     )
 

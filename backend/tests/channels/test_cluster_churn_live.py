@@ -30,6 +30,7 @@ SECRET = "cluster-churn-tests-secret-of-32-chars!"
 PUBLISHER = {
     "Authorization": f"Bearer {issue_token(SECRET, 'svc', 600, roles=('publisher',)).token}"
 }
+OPERATOR = {"Authorization": f"Bearer {issue_token(SECRET, 'ops', 600, roles=('operator',)).token}"}
 JSON_V1 = Subprotocol("realtime.json.v1")
 ROOMS = ["chat:alpha", "chat:beta", "chat:gamma"]  # on three slots, one per shard here
 
@@ -63,9 +64,9 @@ def publish(server: LiveServer, channel: str, text: str) -> None:
 
 
 def broker_health(server: LiveServer) -> dict[str, object]:
-    broker: dict[str, object] = httpx2.get(f"{server.http_url}/api/health", timeout=5).json()[
-        "chat_broker"
-    ]
+    """As an operator sees it: with the last outage, had there been one."""
+    answer = httpx2.get(f"{server.http_url}/api/health", headers=OPERATOR, timeout=5)
+    broker: dict[str, object] = answer.json()["chat_broker"]
     return broker
 
 

@@ -1,11 +1,20 @@
 """The guide's chat over real sockets: one process in memory, two processes through Redis."""
 
 import httpx2
+import pytest
 from websockets.sync.client import ClientConnection, connect
 
 from testkit.processes import RedisServer
 from testkit.waiting import wait_until
 from tests.servers import LiveServer, broker_connected
+
+METRICS_TOKEN = "scale-out-operator-token-not-a-secret"
+
+
+@pytest.fixture
+def two_processes_settings(redis_server: RedisServer) -> dict[str, str]:
+    """One Redis, and an operator's token to read what /api/health keeps from everyone."""
+    return {"APP_REDIS_URL": redis_server.url, "APP_METRICS_TOKEN": METRICS_TOKEN}
 
 
 def guide_chat_holds(alice: ClientConnection, bob: ClientConnection) -> None:
@@ -66,6 +75,9 @@ def test_guide_chat_resumes_by_itself_after_redis_restarts(
             False,
             "single",
         )
+        assert "last_outage" not in broker  # its text names the Redis: an operator's to read
+        operator = {"Authorization": f"Bearer {METRICS_TOKEN}"}
+        broker = httpx2.get(f"{first.http_url}/api/health", headers=operator).json()["chat_broker"]
         assert "Connection" in broker["last_outage"] or "connect" in broker["last_outage"]
 
         # Still serving: the guide's own echo at once, and the other endpoints.
