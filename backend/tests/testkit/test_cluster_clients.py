@@ -342,7 +342,9 @@ async def test_a_moved_slot_unsubscribes_its_subscribers_until_the_client_refres
         assert pushed is not None
         assert (pushed["type"], pushed["channel"]) == ("sunsubscribe", CHANNEL.encode())
         assert CHANNEL.encode() in pubsub.shard_channels  # still in redis-py's books
-        assert await redis.spublish(CHANNEL, "lost") == 0  # MOVED, followed: nobody there
+        # MOVED, followed: nobody there, unless redis-py's slot-cache listener (told of the
+        # new slots by that MOVED) already resubscribed on the new node in the background.
+        assert await redis.spublish(CHANNEL, "lost") in (0, 1)
         await redis.nodes_manager.initialize()
         deadline = time.monotonic() + BOUND
         moved = 0
