@@ -1,10 +1,10 @@
-import { expect, type Page } from '@playwright/test';
+import { expect, type Page, test as plain } from '@playwright/test';
 import {
   receivedTexts as received,
   sendMessage as send,
   connectionStatus as status,
 } from './support/conversation';
-import { test } from './support/ownServer';
+import { freePort, OwnServer, test } from './support/ownServer';
 
 /** Every WebSocket URL the page opens, as the browser (and any proxy's log) sees it. */
 function socketUrls(page: Page): string[] {
@@ -93,3 +93,30 @@ test.describe('sockets opened with single-use tickets', () => {
     expect(urls.every((url) => ticketOf(url) === null)).toBe(true);
   });
 });
+
+plain(
+  'a refused ticket is traded for a fresh one, a few times, then the refusal is said',
+  async ({ page }) => {
+    // Every ticket this server issues has expired by the time its socket presents it.
+    const server = new OwnServer(await freePort(), { APP_TICKET_TTL: '0.000001' });
+    await server.start();
+    try {
+      const urls = socketUrls(page);
+      await page.goto(`${server.url}/items`);
+      await page.getByLabel('Token', { exact: true }).fill('a-user-token');
+      await page.getByRole('button', { name: 'Connect' }).click();
+      await expect(status(page)).toHaveText(
+        /^Refused by the server: ticket expired: ask for a new one/,
+        {
+          timeout: 20_000,
+        },
+      );
+      const tickets = urls.filter((url) => url.includes('/items/')).map(ticketOf);
+      expect(tickets.length).toBeGreaterThanOrEqual(2); // asked afresh after the refusal
+      expect(tickets.length).toBeLessThanOrEqual(4); // and gave up after a few, saying why
+      expect(new Set(tickets).size).toBe(tickets.length);
+    } finally {
+      await server.stop();
+    }
+  },
+);

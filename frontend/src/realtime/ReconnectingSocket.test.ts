@@ -6,6 +6,7 @@ import {
   ConnectionRefused,
   ReconnectingSocket,
 } from './ReconnectingSocket';
+import { DEFAULT_BACKOFF } from './reconnectPolicy';
 
 const JSON_V1 = 'realtime.json.v1';
 const TEXT_V1 = 'realtime.text.v1';
@@ -170,8 +171,9 @@ describe('reconnecting', () => {
     });
   });
 
-  it('counts ticket refusals in a row: a connection that opens starts them afresh', async () => {
-    start({ url: async () => 'ws://test/ws?ticket=t', random: () => 0 });
+  it('counts ticket refusals in a row: a connection that lasts starts them afresh', async () => {
+    // No heartbeat while it lasts: the fake server answers no ping.
+    start({ url: async () => 'ws://test/ws?ticket=t', random: () => 0, heartbeatMs: 3_600_000 });
     const nextTry = () => vi.advanceTimersByTimeAsync(0);
     await nextTry();
     for (let round = 0; round < 2; round++) {
@@ -181,10 +183,26 @@ describe('reconnecting', () => {
         await nextTry();
       }
       latest().serverAccepts(JSON_V1);
+      await vi.advanceTimersByTimeAsync(DEFAULT_BACKOFF.stableAfterMs);
       latest().serverCloses(1012);
       await nextTry();
     }
     expect(state().status).toBe('connecting');
+  });
+
+  it('counts a ticket refusal that comes right after the open (the server accepts, then closes with the reason)', async () => {
+    start({ url: async () => 'ws://test/ws?ticket=t', random: () => 0 });
+    const nextTry = () => vi.advanceTimersByTimeAsync(0);
+    await nextTry();
+    for (let refusal = 1; refusal <= 3; refusal++) {
+      latest().serverAccepts(TEXT_V1);
+      latest().serverCloses(1008, 'ticket expired: ask for a new one');
+      expect(state()).toMatchObject({ status: 'waiting' });
+      await nextTry();
+    }
+    latest().serverAccepts(TEXT_V1);
+    latest().serverCloses(1008, 'ticket expired: ask for a new one');
+    expect(state()).toMatchObject({ status: 'closed', why: 'refused' });
   });
 
   it('never retries a refusal by policy that is not about the ticket', () => {

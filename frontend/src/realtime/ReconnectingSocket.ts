@@ -303,10 +303,12 @@ export class ReconnectingSocket {
     if (this.socket !== socket) return;
     this.clearTimers();
     this.connectedBefore = true;
-    this.ticketRefusals = 0;
     this.codec = codecFor(socket.protocol);
+    // Counted afresh only once the connection has lasted: a refusal is a close right after the
+    // open (so that its reason can be read), and must not reset the count of refusals.
     this.later(this.backoff().stableAfterMs, () => {
       this.failures = 0;
+      this.ticketRefusals = 0;
     });
     this.setState({ status: 'open', protocol: socket.protocol });
     this.options.onOpen?.((frame) => socket.send(frame));
