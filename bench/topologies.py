@@ -180,6 +180,19 @@ class Counter:
             self.deliveries += 1
 
 
+async def post_event(
+    service: HttpConnection, channel: str, text: str, token: str, key: str
+) -> None:
+    """A service's publish to ``channel``; anything but 201 ends the run."""
+    status = await service.post_json(
+        f"/api/channels/{channel}/events",
+        json.dumps({"data": {"text": text}}).encode(),
+        {"Authorization": f"Bearer {token}", "Idempotency-Key": key},
+    )
+    if status != 201:
+        raise RuntimeError(f"POST {channel} answered {status}")
+
+
 async def open_members(servers: list[Server], load: Load, counter: Counter) -> list[BenchClient]:
     """Members 1 to ``members`` of every room, on the processes in turn, 50 at a time."""
     wanted = [(r, m) for r in range(load.rooms) for m in range(1, load.members + 1)]
@@ -299,13 +312,7 @@ async def http_run(
         sent = 0
         while going():
             target = room((number + sent * load.http_publishers) % load.rooms)
-            status = await services[number].post_json(
-                f"/api/channels/{target}/events",
-                json.dumps({"data": {"text": text}}).encode(),
-                {"Authorization": f"Bearer {token}", "Idempotency-Key": f"{number}-{sent}"},
-            )
-            if status != 201:
-                raise RuntimeError(f"POST {target} answered {status}")
+            await post_event(services[number], target, text, token, f"{number}-{sent}")
             sent += 1
 
     async def run(going: Callable[[], bool]) -> None:
@@ -335,13 +342,7 @@ async def history_run(
     async def fill(number: int) -> None:
         for index in range(number, load.history_rooms * load.history_events, len(services)):
             target = f"chat:history-{index % load.history_rooms}"
-            status = await services[number].post_json(
-                f"/api/channels/{target}/events",
-                json.dumps({"data": {"text": text}}).encode(),
-                {"Authorization": f"Bearer {token}", "Idempotency-Key": f"h{index}"},
-            )
-            if status != 201:
-                raise RuntimeError(f"POST {target} answered {status}")
+            await post_event(services[number], target, text, token, f"h{index}")
 
     try:
         await asyncio.gather(*(fill(n) for n in range(len(services))))

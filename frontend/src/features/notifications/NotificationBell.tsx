@@ -8,6 +8,7 @@ import { useMe } from '../../hooks/useMe';
 import { Link } from '../../router';
 import { connectionNote } from './connectionNote';
 import { NoteList } from './NoteList';
+import { NotificationStatus } from './NotificationStatus';
 import { useNotifications } from './useNotifications';
 import { useReadWhileShown } from './useReadWhileShown';
 
@@ -85,15 +86,11 @@ function Bell({ subject }: { readonly subject: string }) {
       >
         <h2 id={headingId}>Notifications</h2>
         <p className="hint">Signed in as {subject}.</p>
-        {note !== null && <p className="hint">{note}</p>}
-        {notifications.refused !== null && (
-          <p className="form-error">The server would not say: {notifications.refused}.</p>
-        )}
-        {notifications.missing.map((line) => (
-          <p key={line} className="note-missing">
-            {line}
-          </p>
-        ))}
+        <NotificationStatus
+          note={note}
+          refused={notifications.refused}
+          missing={notifications.missing}
+        />
         <NoteList
           notes={notes}
           isNew={isNew}

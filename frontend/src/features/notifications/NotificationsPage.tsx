@@ -7,6 +7,7 @@ import { useTitle } from '../../hooks/useTitle';
 import { Link } from '../../router';
 import { connectionNote } from './connectionNote';
 import { NoteList } from './NoteList';
+import { NotificationStatus } from './NotificationStatus';
 import { SendNotificationForm } from './SendNotificationForm';
 import { useNotifications } from './useNotifications';
 import { usePageVisible, useReadWhileShown } from './useReadWhileShown';
@@ -57,15 +58,11 @@ function Inbox({ subject }: { readonly subject: string }) {
   return (
     <section className="card inbox" aria-labelledby="inbox-heading">
       <h2 id="inbox-heading">Yours, as {subject}</h2>
-      {note !== null && <p className="hint">{note}</p>}
-      {notifications.refused !== null && (
-        <p className="form-error">The server would not say: {notifications.refused}.</p>
-      )}
-      {notifications.missing.map((line) => (
-        <p key={line} className="note-missing">
-          {line}
-        </p>
-      ))}
+      <NotificationStatus
+        note={note}
+        refused={notifications.refused}
+        missing={notifications.missing}
+      />
       <NoteList
         notes={notifications.notes}
         isNew={isNew}
